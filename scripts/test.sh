@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# make test: provision PostgreSQL + pgvector like make run does, then run every
+# test against throwaway databases in the project's own cluster.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+port="${ATENDE_PG_PORT:-54329}"
+
+started_here=0
+if ! scripts/postgres.sh running; then
+  scripts/postgres.sh start
+  started_here=1
+fi
+if [ "$started_here" = 1 ] && [ "${ATENDE_KEEP_PG:-}" = "" ]; then
+  trap 'scripts/postgres.sh stop' EXIT
+fi
+
+admin="postgres://atende@127.0.0.1:$port/postgres?sslmode=disable"
+# Databases left behind by an interrupted run.
+psql "$admin" -qtAc "SELECT datname FROM pg_database WHERE datname LIKE 'atende\_test\_%'" | while read -r db; do
+  [ -n "$db" ] && psql "$admin" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null
+done
+
+export ATENDE_TEST_DATABASE_URL="$admin"
+go vet ./...
+go test -count=1 "$@" ./...
