@@ -69,3 +69,5 @@ func allEvents(t *testing.T, s *Store, account, contact uuid.UUID) []Event {
 func newAccountIn(t *testing.T, s *Store, slug string) uuid.UUID {
 	return testdb.NewAccount(t, s.pool, slug)
 }
+
+var fixedTime = time.Date(2026, 5, 4, 15, 0, 0, 0, time.UTC)

@@ -244,8 +244,8 @@ func ParseCursor(s string) (*Cursor, error) {
 // TimelinePage is a page of a contact's timeline in time order, oldest first,
 // across all channels; Next is nil on the last page.
 type TimelinePage struct {
-	Events []Event  `json:"events"`
-	Next   *Cursor  `json:"-"`
+	Events []Event `json:"events"`
+	Next   *Cursor `json:"-"`
 }
 
 // Timeline reads a contact's events in the order they happened, after the

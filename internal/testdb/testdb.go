@@ -103,7 +103,6 @@ func exec(ctx context.Context, admin, sql string) error {
 	return err
 }
 
-
 // NewAccount inserts an account for a test. Tests in one database isolate
 // themselves by account, exactly as tenants do in production.
 func NewAccount(t testing.TB, pool *pgxpool.Pool, slug string) uuid.UUID {
