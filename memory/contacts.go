@@ -166,15 +166,7 @@ func (s *Store) SearchByName(ctx context.Context, accountID uuid.UUID, q string,
 	if err != nil {
 		return nil, fmt.Errorf("search contacts by name: %w", err)
 	}
-	out := make([]Contact, 0, len(ids))
-	for _, id := range ids {
-		c, err := s.Contact(ctx, accountID, id)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, nil
+	return s.contactsByID(ctx, accountID, ids)
 }
 
 // ResolveResult is the contact an inbound identity belongs to and whether it was just created.
@@ -431,4 +423,30 @@ func jsonEqual(a, b any) bool {
 	ja, errA := json.Marshal(a)
 	jb, errB := json.Marshal(b)
 	return errA == nil && errB == nil && string(ja) == string(jb)
+}
+
+// RecentContacts lists the account's live contacts, newest first.
+func (s *Store) RecentContacts(ctx context.Context, accountID uuid.UUID, limit int) ([]Contact, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id FROM contacts WHERE account_id = $1 AND merged_into IS NULL
+		ORDER BY created_at DESC LIMIT $2`, accountID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list contacts: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return nil, fmt.Errorf("list contacts: %w", err)
+	}
+	return s.contactsByID(ctx, accountID, ids)
+}
+
+func (s *Store) contactsByID(ctx context.Context, accountID uuid.UUID, ids []uuid.UUID) ([]Contact, error) {
+	out := make([]Contact, 0, len(ids))
+	for _, id := range ids {
+		c, err := s.Contact(ctx, accountID, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
 }

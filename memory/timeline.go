@@ -328,6 +328,13 @@ func (s *Store) Import(ctx context.Context, accountID, contactID uuid.UUID, even
 			}
 			out.Events = append(out.Events, res.Event)
 		}
+		// History older than the contact's first contact moves the first contact back.
+		if _, err := tx.tx.Exec(ctx, `UPDATE contacts c SET first_contact_at = e.occurred_at, first_channel = e.channel
+			FROM (SELECT occurred_at, channel FROM events WHERE account_id = $1 AND contact_id = $2 AND kind = 'message'
+				ORDER BY occurred_at, id LIMIT 1) e
+			WHERE c.account_id = $1 AND c.id = $2 AND e.occurred_at < c.first_contact_at`, accountID, contactID); err != nil {
+			return ImportResult{}, fmt.Errorf("move first contact of %s: %w", contactID, err)
+		}
 		return out, nil
 	})
 }

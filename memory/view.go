@@ -129,7 +129,7 @@ func (v *Viewer) View(ctx context.Context, accountID, contactID uuid.UUID, req V
 	}
 
 	header := v.tokens.Truncate(renderHeader(view), req.Budget)
-	left := req.Budget - v.tokens.Count(header) - 1
+	left := req.Budget - v.tokens.Count(header) - v.tokens.Count(sectionHeadings) - 1
 
 	// Recent events, newest first, within their share.
 	recentBudget := int(float64(left) * recentShare)
@@ -227,24 +227,32 @@ func renderHeader(v MemoryView) string {
 	return b.String()
 }
 
+// The headings of the view's sections, counted up front so the parts fit with them.
+const (
+	headingRecent    = "# Últimas mensagens\n"
+	headingSnippets  = "# Trechos do histórico\n"
+	headingKnowledge = "# Base de conhecimento\n"
+	sectionHeadings  = headingRecent + headingSnippets + headingKnowledge
+)
+
 func renderBody(v MemoryView) string {
 	var b strings.Builder
 	if len(v.Recent) > 0 {
-		b.WriteString("# Últimas mensagens\n")
+		b.WriteString(headingRecent)
 		for _, e := range v.Recent {
 			b.WriteString(EventLine(e))
 			b.WriteString("\n")
 		}
 	}
 	if len(v.Snippets) > 0 {
-		b.WriteString("# Trechos do histórico\n")
+		b.WriteString(headingSnippets)
 		for _, s := range v.Snippets {
 			b.WriteString(s.Text)
 			b.WriteString("\n---\n")
 		}
 	}
 	if len(v.Knowledge) > 0 {
-		b.WriteString("# Base de conhecimento\n")
+		b.WriteString(headingKnowledge)
 		for _, k := range v.Knowledge {
 			b.WriteString(renderKnowledge(k))
 			b.WriteString("\n")

@@ -1,0 +1,69 @@
+package api
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/atende/atende/accounts"
+	"github.com/atende/atende/memory"
+)
+
+// errorBody is the one shape every error takes: {"error": {"code", "message"}}.
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func abortWith(c *gin.Context, status int, code, message string) {
+	c.AbortWithStatusJSON(status, errorBody{Error: errorDetail{Code: code, Message: message}})
+}
+
+// fail answers an error from the domain with the status its sentinel implies.
+// Unknown errors are logged with the request id and answered without detail.
+func fail(c *gin.Context, err error) {
+	var tooLarge *http.MaxBytesError
+	var invalidID *memory.InvalidIdentifierError
+	switch {
+	case errors.As(err, &tooLarge):
+		abortWith(c, http.StatusRequestEntityTooLarge, "too_large", "request body is larger than the limit")
+	case errors.As(err, &invalidID):
+		abortWith(c, http.StatusUnprocessableEntity, "invalid_identifier", invalidID.Error())
+	case errors.Is(err, memory.ErrNotFound):
+		abortWith(c, http.StatusNotFound, "not_found", "not found")
+	case errors.Is(err, memory.ErrConflict):
+		abortWith(c, http.StatusConflict, "conflict", err.Error())
+	case errors.Is(err, memory.ErrInvalidEvent), errors.Is(err, memory.ErrBadCursor), errors.Is(err, memory.ErrBudgetTooSmall):
+		abortWith(c, http.StatusBadRequest, "bad_request", err.Error())
+	case errors.Is(err, accounts.ErrUnauthorized):
+		abortWith(c, http.StatusUnauthorized, "unauthorized", "missing or invalid API key")
+	default:
+		slog.ErrorContext(c.Request.Context(), "request failed", "request_id", requestID(c), "error", err)
+		abortWith(c, http.StatusInternalServerError, "internal", "internal error; quote request id "+requestID(c))
+	}
+}
+
+// badRequest answers malformed input (unparseable JSON, a missing field).
+func badRequest(c *gin.Context, message string) {
+	abortWith(c, http.StatusBadRequest, "bad_request", message)
+}
+
+// bindJSON decodes the body, answering 400 (or 413) itself when it cannot.
+func bindJSON(c *gin.Context, dst any) bool {
+	if err := c.ShouldBindJSON(dst); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			fail(c, err)
+			return false
+		}
+		badRequest(c, "invalid JSON body: "+err.Error())
+		return false
+	}
+	return true
+}

@@ -1,0 +1,128 @@
+// Package api is Atende's HTTP surface on gin: the REST API, health and
+// metrics endpoints, and (in later issues) webhooks and pages. It only
+// translates HTTP to the domain packages and back; nothing imports it.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/atende/atende/accounts"
+	"github.com/atende/atende/memory"
+)
+
+// Authenticator resolves an API key to its account.
+type Authenticator interface {
+	Authenticate(ctx context.Context, key string) (accounts.Account, error)
+}
+
+// ReadinessCheck reports whether the server can serve: database reachable and
+// every migration applied.
+type ReadinessCheck func(ctx context.Context) error
+
+// Deps are what the API needs, passed explicitly.
+type Deps struct {
+	Auth     Authenticator
+	Memory   *memory.Store
+	Viewer   *memory.Viewer
+	Ready    ReadinessCheck
+	Log      *slog.Logger
+	Registry *prometheus.Registry
+	// MaxBodyBytes caps request bodies (default 1 MiB; imports may be larger: 8 MiB).
+	MaxBodyBytes int64
+}
+
+// DefaultMaxBodyBytes is the body cap when Deps leaves it zero.
+const DefaultMaxBodyBytes = 1 << 20
+
+// importMaxBodyBytes is the cap for history imports, which carry many events at once.
+const importMaxBodyBytes = 8 << 20
+
+// NewHandler builds the HTTP handler with every route.
+func NewHandler(d Deps) *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	if d.MaxBodyBytes <= 0 {
+		d.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	metrics := newHTTPMetrics(d.Registry)
+	r.Use(withRequestID(), recoverJSON(d.Log), accessLog(d.Log), metrics.middleware())
+	r.NoRoute(func(c *gin.Context) { abortWith(c, http.StatusNotFound, "not_found", "no such endpoint") })
+	r.NoMethod(func(c *gin.Context) {
+		abortWith(c, http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed on this endpoint")
+	})
+
+	h := &handlers{d: d}
+	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	r.GET("/readyz", h.ready)
+	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{})))
+	r.GET("/api/v1/openapi.yaml", serveOpenAPI)
+
+	v1 := r.Group("/api/v1", h.authenticate)
+	small := limitBody(d.MaxBodyBytes)
+	v1.POST("/contacts", small, h.createContact)
+	v1.GET("/contacts", h.listContacts)
+	v1.GET("/contacts/:id", h.getContact)
+	v1.PATCH("/contacts/:id/fields", small, h.updateFields)
+	v1.GET("/contacts/:id/timeline", h.timeline)
+	v1.POST(`/contacts/:id/events\:import`, limitBody(max(d.MaxBodyBytes, importMaxBodyBytes)), h.importEvents)
+	v1.POST("/contacts/:id/identities", small, h.linkIdentity)
+	v1.POST("/contacts/:id/merge", small, h.merge)
+	v1.POST("/contacts/:id/unmerge", small, h.unmerge)
+	v1.POST("/contacts/:id/notes", small, h.addNote)
+	v1.GET("/contacts/:id/memory", h.memoryView)
+	return r
+}
+
+type handlers struct {
+	d Deps
+}
+
+func (h *handlers) ready(c *gin.Context) {
+	if err := h.d.Ready(c.Request.Context()); err != nil {
+		h.d.Log.WarnContext(c.Request.Context(), "not ready", "error", err)
+		abortWith(c, http.StatusServiceUnavailable, "not_ready", err.Error())
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+}
+
+// authenticate requires "Authorization: Bearer <api key>" and scopes the
+// request to the key's account.
+func (h *handlers) authenticate(c *gin.Context) {
+	scheme, key, ok := strings.Cut(c.GetHeader("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		abortWith(c, http.StatusUnauthorized, "unauthorized", "send Authorization: Bearer <api key>")
+		return
+	}
+	acct, err := h.d.Auth.Authenticate(c.Request.Context(), key)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.Set("account_id", acct.ID.String())
+	c.Set("account", acct)
+	c.Next()
+}
+
+func accountID(c *gin.Context) uuid.UUID {
+	return c.MustGet("account").(accounts.Account).ID
+}
+
+// contactID reads :id; a malformed id names no contact, so it is a 404.
+func contactID(c *gin.Context) (uuid.UUID, bool) {
+	id, err := uuid.Parse(c.Param("id"))
+	if err != nil {
+		abortWith(c, http.StatusNotFound, "not_found", "not found")
+		return uuid.Nil, false
+	}
+	return id, true
+}

@@ -1,0 +1,91 @@
+// Command atende is the one Atende binary: serve the API and workers, apply
+// migrations, seed the demo account, and the tools around them.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+const usage = `usage: atende <command> [flags]
+
+commands:
+  serve       apply migrations, then serve the API and run the background workers
+  migrate     apply Atende's and River's migrations (a no-op when up to date)
+  seed        create the demo account, its API key and a demo contact (idempotent)
+  bench-seed  fill a database with synthetic contacts and history chunks (COPY) for benchmarks
+  bench-retrieval  time contact-scoped hybrid retrieval against langchaingo's pgvector store
+
+environment:
+  DATABASE_URL                 PostgreSQL with pgvector (make run sets it)
+  ATENDE_ADDR                  listen address (default 127.0.0.1:8080)
+  ATENDE_LOG_LEVEL             debug, info (default), warn, error
+  ATENDE_DEMO_API_KEY          the demo account's API key, for seed
+  ATENDE_EMBEDDINGS_PROVIDER   builtin (default), openai, ollama
+  ATENDE_EMBEDDINGS_MODEL, ATENDE_EMBEDDINGS_BASE_URL, ATENDE_EMBEDDINGS_API_KEY (or OPENAI_API_KEY)
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	log := newLogger(os.Stderr, os.Getenv("ATENDE_LOG_LEVEL"))
+	commands := map[string]func(context.Context, *slog.Logger, []string) error{
+		"serve":           serve,
+		"migrate":         migrate,
+		"seed":            seed,
+		"bench-seed":      benchSeed,
+		"bench-retrieval": benchRetrieval,
+	}
+	run, ok := commands[os.Args[1]]
+	if !ok {
+		if os.Args[1] != "help" && os.Args[1] != "-h" && os.Args[1] != "--help" {
+			fmt.Fprintf(os.Stderr, "atende: unknown command %q\n\n", os.Args[1])
+		}
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	if err := run(ctx, log, os.Args[2:]); err != nil {
+		log.Error(os.Args[1]+" failed", "error", err)
+		os.Exit(1)
+	}
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	switch strings.ToLower(level) {
+	case "debug":
+		l = slog.LevelDebug
+	case "warn":
+		l = slog.LevelWarn
+	case "error":
+		l = slog.LevelError
+	default:
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+func databaseURL() (string, error) {
+	u := os.Getenv("DATABASE_URL")
+	if u == "" {
+		return "", fmt.Errorf("DATABASE_URL is not set (make run sets it, or point it at PostgreSQL with pgvector)")
+	}
+	return u, nil
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}

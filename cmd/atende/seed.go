@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/atende/atende/memory"
+)
+
+// DemoAccountSlug names the account `make run` seeds.
+const DemoAccountSlug = "demo"
+
+func seed(ctx context.Context, log *slog.Logger, args []string) error {
+	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
+	key := fs.String("api-key", os.Getenv("ATENDE_DEMO_API_KEY"), "the demo account's API key (generated when empty)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	url, err := databaseURL()
+	if err != nil {
+		return err
+	}
+	app, err := newApp(ctx, log, url)
+	if err != nil {
+		return err
+	}
+	defer app.Pool.Close()
+	acct, err := app.Accounts.Ensure(ctx, DemoAccountSlug, "Loja Demo")
+	if err != nil {
+		return err
+	}
+	if *key == "" {
+		if *key, err = app.Accounts.NewKey(ctx, acct.ID, "demo"); err != nil {
+			return err
+		}
+	} else if err := app.Accounts.AddKey(ctx, acct.ID, "demo", *key); err != nil {
+		return err
+	}
+	contact, err := seedDemoContact(ctx, app.Memory, acct.ID)
+	if err != nil {
+		return err
+	}
+	if err := seedDemoKnowledge(ctx, app.Memory, acct.ID); err != nil {
+		return err
+	}
+	if _, err := app.Memory.ChunkContact(ctx, acct.ID, contact); err != nil {
+		return err
+	}
+	fmt.Printf("demo account: %s (%s)\ndemo api key: %s\ndemo contact: %s\n", acct.Name, acct.ID, *key, contact)
+	return nil
+}
+
+func seedDemoContact(ctx context.Context, store *memory.Store, acct uuid.UUID) (uuid.UUID, error) {
+	res, err := store.CreateContact(ctx, acct, memory.NewContact{
+		Name:       "Maria Silva",
+		Identities: []memory.Identity{{Kind: memory.KindWhatsApp, Value: "5511987654321"}, {Kind: memory.KindEmail, Value: "maria.silva@exemplo.com.br"}},
+		Channel:    "instagram", Origin: "anúncio de Instagram",
+	})
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("seed demo contact: %w", err)
+	}
+	t0 := time.Date(2026, 10, 6, 14, 0, 0, 0, time.UTC)
+	msg := func(i int, channel string, dir memory.Direction, who memory.Author, text string) memory.Event {
+		return memory.Event{Kind: memory.EventMessage, Channel: channel, Direction: dir, Author: who, Text: text,
+			ExternalID: fmt.Sprintf("demo-%d", i), OccurredAt: t0.Add(time.Duration(i) * 17 * time.Hour)}
+	}
+	in, out := memory.DirectionIn, memory.DirectionOut
+	_, err = store.Import(ctx, acct, res.Contact.ID, []memory.Event{
+		msg(1, "instagram", in, memory.AuthorContact, "oi! vi a cafeteira no story, ainda tem?"),
+		msg(2, "instagram", out, memory.AuthorAI, "Tem sim! A Cafeteira Expresso Pro sai por R$ 899 no pix."),
+		msg(3, "whatsapp", in, memory.AuthorContact, "comprei ontem, meu pedido é o 48213"),
+		msg(4, "whatsapp", out, memory.AuthorAI, "Obrigado, Maria! O pedido 48213 sai amanhã."),
+		msg(5, "email", in, memory.AuthorContact, "O pedido 48213 chegou, mas a jarra veio trincada. Segue foto."),
+		msg(6, "email", out, memory.AuthorHuman, "Sinto muito, Maria. Vamos enviar uma jarra nova sem custo."),
+	})
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("seed demo history: %w", err)
+	}
+	return res.Contact.ID, nil
+}
+
+func seedDemoKnowledge(ctx context.Context, store *memory.Store, acct uuid.UUID) error {
+	for _, k := range []memory.Knowledge{
+		{Sector: "sales", Title: "Formas de pagamento", Body: "Aceitamos pix (5% de desconto), cartão em até 10x sem juros e boleto."},
+		{Sector: "sales", Title: "Prazo de entrega", Body: "Capitais do Sudeste: 2 a 4 dias úteis. Demais regiões: 5 a 9 dias úteis."},
+		{Sector: "support", Title: "Produto com defeito ou avaria", Body: "Produto que chegou quebrado ou com defeito é trocado sem custo em até 7 dias: peça foto e número do pedido."},
+		{Sector: "support", Title: "Garantia", Body: "Todos os produtos têm 12 meses de garantia de fábrica."},
+		{Sector: "billing", Title: "Segunda via de boleto", Body: "A 2ª via do boleto é emitida com o CPF do titular e vale por 3 dias."},
+		{Sector: "billing", Title: "Reembolso", Body: "Reembolsos no cartão aparecem em até 2 faturas; no pix, em até 2 dias úteis."},
+	} {
+		if _, err := store.UpsertKnowledge(ctx, acct, k); err != nil {
+			return fmt.Errorf("seed knowledge: %w", err)
+		}
+	}
+	return nil
+}

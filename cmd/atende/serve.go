@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/atende/atende/accounts"
+	"github.com/atende/atende/api"
+	"github.com/atende/atende/internal/database"
+	"github.com/atende/atende/memory"
+	"github.com/atende/atende/migrations"
+)
+
+func migrate(ctx context.Context, log *slog.Logger, _ []string) error {
+	url, err := databaseURL()
+	if err != nil {
+		return err
+	}
+	if err := database.Migrate(ctx, url); err != nil {
+		return err
+	}
+	log.Info("migrations applied")
+	return nil
+}
+
+// App is the running server's parts, built once and shared by serve and tests.
+type App struct {
+	Pool     *pgxpool.Pool
+	Memory   *memory.Store
+	Accounts *accounts.Store
+	Workers  *river.Client[pgx.Tx]
+	Handler  http.Handler
+}
+
+// newApp migrates, connects and wires every part. The caller starts Workers.
+func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
+	if err := database.Migrate(ctx, url); err != nil {
+		return nil, err
+	}
+	pool, err := database.Open(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	embedder, err := memory.NewEmbedder(memory.EmbedderConfigFromEnv())
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	// An insert-only client for the memory (jobs enqueued in its transactions)
+	// and a working client that runs them; the worker needs the store, so the
+	// store cannot wait for the working client.
+	inserter, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("create job inserter: %w", err)
+	}
+	store := memory.NewStore(pool, inserter, embedder, log)
+	if err := store.PrepareVectorIndexes(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, memory.NewChunkWorker(store))
+	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
+		Queues:  map[string]river.QueueConfig{memory.ChunkQueue: {MaxWorkers: 4}},
+		Workers: workers,
+		Logger:  log,
+	})
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("create job workers: %w", err)
+	}
+	tokens, err := memory.NewTokenCounter()
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	accts := accounts.NewStore(pool)
+	handler := api.NewHandler(api.Deps{
+		Auth:   accts,
+		Memory: store,
+		Viewer: memory.NewViewer(store, tokens, nil),
+		Ready: func(ctx context.Context) error {
+			if err := pool.Ping(ctx); err != nil {
+				return fmt.Errorf("database unreachable: %w", err)
+			}
+			return migrations.Check(ctx, pool)
+		},
+		Log:      log,
+		Registry: registry,
+	})
+	return &App{Pool: pool, Memory: store, Accounts: accts, Workers: client, Handler: handler}, nil
+}
+
+func serve(ctx context.Context, log *slog.Logger, _ []string) error {
+	url, err := databaseURL()
+	if err != nil {
+		return err
+	}
+	app, err := newApp(ctx, log, url)
+	if err != nil {
+		return err
+	}
+	defer app.Pool.Close()
+	if err := app.Workers.Start(ctx); err != nil {
+		return fmt.Errorf("start job workers: %w", err)
+	}
+	addr := envOr("ATENDE_ADDR", "127.0.0.1:8080")
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: app.Handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second}
+	errs := make(chan error, 1)
+	go func() { errs <- srv.Serve(ln) }()
+	log.Info("serving", "addr", ln.Addr().String(), "embedder", app.Memory.Embedder().Model())
+	select {
+	case err := <-errs:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdown, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Warn("http shutdown", "error", err)
+	}
+	if err := app.Workers.Stop(shutdown); err != nil {
+		log.Warn("workers shutdown", "error", err)
+	}
+	return nil
+}
