@@ -1,0 +1,133 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/atende/atende/accounts"
+	"github.com/atende/atende/internal/testdb"
+	"github.com/atende/atende/memory"
+	"github.com/atende/atende/migrations"
+)
+
+// testServer is a real HTTP server over a real database, with two accounts.
+type testServer struct {
+	*httptest.Server
+	keyA, keyB   string
+	acctA, acctB uuid.UUID
+	store        *memory.Store
+	engine       *gin.Engine
+}
+
+func newTestServer(t *testing.T) *testServer {
+	t.Helper()
+	pool, _ := testdb.New(t)
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	store := memory.NewStore(pool, nil, memory.NewHashEmbedder(memory.DefaultHashDims), log)
+	tokens, err := memory.NewTokenCounter()
+	if err != nil {
+		t.Fatal(err)
+	}
+	accts := accounts.NewStore(pool)
+	keys := make([]string, 2)
+	ids := make([]uuid.UUID, 2)
+	for i, slug := range []string{"acme", "globex"} {
+		a, err := accts.Ensure(ctx, slug, slug)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = a.ID
+		if keys[i], err = accts.NewKey(ctx, a.ID, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	handler := NewHandler(Deps{
+		Auth: accts, Memory: store, Viewer: memory.NewViewer(store, tokens, nil),
+		Ready:    func(ctx context.Context) error { return migrations.Check(ctx, pool) },
+		Log:      log,
+		Registry: prometheus.NewRegistry(),
+	})
+	srv := httptest.NewServer(handler)
+	t.Cleanup(srv.Close)
+	return &testServer{Server: srv, keyA: keys[0], keyB: keys[1], acctA: ids[0], acctB: ids[1], store: store, engine: handler}
+}
+
+// call sends a request with the key and decodes the JSON answer into out (when non-nil).
+func (s *testServer) call(t *testing.T, key, method, path string, body any, out any) int {
+	t.Helper()
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = bytes.NewBufferString(b)
+	default:
+		raw, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, s.URL+path, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			t.Fatalf("%s %s -> %d, not JSON: %s", method, path, resp.StatusCode, raw)
+		}
+	}
+	return resp.StatusCode
+}
+
+type apiError struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+type contactJSON struct {
+	ID         string            `json:"id"`
+	Name       string            `json:"name"`
+	Fields     map[string]any    `json:"fields"`
+	Identities []memory.Identity `json:"identities"`
+	MergedInto *string           `json:"merged_into"`
+	Stage      string            `json:"stage"`
+	First      struct {
+		Channel string `json:"channel"`
+		Origin  string `json:"origin"`
+	} `json:"first_contact"`
+}
+
+func mustUUID(t *testing.T, s string) uuid.UUID {
+	t.Helper()
+	id, err := uuid.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
