@@ -74,15 +74,35 @@ as_owner() {
 }
 
 running() {
+  [ -L "$state/pg" ] && data=$(readlink -f "$state/pg")
   [ -f "$data/postmaster.pid" ] && as_owner "$pg_bin/pg_ctl" -D "$data" status >/dev/null 2>&1
+}
+
+# place_data_dir keeps the cluster in .atende/pg. When that path is not
+# reachable by the postgres user (a checkout under /root, say), the files live
+# under /var/lib/atende and .atende/pg is a link to them.
+place_data_dir() {
+  mkdir -p "$state"
+  [ "$(id -u)" = 0 ] || return 0
+  chown postgres "$state"
+  if [ -L "$state/pg" ]; then
+    data=$(readlink -f "$state/pg")
+    return 0
+  fi
+  if ! runuser -u postgres -- test -w "$state"; then
+    local outside
+    outside="/var/lib/atende/$(printf '%s' "$root" | sha1sum | cut -c1-12)/pg"
+    say "$state is not reachable by the postgres user; keeping the cluster in $outside (linked from .atende/pg)"
+    mkdir -p "$(dirname "$outside")"
+    chown postgres "$(dirname "$outside")"
+    ln -sfn "$outside" "$state/pg"
+    data="$outside"
+  fi
 }
 
 start() {
   install
-  mkdir -p "$state"
-  if [ "$(id -u)" = 0 ]; then
-    chown postgres "$state"
-  fi
+  place_data_dir
   if [ ! -f "$data/PG_VERSION" ]; then
     say "creating the cluster in $data"
     as_owner "$pg_bin/initdb" -D "$data" -U atende --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
