@@ -14,7 +14,10 @@ import (
 
 // newTestStore returns a store on a fresh database and a new account in it.
 // Jobs are not enqueued (nil inserter): tests that need chunks call ChunkContact.
-func newTestStore(t *testing.T) (*Store, uuid.UUID) {
+func newTestStore(t *testing.T) (*Store, uuid.UUID) { return newBenchStore(t) }
+
+// newBenchStore is newTestStore for tests and benchmarks alike.
+func newBenchStore(t testing.TB) (*Store, uuid.UUID) {
 	t.Helper()
 	pool, _ := testdb.New(t)
 	store := NewStore(pool, nil, NewHashEmbedder(DefaultHashDims), slog.New(slog.NewTextHandler(io.Discard, nil)))

@@ -23,35 +23,46 @@ const candidates = 40
 
 var modelIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:/@-]{1,128}$`)
 
-// ensureVectorIndex creates, once per model, the partial HNSW (cosine) indexes
-// over the vectors of that model in memory_chunks and knowledge. A partial
-// index per model is what lets one column hold vectors of several models (and
+// VectorIndex returns the name and DDL of the partial HNSW (cosine) index over
+// one model's vectors in table (memory_chunks or knowledge). A partial index
+// per model is what lets one column hold vectors of several models (and
 // dimensions) without ever comparing them.
-func (s *Store) ensureVectorIndex(ctx context.Context, model string, dims int) error {
-	if !modelIDPattern.MatchString(model) {
-		return fmt.Errorf("embedding model id %q has characters that cannot name an index", model)
+func VectorIndex(table, model string, dims int) (name, ddl string, err error) {
+	if table != "memory_chunks" && table != "knowledge" {
+		return "", "", fmt.Errorf("no vector column in table %q", table)
 	}
+	if !modelIDPattern.MatchString(model) {
+		return "", "", fmt.Errorf("embedding model id %q has characters that cannot name an index", model)
+	}
+	if dims <= 0 || dims > 2000 {
+		return "", "", fmt.Errorf("embedding model %s has %d dimensions; HNSW indexes take 1 to 2000", model, dims)
+	}
+	sum := sha256.Sum256([]byte(fmt.Sprintf("%s/%d", model, dims)))
+	name = table + "_hnsw_" + hex.EncodeToString(sum[:6])
+	literal := "'" + strings.ReplaceAll(model, "'", "''") + "'"
+	ddl = fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %s ON %s USING hnsw ((embedding::vector(%d)) vector_cosine_ops) WHERE embedding_model = %s`,
+		pgx.Identifier{name}.Sanitize(), table, dims, literal)
+	return name, ddl, nil
+}
+
+// ensureVectorIndex creates, once per model, the vector indexes of both tables.
+func (s *Store) ensureVectorIndex(ctx context.Context, model string, dims int) error {
 	if known, ok := s.indexed.Load(model); ok && known.(int) == dims {
 		return nil
 	}
-	if dims <= 0 || dims > 2000 {
-		return fmt.Errorf("embedding model %s has %d dimensions; HNSW indexes take 1 to 2000", model, dims)
-	}
-	sum := sha256.Sum256([]byte(fmt.Sprintf("%s/%d", model, dims)))
-	suffix := hex.EncodeToString(sum[:6])
-	literal := "'" + strings.ReplaceAll(model, "'", "''") + "'"
 	for _, table := range []string{"memory_chunks", "knowledge"} {
-		name := pgx.Identifier{table + "_hnsw_" + suffix}.Sanitize()
+		name, ddl, err := VectorIndex(table, model, dims)
+		if err != nil {
+			return err
+		}
 		var exists bool
-		if err := s.pool.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, table+"_hnsw_"+suffix).Scan(&exists); err != nil {
+		if err := s.pool.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, name).Scan(&exists); err != nil {
 			return fmt.Errorf("look up vector index for %s: %w", model, err)
 		}
 		if exists {
 			continue
 		}
-		_, err := s.pool.Exec(ctx, fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %s ON %s USING hnsw ((embedding::vector(%d)) vector_cosine_ops) WHERE embedding_model = %s`,
-			name, table, dims, literal))
-		if err != nil {
+		if _, err := s.pool.Exec(ctx, ddl); err != nil {
 			return fmt.Errorf("create vector index for %s on %s: %w", model, table, err)
 		}
 	}

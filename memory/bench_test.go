@@ -1,0 +1,95 @@
+package memory
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+)
+
+// BenchmarkAppend measures one inbound message per transaction, the shape of
+// webhook traffic: resolve-free append with dedupe on (channel, external id).
+func BenchmarkAppend(b *testing.B) {
+	s, acct := newBenchStore(b)
+	c, err := s.Resolve(context.Background(), acct, KindWhatsApp, "5511987654321", Profile{Name: "Maria"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		err := s.InTx(context.Background(), func(tx *Tx) error {
+			_, err := tx.Append(context.Background(), acct, inbound(c.Contact.ID, "whatsapp", "quero saber do meu pedido", fmt.Sprintf("wamid.%d", i), time.Now()))
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkResolveAndAppend is a first message from a new number: contact,
+// identity, phone field and message in one transaction.
+func BenchmarkResolveAndAppend(b *testing.B) {
+	s, acct := newBenchStore(b)
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		err := s.InTx(context.Background(), func(tx *Tx) error {
+			res, err := tx.Resolve(context.Background(), acct, KindWhatsApp, fmt.Sprintf("55119%08d", i), Profile{Name: "Cliente"})
+			if err != nil {
+				return err
+			}
+			_, err = tx.Append(context.Background(), acct, inbound(res.Contact.ID, "whatsapp", "oi", fmt.Sprintf("wamid.%d", i), time.Now()))
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkImport appends 100 events per transaction, as a history import does.
+func BenchmarkImport(b *testing.B) {
+	s, acct := newBenchStore(b)
+	c, err := s.Resolve(context.Background(), acct, KindWhatsApp, "5511987654321", Profile{Name: "Maria"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	batch := make([]Event, 100)
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		for j := range batch {
+			batch[j] = inbound(c.Contact.ID, "whatsapp", "mensagem importada", fmt.Sprintf("imp.%d.%d", i, j), time.Now())
+		}
+		if _, err := s.Import(context.Background(), acct, c.Contact.ID, batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*len(batch))/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkSearchHistory is one contact-scoped hybrid query over 1,000 messages.
+func BenchmarkSearchHistory(b *testing.B) {
+	s, acct := newBenchStore(b)
+	contact := seedHistory(b, s, acct, 1000)
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := s.SearchHistory(context.Background(), acct, contact, "e o pedido que chegou quebrado?", 5); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkMemoryView builds a 1,500-token view over 1,000 messages.
+func BenchmarkMemoryView(b *testing.B) {
+	s, acct := newBenchStore(b)
+	contact := seedHistory(b, s, acct, 1000)
+	v := newViewer(b, s)
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := v.View(context.Background(), acct, contact, ViewRequest{Query: "e o pedido que chegou quebrado?", Budget: 1500}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
