@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -189,6 +190,10 @@ func (h *handlers) importEvents(c *gin.Context) {
 		kind := memory.EventKind(e.Kind)
 		if kind == "" {
 			kind = memory.EventMessage
+		}
+		if kind != memory.EventMessage && kind != memory.EventNote {
+			badRequest(c, fmt.Sprintf("event %d: only messages and notes can be imported, not %q", i, kind))
+			return
 		}
 		events[i] = memory.Event{Kind: kind, Direction: memory.Direction(e.Direction), Author: memory.Author(e.Author),
 			Channel: e.Channel, Text: e.Text, Media: e.Media, ExternalID: e.ExternalID, OccurredAt: e.OccurredAt}

@@ -80,6 +80,7 @@ func TestBadInputGetsClearErrors(t *testing.T) {
 		{"nothing to unmerge", "POST", "/api/v1/contacts/" + a.ID + "/unmerge", nil, 404, "not_found", ""},
 		{"empty note", "POST", "/api/v1/contacts/" + a.ID + "/notes", map[string]string{"text": ""}, 400, "bad_request", ""},
 		{"bad event", "POST", "/api/v1/contacts/" + a.ID + "/events:import", map[string]any{"events": []map[string]any{{"occurred_at": time.Now(), "channel": "sms", "direction": "sideways", "author": "contact", "text": "x"}}}, 400, "bad_request", "direction"},
+		{"import a merge", "POST", "/api/v1/contacts/" + a.ID + "/events:import", map[string]any{"events": []map[string]any{{"occurred_at": time.Now(), "channel": "sms", "kind": "merge", "direction": "internal", "author": "system", "text": "x"}}}, 400, "bad_request", "only messages and notes"},
 		{"bad field key", "PATCH", "/api/v1/contacts/" + a.ID + "/fields", map[string]any{"fields": map[string]any{"Not Snake": 1}}, 400, "bad_request", "snake_case"},
 		{"too large", "POST", "/api/v1/contacts/" + a.ID + "/notes", map[string]string{"text": strings.Repeat("x", 2<<20)}, 413, "too_large", ""},
 		{"no route", "GET", "/api/v1/nothing", nil, 404, "not_found", ""},
@@ -216,6 +217,16 @@ func TestMergeUnmergeAndLinkThroughTheAPI(t *testing.T) {
 		Contact contactJSON
 		MergeID string `json:"merge_id"`
 	}
+	defer func() {
+		// Writing to the contact merged away says where it went.
+		var e apiError
+		if code := s.call(t, s.keyA, "POST", "/api/v1/contacts/"+ig.ID+"/notes", map[string]string{"text": "x"}, &e); code != 409 || !strings.Contains(e.Error.Message, wa.ID) {
+			t.Errorf("note on a merged contact: %d %+v", code, e)
+		}
+		if code := s.call(t, s.keyA, "PATCH", "/api/v1/contacts/"+ig.ID+"/fields", map[string]any{"fields": map[string]any{"stage": "x"}}, &e); code != 409 {
+			t.Errorf("fields of a merged contact: %d %+v", code, e)
+		}
+	}()
 	if code := s.call(t, s.keyA, "POST", "/api/v1/contacts/"+wa.ID+"/merge", map[string]string{"other_id": ig.ID}, &merged); code != 200 || merged.Contact.ID != wa.ID || merged.MergeID == "" {
 		t.Fatalf("explicit merge keeps the path's contact: %d %+v", code, merged)
 	}

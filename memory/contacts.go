@@ -364,6 +364,9 @@ func (t *Tx) UpdateFields(ctx context.Context, accountID, contactID uuid.UUID, c
 	if err != nil {
 		return nil, err
 	}
+	if c.MergedInto != nil {
+		return nil, fmt.Errorf("contact %s was merged into %s: %w", contactID, c.MergedInto, ErrConflict)
+	}
 	current := c.Fields.Map()
 	times := c.fieldTimes
 	if times == nil {

@@ -179,19 +179,19 @@ func (t *Tx) Append(ctx context.Context, accountID uuid.UUID, e Event) (AppendRe
 		INSERT INTO events (account_id, contact_id, conversation_id, kind, direction, author, channel, text,
 			media, payload, external_id, prompt_version, occurred_at)
 		SELECT $1, c.id, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13
-		FROM contacts c WHERE c.account_id = $1 AND c.id = $2
+		FROM contacts c WHERE c.account_id = $1 AND c.id = $2 AND c.merged_into IS NULL
 		ON CONFLICT (account_id, channel, external_id) WHERE external_id IS NOT NULL DO NOTHING
 		RETURNING `+eventColumns,
 		accountID, e.ContactID, e.ConversationID, e.Kind, e.Direction, e.Author, e.Channel, e.Text,
 		media, payload, externalID, e.PromptVersion, e.OccurredAt))
 	if errors.Is(err, pgx.ErrNoRows) {
 		if externalID == nil {
-			return AppendResult{}, notFound("contact", e.ContactID)
+			return AppendResult{}, t.s.whyNotAppendable(ctx, t.tx, accountID, e.ContactID)
 		}
 		existing, err := scanEvent(t.tx.QueryRow(ctx, `SELECT `+eventColumns+` FROM events
 			WHERE account_id = $1 AND channel = $2 AND external_id = $3`, accountID, e.Channel, e.ExternalID))
 		if errors.Is(err, pgx.ErrNoRows) {
-			return AppendResult{}, notFound("contact", e.ContactID)
+			return AppendResult{}, t.s.whyNotAppendable(ctx, t.tx, accountID, e.ContactID)
 		}
 		if err != nil {
 			return AppendResult{}, fmt.Errorf("read duplicate event %s/%s: %w", e.Channel, e.ExternalID, err)
@@ -207,6 +207,19 @@ func (t *Tx) Append(ctx context.Context, accountID uuid.UUID, e Event) (AppendRe
 		}
 	}
 	return AppendResult{Event: stored}, nil
+}
+
+// whyNotAppendable explains why a contact takes no events: it does not exist
+// (in this account), or it was merged into another, whose id the error names.
+func (s *Store) whyNotAppendable(ctx context.Context, q querier, accountID, contactID uuid.UUID) error {
+	c, err := s.contactRow(ctx, q, accountID, contactID)
+	if err != nil {
+		return err
+	}
+	if c.MergedInto != nil {
+		return fmt.Errorf("contact %s was merged into %s: %w", contactID, c.MergedInto, ErrConflict)
+	}
+	return notFound("contact", contactID)
 }
 
 // Cursor is an opaque position in a timeline, handed back to fetch the next page.
