@@ -261,3 +261,34 @@ func TestMemoryViewEndpoint(t *testing.T) {
 		t.Fatalf("view: %+v", view)
 	}
 }
+
+func TestKnowledgeThroughTheAPI(t *testing.T) {
+	s := newTestServer(t)
+	for _, a := range []map[string]string{
+		{"sector": "billing", "title": "Segunda via de boleto", "body": "A 2ª via do boleto sai com o CPF do titular."},
+		{"sector": "sales", "title": "Formas de pagamento", "body": "Pix, cartão em 10x e boleto."},
+	} {
+		if code := s.call(t, s.keyA, "PUT", "/api/v1/knowledge", a, nil); code != 200 {
+			t.Fatalf("put: %d", code)
+		}
+	}
+	var found struct {
+		Knowledge []struct{ Title, Sector string }
+	}
+	if code := s.call(t, s.keyA, "GET", "/api/v1/knowledge?sector=billing&q=boleto+atrasado", nil, &found); code != 200 || len(found.Knowledge) != 1 || found.Knowledge[0].Title != "Segunda via de boleto" {
+		t.Fatalf("search: %d %+v", code, found)
+	}
+	if code := s.call(t, s.keyA, "GET", "/api/v1/knowledge", nil, &found); code != 200 || len(found.Knowledge) != 2 {
+		t.Fatalf("list: %d %+v", code, found)
+	}
+	if code := s.call(t, s.keyB, "GET", "/api/v1/knowledge", nil, &found); code != 200 || len(found.Knowledge) != 0 {
+		t.Fatalf("another account lists: %d %+v", code, found)
+	}
+	var e apiError
+	if code := s.call(t, s.keyA, "GET", "/api/v1/knowledge?q=boleto", nil, &e); code != 400 || !strings.Contains(e.Error.Message, "sector") {
+		t.Fatalf("search without sector: %d %+v", code, e)
+	}
+	if code := s.call(t, s.keyA, "PUT", "/api/v1/knowledge", map[string]string{"sector": "x"}, &e); code != 400 {
+		t.Fatalf("incomplete article: %d %+v", code, e)
+	}
+}

@@ -79,6 +79,8 @@ func NewHandler(d Deps) *gin.Engine {
 	v1.POST("/contacts/:id/unmerge", small, h.unmerge)
 	v1.POST("/contacts/:id/notes", small, h.addNote)
 	v1.GET("/contacts/:id/memory", h.memoryView)
+	v1.PUT("/knowledge", small, h.putKnowledge)
+	v1.GET("/knowledge", h.getKnowledge)
 	return r
 }
 

@@ -237,3 +237,17 @@ func (s *Store) SearchKnowledge(ctx context.Context, accountID uuid.UUID, sector
 	}
 	return hits, nil
 }
+
+// ListKnowledge returns a sector's articles (all sectors when sector is empty), by title.
+func (s *Store) ListKnowledge(ctx context.Context, accountID uuid.UUID, sector string) ([]KnowledgeHit, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, sector, title, body, source, 0::float8 FROM knowledge
+		WHERE account_id = $1 AND ($2 = '' OR sector = $2) ORDER BY sector, title LIMIT 1000`, accountID, sector)
+	if err != nil {
+		return nil, fmt.Errorf("list knowledge: %w", err)
+	}
+	hits, err := pgx.CollectRows(rows, pgx.RowToStructByPos[KnowledgeHit])
+	if err != nil {
+		return nil, fmt.Errorf("list knowledge: %w", err)
+	}
+	return hits, nil
+}
