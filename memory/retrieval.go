@@ -101,6 +101,35 @@ type Snippet struct {
 // paraphrase rarely satisfies); ts_rank_cd still ranks chunks with more words higher.
 const orQuery = `replace(plainto_tsquery('portuguese', atende_unaccent($%d))::text, ' & ', ' | ')::tsquery`
 
+// hybridQuery builds the reciprocal-rank fusion of the vector and full-text
+// candidates of table, both restricted to the account ($1), one value of the
+// scope column ($2: a contact, a sector) and the query's embedding model ($3).
+// $4 is the query vector, $5 its text, $6 the candidates per retriever, $7 k.
+// It selects cols of the fused rows (aliased t), then score, vector rank and
+// text rank; ties break on tiebreak. Table, scope and cols are constants of
+// this package, never input.
+func hybridQuery(table, scope string, dims int, cols, tiebreak string) string {
+	return fmt.Sprintf(`
+		WITH vec AS (
+			SELECT id, row_number() OVER (ORDER BY embedding::vector(%[1]d) <=> $4::vector(%[1]d)) AS r
+			FROM %[3]s
+			WHERE account_id = $1 AND %[4]s = $2 AND embedding_model = $3
+			ORDER BY embedding::vector(%[1]d) <=> $4::vector(%[1]d) LIMIT $6
+		), q AS (SELECT `+fmt.Sprintf(orQuery, 5)+` AS q
+		), fts AS (
+			SELECT c.id, row_number() OVER (ORDER BY ts_rank_cd(c.tsv, q.q) DESC, c.id DESC) AS r
+			FROM %[3]s c, q
+			WHERE c.account_id = $1 AND c.%[4]s = $2 AND c.embedding_model = $3 AND c.tsv @@ q.q
+			ORDER BY ts_rank_cd(c.tsv, q.q) DESC, c.id DESC LIMIT $6
+		)
+		SELECT %[5]s,
+			coalesce(1.0 / (%[2]d + vec.r), 0) + coalesce(1.0 / (%[2]d + fts.r), 0) AS score,
+			coalesce(vec.r, 0), coalesce(fts.r, 0)
+		FROM vec FULL JOIN fts ON vec.id = fts.id
+		JOIN %[3]s t ON t.account_id = $1 AND t.id = coalesce(vec.id, fts.id)
+		ORDER BY score DESC, %[6]s LIMIT $7`, dims, rrfK, table, scope, cols, tiebreak)
+}
+
 // SearchHistory is the contact-scoped hybrid search over the whole history:
 // pgvector cosine similarity and Portuguese full-text, fused by reciprocal rank.
 func (s *Store) SearchHistory(ctx context.Context, accountID, contactID uuid.UUID, query string, k int) ([]Snippet, error) {
@@ -111,26 +140,8 @@ func (s *Store) SearchHistory(ctx context.Context, accountID, contactID uuid.UUI
 	if err != nil {
 		return nil, fmt.Errorf("embed history query: %w", err)
 	}
-	dims := len(vec)
-	sql := fmt.Sprintf(`
-		WITH vec AS (
-			SELECT id, row_number() OVER (ORDER BY embedding::vector(%[1]d) <=> $4::vector(%[1]d)) AS r
-			FROM memory_chunks
-			WHERE account_id = $1 AND contact_id = $2 AND embedding_model = $3
-			ORDER BY embedding::vector(%[1]d) <=> $4::vector(%[1]d) LIMIT $6
-		), q AS (SELECT `+fmt.Sprintf(orQuery, 5)+` AS q
-		), fts AS (
-			SELECT c.id, row_number() OVER (ORDER BY ts_rank_cd(c.tsv, q.q) DESC, c.id DESC) AS r
-			FROM memory_chunks c, q
-			WHERE c.account_id = $1 AND c.contact_id = $2 AND c.embedding_model = $3 AND c.tsv @@ q.q
-			ORDER BY ts_rank_cd(c.tsv, q.q) DESC, c.id DESC LIMIT $6
-		)
-		SELECT c.id, c.text, c.first_event_id, c.last_event_id, c.first_at, c.last_at,
-			coalesce(1.0 / (%[2]d + vec.r), 0) + coalesce(1.0 / (%[2]d + fts.r), 0) AS score,
-			coalesce(vec.r, 0), coalesce(fts.r, 0)
-		FROM vec FULL JOIN fts ON vec.id = fts.id
-		JOIN memory_chunks c ON c.account_id = $1 AND c.id = coalesce(vec.id, fts.id)
-		ORDER BY score DESC, c.last_at DESC LIMIT $7`, dims, rrfK)
+	sql := hybridQuery("memory_chunks", "contact_id", len(vec),
+		"t.id, t.text, t.first_event_id, t.last_event_id, t.first_at, t.last_at", "t.last_at DESC")
 	rows, err := s.pool.Query(ctx, sql, accountID, contactID, s.embedder.Model(), pgvector.NewVector(vec), query, candidates, k)
 	if err != nil {
 		return nil, fmt.Errorf("search history of %s: %w", contactID, err)
@@ -201,25 +212,7 @@ func (s *Store) SearchKnowledge(ctx context.Context, accountID uuid.UUID, sector
 	if err != nil {
 		return nil, fmt.Errorf("embed knowledge query: %w", err)
 	}
-	dims := len(vec)
-	sql := fmt.Sprintf(`
-		WITH vec AS (
-			SELECT id, row_number() OVER (ORDER BY embedding::vector(%[1]d) <=> $4::vector(%[1]d)) AS r
-			FROM knowledge
-			WHERE account_id = $1 AND sector = $2 AND embedding_model = $3
-			ORDER BY embedding::vector(%[1]d) <=> $4::vector(%[1]d) LIMIT $6
-		), q AS (SELECT `+fmt.Sprintf(orQuery, 5)+` AS q
-		), fts AS (
-			SELECT k.id, row_number() OVER (ORDER BY ts_rank_cd(k.tsv, q.q) DESC, k.id) AS r
-			FROM knowledge k, q
-			WHERE k.account_id = $1 AND k.sector = $2 AND k.embedding_model = $3 AND k.tsv @@ q.q
-			ORDER BY ts_rank_cd(k.tsv, q.q) DESC, k.id LIMIT $6
-		)
-		SELECT k.id, k.sector, k.title, k.body, k.source,
-			coalesce(1.0 / (%[2]d + vec.r), 0) + coalesce(1.0 / (%[2]d + fts.r), 0) AS score
-		FROM vec FULL JOIN fts ON vec.id = fts.id
-		JOIN knowledge k ON k.account_id = $1 AND k.id = coalesce(vec.id, fts.id)
-		ORDER BY score DESC LIMIT $7`, dims, rrfK)
+	sql := hybridQuery("knowledge", "sector", len(vec), "t.id, t.sector, t.title, t.body, t.source", "t.id")
 	var hits []KnowledgeHit
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SET LOCAL hnsw.iterative_scan = relaxed_order`); err != nil {
@@ -229,7 +222,12 @@ func (s *Store) SearchKnowledge(ctx context.Context, accountID uuid.UUID, sector
 		if err != nil {
 			return err
 		}
-		hits, err = pgx.CollectRows(rows, pgx.RowToStructByPos[KnowledgeHit])
+		hits, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (KnowledgeHit, error) {
+			var h KnowledgeHit
+			var vr, tr int
+			err := row.Scan(&h.ID, &h.Sector, &h.Title, &h.Body, &h.Source, &h.Score, &vr, &tr)
+			return h, err
+		})
 		return err
 	})
 	if err != nil {
