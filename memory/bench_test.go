@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -92,4 +93,31 @@ func BenchmarkMemoryView(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkAppendParallel is BenchmarkAppend from several connections at once
+// (one contact per goroutine), as concurrent webhooks arrive.
+func BenchmarkAppendParallel(b *testing.B) {
+	s, acct := newBenchStore(b)
+	var next atomic.Int64
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		g := next.Add(1)
+		c, err := s.Resolve(context.Background(), acct, KindWhatsApp, fmt.Sprintf("55119%08d", g), Profile{Name: "Cliente"})
+		if err != nil {
+			b.Error(err)
+			return
+		}
+		for i := 0; pb.Next(); i++ {
+			err := s.InTx(context.Background(), func(tx *Tx) error {
+				_, err := tx.Append(context.Background(), acct, inbound(c.Contact.ID, "whatsapp", "oi", fmt.Sprintf("wamid.%d.%d", g, i), time.Now()))
+				return err
+			})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
