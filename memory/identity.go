@@ -23,6 +23,12 @@ const (
 	KindInstagram IdentityKind = "instagram"
 	KindTelegram  IdentityKind = "telegram"
 	KindWebchat   IdentityKind = "webchat"
+	// KindWhatsAppUser is WhatsApp's business-scoped user id (BSUID, "BR.…"),
+	// which identifies people who hide their number behind a username.
+	KindWhatsAppUser IdentityKind = "whatsapp_user"
+	// KindWhatsAppLID is a WhatsApp Web linked-device id (a remoteJid ending in
+	// @lid), which Evolution API reports instead of the phone for some chats.
+	KindWhatsAppLID IdentityKind = "whatsapp_lid"
 )
 
 // maxChannelIDLength bounds channel ids: no platform issues longer ones, and an
@@ -105,13 +111,13 @@ func NormalizeIdentity(kind IdentityKind, raw string) (Identity, error) {
 			return Identity{}, invalid(kind, raw, err.Error())
 		}
 		return Identity{Kind: KindCPF, Value: cpf}, nil
-	case KindInstagram, KindTelegram, KindWebchat:
+	case KindInstagram, KindTelegram, KindWebchat, KindWhatsAppUser, KindWhatsAppLID:
 		if utf8.RuneCountInString(value) > maxChannelIDLength || strings.ContainsAny(value, "\x00\n\r") {
 			return Identity{}, invalid(kind, raw, "not a channel id")
 		}
 		return Identity{Kind: kind, Value: value}, nil
 	default:
-		return Identity{}, invalid(kind, raw, fmt.Sprintf("unknown kind %q (phone, email, cpf, whatsapp, instagram, telegram, webchat)", kind))
+		return Identity{}, invalid(kind, raw, fmt.Sprintf("unknown kind %q (phone, email, cpf, whatsapp, instagram, telegram, webchat, whatsapp_user, whatsapp_lid)", kind))
 	}
 }
 

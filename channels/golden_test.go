@@ -1,0 +1,118 @@
+package channels
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files from the parsers' output")
+
+// fixturesDir is ../shared/fixtures/channels beside the checkout (as CI lays
+// it out), or ATENDE_FIXTURES.
+func fixturesDir(t testing.TB) string {
+	t.Helper()
+	if dir := os.Getenv("ATENDE_FIXTURES"); dir != "" {
+		return dir
+	}
+	dir, err := filepath.Abs(filepath.Join("..", "..", "shared", "fixtures", "channels"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dir); err != nil {
+		t.Fatalf("platform fixtures not found at %s (set ATENDE_FIXTURES): %v", dir, err)
+	}
+	return dir
+}
+
+func readFixture(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(fixturesDir(t), name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// fixturesMatching lists fixture files of a channel folder whose names start with prefix.
+func fixturesMatching(t testing.TB, folder, prefix string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Join(fixturesDir(t), folder))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), prefix) && strings.HasSuffix(e.Name(), ".json") {
+			out = append(out, folder+"/"+e.Name())
+		}
+	}
+	if len(out) == 0 {
+		t.Fatalf("no %s/%s* fixtures", folder, prefix)
+	}
+	return out
+}
+
+// assertGolden compares v, as indented JSON, with testdata/golden/<name>.
+func assertGolden(t *testing.T, name string, v any) {
+	t.Helper()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	got := buf.Bytes()
+	path := filepath.Join("testdata", "golden", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("golden file %s missing (run go test -run %s -update): %v", path, t.Name(), err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("%s differs from the parser's output:\n%s", path, got)
+	}
+}
+
+func TestWhatsAppCloudFixturesParse(t *testing.T) {
+	for _, name := range fixturesMatching(t, "whatsapp_cloud", "webhook_") {
+		t.Run(name, func(t *testing.T) {
+			b, err := ParseWhatsAppCloud(readFixture(t, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(b.Messages)+len(b.Statuses) == 0 {
+				t.Fatal("nothing parsed")
+			}
+			assertGolden(t, name, b)
+		})
+	}
+}
+
+func TestEvolutionFixturesParse(t *testing.T) {
+	for _, name := range fixturesMatching(t, "evolution", "messages_upsert_") {
+		t.Run(name, func(t *testing.T) {
+			b, err := ParseEvolution(readFixture(t, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(b.Messages) != 1 {
+				t.Fatalf("want one message, got %d", len(b.Messages))
+			}
+			assertGolden(t, name, b)
+		})
+	}
+}
