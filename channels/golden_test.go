@@ -116,3 +116,18 @@ func TestEvolutionFixturesParse(t *testing.T) {
 		})
 	}
 }
+
+func TestInstagramFixturesParse(t *testing.T) {
+	for _, name := range fixturesMatching(t, "instagram", "webhook_") {
+		t.Run(name, func(t *testing.T) {
+			b, err := ParseInstagram(readFixture(t, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(b.Messages) != 1 {
+				t.Fatalf("want one message, got %d", len(b.Messages))
+			}
+			assertGolden(t, name, b)
+		})
+	}
+}

@@ -1,0 +1,126 @@
+package channels
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/atende/atende/memory"
+)
+
+type igPayload struct {
+	Object string `json:"object"`
+	Entry  []struct {
+		ID        string        `json:"id"`
+		Messaging []igMessaging `json:"messaging"`
+	} `json:"entry"`
+}
+
+type igMessaging struct {
+	Sender    struct{ ID string } `json:"sender"`
+	Recipient struct{ ID string } `json:"recipient"`
+	Timestamp int64               `json:"timestamp"`
+	Message   *struct {
+		MID         string `json:"mid"`
+		Text        string `json:"text"`
+		IsEcho      bool   `json:"is_echo"`
+		IsDeleted   bool   `json:"is_deleted"`
+		Attachments []struct {
+			Type    string `json:"type"`
+			Payload struct {
+				URL string `json:"url"`
+			} `json:"payload"`
+		} `json:"attachments"`
+		QuickReply *struct {
+			Payload string `json:"payload"`
+		} `json:"quick_reply"`
+		ReplyTo *struct {
+			MID   string `json:"mid"`
+			Story *struct {
+				URL string `json:"url"`
+				ID  string `json:"id"`
+			} `json:"story"`
+		} `json:"reply_to"`
+	} `json:"message"`
+	Postback *struct {
+		MID     string `json:"mid"`
+		Title   string `json:"title"`
+		Payload string `json:"payload"`
+	} `json:"postback"`
+	Read *struct {
+		MID string `json:"mid"`
+	} `json:"read"`
+}
+
+// ParseInstagram reads an Instagram Messaging webhook. Echoes of the
+// business's own messages are marked FromBusiness (the customer is then the
+// recipient); reads become "read" statuses.
+func ParseInstagram(body []byte) (Batch, error) {
+	var p igPayload
+	if err := json.Unmarshal(body, &p); err != nil {
+		return Batch{}, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	if p.Object != "instagram" {
+		return Batch{}, fmt.Errorf("%w: object %q is not instagram", ErrMalformed, p.Object)
+	}
+	b := Batch{Messages: []Inbound{}, Statuses: []Status{}}
+	for _, e := range p.Entry {
+		for _, m := range e.Messaging {
+			at := time.UnixMilli(m.Timestamp).UTC()
+			switch {
+			case m.Message != nil && !m.Message.IsDeleted:
+				in, err := igInbound(m, at)
+				if err != nil {
+					return Batch{}, err
+				}
+				b.Messages = append(b.Messages, in)
+			case m.Postback != nil:
+				if m.Sender.ID == "" {
+					return Batch{}, fmt.Errorf("%w: postback without sender", ErrMalformed)
+				}
+				b.Messages = append(b.Messages, Inbound{
+					ExternalID: m.Postback.MID, At: at, Type: "interactive", Text: m.Postback.Title,
+					From:   Sender{Identities: []memory.Identity{{Kind: memory.KindInstagram, Value: m.Sender.ID}}},
+					Choice: &Choice{Kind: "postback", ID: m.Postback.Payload, Title: m.Postback.Title},
+				})
+			case m.Read != nil:
+				b.Statuses = append(b.Statuses, Status{ExternalID: m.Read.MID, Status: "read", Recipient: m.Sender.ID, At: at})
+			}
+		}
+	}
+	return b, nil
+}
+
+func igInbound(m igMessaging, at time.Time) (Inbound, error) {
+	msg := m.Message
+	customer := m.Sender.ID
+	if msg.IsEcho {
+		customer = m.Recipient.ID
+	}
+	if msg.MID == "" || customer == "" {
+		return Inbound{}, fmt.Errorf("%w: message without mid or sender", ErrMalformed)
+	}
+	in := Inbound{ExternalID: msg.MID, At: at, Type: "text", Text: msg.Text, FromBusiness: msg.IsEcho,
+		From: Sender{Identities: []memory.Identity{{Kind: memory.KindInstagram, Value: customer}}}}
+	for _, a := range msg.Attachments {
+		if a.Type == "story_mention" {
+			in.Type = "story_mention"
+			in.Story = &Story{Kind: "mention", URL: a.Payload.URL}
+			continue
+		}
+		in.Type = a.Type
+		in.Media = append(in.Media, memory.Media{Type: a.Type, URL: a.Payload.URL})
+	}
+	if msg.QuickReply != nil {
+		in.Type = "interactive"
+		in.Choice = &Choice{Kind: "quick_reply", ID: msg.QuickReply.Payload, Title: msg.Text}
+	}
+	if r := msg.ReplyTo; r != nil {
+		if r.Story != nil {
+			in.Story = &Story{Kind: "reply", ID: r.Story.ID, URL: r.Story.URL}
+		} else if r.MID != "" {
+			in.ReplyTo = &Reply{ExternalID: r.MID}
+		}
+	}
+	return in, nil
+}
