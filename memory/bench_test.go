@@ -6,12 +6,27 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 )
 
+// withJobInserter makes appends enqueue their chunk job as in production (the
+// jobs are not worked here).
+func withJobInserter(b *testing.B, s *Store) {
+	client, err := river.NewClient(riverpgxv5.New(s.pool), &river.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s.jobs = client
+}
+
 // BenchmarkAppend measures one inbound message per transaction, the shape of
-// webhook traffic: resolve-free append with dedupe on (channel, external id).
+// webhook traffic: resolve-free append with dedupe on (channel, external id),
+// and its chunk job enqueued in the same transaction.
 func BenchmarkAppend(b *testing.B) {
 	s, acct := newBenchStore(b)
+	withJobInserter(b, s)
 	c, err := s.Resolve(context.Background(), acct, KindWhatsApp, "5511987654321", Profile{Name: "Maria"})
 	if err != nil {
 		b.Fatal(err)
@@ -99,6 +114,7 @@ func BenchmarkMemoryView(b *testing.B) {
 // (one contact per goroutine), as concurrent webhooks arrive.
 func BenchmarkAppendParallel(b *testing.B) {
 	s, acct := newBenchStore(b)
+	withJobInserter(b, s)
 	var next atomic.Int64
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
