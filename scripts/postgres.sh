@@ -67,7 +67,7 @@ install() {
 # as_owner runs a command as the cluster's owner: PostgreSQL refuses to run as root.
 as_owner() {
   if [ "$(id -u)" = 0 ]; then
-    runuser -u postgres -- "$@"
+    (cd / && runuser -u postgres -- "$@")
   else
     "$@"
   fi
@@ -89,7 +89,7 @@ place_data_dir() {
     data=$(readlink -f "$state/pg")
     return 0
   fi
-  if ! runuser -u postgres -- test -w "$state"; then
+  if ! (cd / && runuser -u postgres -- test -w "$state"); then
     local outside
     outside="/var/lib/atende/$(printf '%s' "$root" | sha1sum | cut -c1-12)/pg"
     say "$state is not reachable by the postgres user; keeping the cluster in $outside (linked from .atende/pg)"
