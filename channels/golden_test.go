@@ -131,3 +131,18 @@ func TestInstagramFixturesParse(t *testing.T) {
 		})
 	}
 }
+
+func TestTelegramFixturesParse(t *testing.T) {
+	for _, name := range fixturesMatching(t, "telegram", "update_") {
+		t.Run(name, func(t *testing.T) {
+			b, err := ParseTelegram(readFixture(t, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(b.Messages) != 1 {
+				t.Fatalf("want one message, got %d", len(b.Messages))
+			}
+			assertGolden(t, name, b)
+		})
+	}
+}

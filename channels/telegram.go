@@ -1,0 +1,168 @@
+package channels
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/atende/atende/memory"
+)
+
+type tgUser struct {
+	ID        int64  `json:"id"`
+	IsBot     bool   `json:"is_bot"`
+	FirstName string `json:"first_name"`
+	LastName  string `json:"last_name"`
+	Username  string `json:"username"`
+}
+
+type tgFile struct {
+	FileID   string `json:"file_id"`
+	MimeType string `json:"mime_type"`
+	FileName string `json:"file_name"`
+}
+
+type tgMessage struct {
+	MessageID int64  `json:"message_id"`
+	From      tgUser `json:"from"`
+	Chat      struct {
+		ID   int64  `json:"id"`
+		Type string `json:"type"`
+	} `json:"chat"`
+	Date           int64      `json:"date"`
+	Text           string     `json:"text"`
+	Caption        string     `json:"caption"`
+	Photo          []tgFile   `json:"photo"`
+	Voice          *tgFile    `json:"voice"`
+	Audio          *tgFile    `json:"audio"`
+	Video          *tgFile    `json:"video"`
+	Document       *tgFile    `json:"document"`
+	Sticker        *tgFile    `json:"sticker"`
+	ReplyToMessage *tgMessage `json:"reply_to_message"`
+	Location       *struct {
+		Latitude  float64 `json:"latitude"`
+		Longitude float64 `json:"longitude"`
+	} `json:"location"`
+	Contact *struct {
+		PhoneNumber string `json:"phone_number"`
+		FirstName   string `json:"first_name"`
+		LastName    string `json:"last_name"`
+	} `json:"contact"`
+}
+
+type tgUpdate struct {
+	UpdateID      int64      `json:"update_id"`
+	Message       *tgMessage `json:"message"`
+	EditedMessage *tgMessage `json:"edited_message"`
+	CallbackQuery *struct {
+		ID      string     `json:"id"`
+		From    tgUser     `json:"from"`
+		Message *tgMessage `json:"message"`
+		Data    string     `json:"data"`
+	} `json:"callback_query"`
+}
+
+// VerifyTelegramSecret compares X-Telegram-Bot-Api-Secret-Token, which
+// Telegram sends on every webhook after setWebhook with secret_token, in constant time.
+func VerifyTelegramSecret(secret, header string) error {
+	if secret == "" || header == "" {
+		return fmt.Errorf("%w: missing X-Telegram-Bot-Api-Secret-Token", ErrBadSignature)
+	}
+	if subtle.ConstantTimeCompare([]byte(secret), []byte(header)) != 1 {
+		return fmt.Errorf("%w: X-Telegram-Bot-Api-Secret-Token does not match", ErrBadSignature)
+	}
+	return nil
+}
+
+// tgMessageID is a message's external id: Telegram numbers messages per chat.
+func tgMessageID(chat, message int64) string {
+	return strconv.FormatInt(chat, 10) + ":" + strconv.FormatInt(message, 10)
+}
+
+// ParseTelegram reads a Telegram Bot API Update from a private chat. Group
+// chats and bots are skipped; an edit becomes a new message with its own id.
+func ParseTelegram(body []byte) (Batch, error) {
+	var u tgUpdate
+	if err := json.Unmarshal(body, &u); err != nil {
+		return Batch{}, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	if u.UpdateID == 0 {
+		return Batch{}, fmt.Errorf("%w: no update_id", ErrMalformed)
+	}
+	b := Batch{Messages: []Inbound{}, Statuses: []Status{}}
+	switch {
+	case u.Message != nil:
+		if in, ok := tgInbound(u.Message); ok {
+			b.Messages = append(b.Messages, in)
+		}
+	case u.EditedMessage != nil:
+		if in, ok := tgInbound(u.EditedMessage); ok {
+			in.ExternalID += ":edit:" + strconv.FormatInt(u.UpdateID, 10)
+			b.Messages = append(b.Messages, in)
+		}
+	case u.CallbackQuery != nil:
+		q := u.CallbackQuery
+		if q.From.IsBot || q.From.ID == 0 {
+			break
+		}
+		in := Inbound{ExternalID: "callback:" + q.ID, Type: "interactive", Text: q.Data,
+			From:   tgSender(q.From),
+			Choice: &Choice{Kind: "callback", ID: q.Data}}
+		if q.Message != nil {
+			in.At = time.Unix(q.Message.Date, 0).UTC()
+			in.ReplyTo = &Reply{ExternalID: tgMessageID(q.Message.Chat.ID, q.Message.MessageID), Text: q.Message.Text}
+		}
+		b.Messages = append(b.Messages, in)
+	}
+	return b, nil
+}
+
+func tgSender(u tgUser) Sender {
+	name := strings.TrimSpace(u.FirstName + " " + u.LastName)
+	if name == "" {
+		name = u.Username
+	}
+	return Sender{Name: name, Identities: []memory.Identity{{Kind: memory.KindTelegram, Value: strconv.FormatInt(u.ID, 10)}}}
+}
+
+func tgInbound(m *tgMessage) (Inbound, bool) {
+	if m.Chat.Type != "private" || m.From.IsBot || m.From.ID == 0 {
+		return Inbound{}, false
+	}
+	in := Inbound{ExternalID: tgMessageID(m.Chat.ID, m.MessageID), At: time.Unix(m.Date, 0).UTC(),
+		From: tgSender(m.From), Type: "text", Text: m.Text}
+	media := func(kind string, f *tgFile) {
+		in.Type = kind
+		in.Text = m.Caption
+		in.Media = append(in.Media, memory.Media{Type: kind, MIME: f.MimeType, PlatformID: f.FileID, Caption: m.Caption})
+	}
+	switch {
+	case len(m.Photo) > 0:
+		// Sizes come smallest first; the last is the original.
+		media("image", &m.Photo[len(m.Photo)-1])
+	case m.Voice != nil:
+		media("voice", m.Voice)
+		in.Type = "audio"
+	case m.Audio != nil:
+		media("audio", m.Audio)
+	case m.Video != nil:
+		media("video", m.Video)
+	case m.Document != nil:
+		media("document", m.Document)
+	case m.Sticker != nil:
+		media("sticker", m.Sticker)
+	case m.Location != nil:
+		in.Type = "location"
+		in.Location = &Location{Latitude: m.Location.Latitude, Longitude: m.Location.Longitude}
+	case m.Contact != nil:
+		in.Type = "contacts"
+		in.Contacts = []SharedContact{{Name: strings.TrimSpace(m.Contact.FirstName + " " + m.Contact.LastName), Phones: []string{m.Contact.PhoneNumber}}}
+	}
+	if r := m.ReplyToMessage; r != nil {
+		in.ReplyTo = &Reply{ExternalID: tgMessageID(r.Chat.ID, r.MessageID), Text: r.Text}
+	}
+	return in, true
+}
