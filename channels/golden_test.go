@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -144,5 +145,60 @@ func TestTelegramFixturesParse(t *testing.T) {
 			}
 			assertGolden(t, name, b)
 		})
+	}
+}
+
+// formFixture reads a fixture that lists form fields as a JSON object.
+func formFixture(t *testing.T, name string) url.Values {
+	t.Helper()
+	var fields map[string]string
+	if err := json.Unmarshal(readFixture(t, name), &fields); err != nil {
+		t.Fatal(err)
+	}
+	form := url.Values{}
+	for k, v := range fields {
+		form.Set(k, v)
+	}
+	return form
+}
+
+func TestEmailFixturesParse(t *testing.T) {
+	parse := map[string]func(t *testing.T, name string) (Batch, error){
+		"email/postmark_inbound.json": func(t *testing.T, name string) (Batch, error) {
+			return ParsePostmarkInbound(readFixture(t, name))
+		},
+		"email/sendgrid_inbound_parse_fields.json": func(t *testing.T, name string) (Batch, error) {
+			return ParseEmailForm(EmailSendGrid, formFixture(t, name))
+		},
+		"email/mailgun_route_forward_fields.json": func(t *testing.T, name string) (Batch, error) {
+			return ParseEmailForm(EmailMailgun, formFixture(t, name))
+		},
+	}
+	for name, p := range parse {
+		t.Run(name, func(t *testing.T) {
+			b, err := p(t, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(b.Messages) != 1 || b.Messages[0].Email == nil || b.Messages[0].Email.MessageID == "" {
+				t.Fatalf("want one threaded message: %+v", b)
+			}
+			assertGolden(t, name, b)
+		})
+	}
+}
+
+func TestStripEmailReply(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"Oi, consigo trocar?\n\nMaria\n\nEm qui., 20 de nov. de 2025 às 10:12, Loja escreveu:\n> Seu pedido foi entregue.\n", "Oi, consigo trocar?\n\nMaria"},
+		{"Quero o boleto.\n\nObrigada,\nMaria Silva\nCPF 123", "Quero o boleto."},
+		{"Hello\n-- \nJohn Doe\nACME", "Hello"},
+		{"On Thu, Nov 20, 2025 at 10:12 AM Shop wrote:\n> hi", ""},
+		{"Segue.\n\n-----Mensagem original-----\nDe: loja", "Segue."},
+	}
+	for _, tt := range tests {
+		if got := StripEmailReply(tt.in); got != tt.want {
+			t.Errorf("StripEmailReply(%q) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
 }

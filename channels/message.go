@@ -102,7 +102,10 @@ type Story struct {
 
 // EmailThread carries what threads an e-mail.
 type EmailThread struct {
-	Subject    string   `json:"subject,omitempty"`
+	Subject string `json:"subject,omitempty"`
+	// Body is the whole text before quotes and signature were stripped: a
+	// signature may hold a CPF or phone worth keeping.
+	Body       string   `json:"body,omitempty"`
 	MessageID  string   `json:"message_id,omitempty"`
 	InReplyTo  string   `json:"in_reply_to,omitempty"`
 	References []string `json:"references,omitempty"`

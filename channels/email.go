@@ -1,0 +1,218 @@
+package channels
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"mime"
+	"net/mail"
+	"net/textproto"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/atende/atende/memory"
+)
+
+// Email providers whose inbound-parse webhooks Atende reads.
+const (
+	EmailPostmark = "postmark" // JSON
+	EmailSendGrid = "sendgrid" // multipart form (Inbound Parse)
+	EmailMailgun  = "mailgun"  // form (Routes forward)
+)
+
+// emailParts is what every provider gives, before it becomes an Inbound.
+type emailParts struct {
+	from, subject, text, stripped, date string
+	headers                             textproto.MIMEHeader
+	attachments                         []memory.Media
+}
+
+// ParsePostmarkInbound reads Postmark's inbound webhook JSON.
+func ParsePostmarkInbound(body []byte) (Batch, error) {
+	var p struct {
+		From              string
+		FromName          string
+		Subject           string
+		Date              string
+		TextBody          string
+		StrippedTextReply string
+		Headers           []struct{ Name, Value string }
+		Attachments       []struct {
+			Name        string
+			ContentType string
+		}
+	}
+	if err := json.Unmarshal(body, &p); err != nil {
+		return Batch{}, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	e := emailParts{from: p.From, subject: p.Subject, text: p.TextBody, stripped: p.StrippedTextReply, date: p.Date,
+		headers: textproto.MIMEHeader{}}
+	if p.FromName != "" {
+		e.from = (&mail.Address{Name: p.FromName, Address: p.From}).String()
+	}
+	for _, h := range p.Headers {
+		e.headers.Add(h.Name, h.Value)
+	}
+	for _, a := range p.Attachments {
+		e.attachments = append(e.attachments, memory.Media{Type: mediaTypeOf(a.ContentType), MIME: a.ContentType, Caption: a.Name})
+	}
+	return e.batch()
+}
+
+// ParseEmailForm reads the form fields of SendGrid Inbound Parse or Mailgun
+// Routes (the handler has already parsed the multipart or urlencoded body).
+func ParseEmailForm(provider string, form url.Values) (Batch, error) {
+	e := emailParts{headers: textproto.MIMEHeader{}}
+	switch provider {
+	case EmailSendGrid:
+		e.from, e.subject, e.text = form.Get("from"), form.Get("subject"), form.Get("text")
+		raw := strings.ReplaceAll(form.Get("headers"), "\r\n", "\n")
+		for _, line := range strings.Split(raw, "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && !strings.HasPrefix(line, " ") && !strings.HasPrefix(line, "\t") {
+				e.headers.Add(strings.TrimSpace(k), strings.TrimSpace(v))
+			}
+		}
+		n, _ := strconv.Atoi(form.Get("attachments"))
+		var info map[string]struct {
+			Filename string `json:"filename"`
+			Type     string `json:"type"`
+		}
+		_ = json.Unmarshal([]byte(form.Get("attachment-info")), &info)
+		for i := 1; i <= n; i++ {
+			a := info["attachment"+strconv.Itoa(i)]
+			e.attachments = append(e.attachments, memory.Media{Type: mediaTypeOf(a.Type), MIME: a.Type, Caption: a.Filename})
+		}
+	case EmailMailgun:
+		e.from, e.subject, e.text, e.stripped = form.Get("from"), form.Get("subject"), form.Get("body-plain"), form.Get("stripped-text")
+		var pairs [][2]string
+		if err := json.Unmarshal([]byte(form.Get("message-headers")), &pairs); err == nil {
+			for _, p := range pairs {
+				e.headers.Add(p[0], p[1])
+			}
+		}
+		for _, k := range []string{"Message-Id", "In-Reply-To", "References", "Date"} {
+			if v := form.Get(k); v != "" && e.headers.Get(k) == "" {
+				e.headers.Set(k, v)
+			}
+		}
+	default:
+		return Batch{}, fmt.Errorf("%w: unknown e-mail provider %q (postmark, sendgrid, mailgun)", ErrMalformed, provider)
+	}
+	return e.batch()
+}
+
+var dec = new(mime.WordDecoder)
+
+func (e emailParts) batch() (Batch, error) {
+	addr, err := mail.ParseAddress(e.from)
+	if err != nil {
+		return Batch{}, fmt.Errorf("%w: from %q is not an address", ErrMalformed, e.from)
+	}
+	id, err := memory.NormalizeIdentity(memory.KindEmail, addr.Address)
+	if err != nil {
+		return Batch{}, fmt.Errorf("%w: from: %v", ErrMalformed, err)
+	}
+	subject := e.subject
+	if decoded, err := dec.DecodeHeader(subject); err == nil {
+		subject = decoded
+	}
+	thread := &EmailThread{
+		Subject:    subject,
+		Body:       strings.TrimSpace(e.text),
+		MessageID:  strings.TrimSpace(e.headers.Get("Message-Id")),
+		InReplyTo:  strings.TrimSpace(e.headers.Get("In-Reply-To")),
+		References: strings.Fields(e.headers.Get("References")),
+	}
+	if thread.MessageID == "" {
+		return Batch{}, fmt.Errorf("%w: e-mail without Message-ID", ErrMalformed)
+	}
+	date := e.date
+	if date == "" {
+		date = e.headers.Get("Date")
+	}
+	at, err := mail.ParseDate(date)
+	if err != nil {
+		at = time.Time{}
+	}
+	text := e.stripped
+	if strings.TrimSpace(text) == "" {
+		text = StripEmailReply(e.text)
+	}
+	in := Inbound{ExternalID: thread.MessageID, At: at.UTC(), Type: "text", Text: strings.TrimSpace(text),
+		From: Sender{Name: addr.Name, Identities: []memory.Identity{id}}, Email: thread, Media: e.attachments}
+	return Batch{Messages: []Inbound{in}, Statuses: []Status{}}, nil
+}
+
+func mediaTypeOf(mimeType string) string {
+	switch {
+	case strings.HasPrefix(mimeType, "image/"):
+		return "image"
+	case strings.HasPrefix(mimeType, "audio/"):
+		return "audio"
+	case strings.HasPrefix(mimeType, "video/"):
+		return "video"
+	default:
+		return "document"
+	}
+}
+
+// quoteHeader matches the line mail clients put above a quoted reply, in
+// Portuguese, English and Spanish ("Em qui., 20 de nov. ... escreveu:",
+// "On Thu, ... wrote:", "El ... escribió:").
+var quoteHeader = regexp.MustCompile(`(?i)^(em .+ escreveu:|on .+ wrote:|el .+ escribi[oó]:|-{2,}\s*(mensagem original|original message|mensaje original)\s*-{2,}|de: .+|from: .+)$`)
+
+// signOffs end a message body; what follows is a signature.
+var signOff = regexp.MustCompile(`(?i)^(obrigad[oa]s?|att\.?|atenciosamente|abraços?|abs\.?|grat[oa]|cordialmente|regards|best regards|thanks|saludos)[,.!]?$`)
+
+// StripEmailReply keeps what the customer wrote in this e-mail: the quoted
+// earlier message and the signature ("-- " block or a sign-off line and what
+// follows) are cut.
+func StripEmailReply(body string) string {
+	lines := strings.Split(strings.ReplaceAll(body, "\r\n", "\n"), "\n")
+	var kept []string
+	for _, line := range lines {
+		t := strings.TrimSpace(line)
+		if strings.HasPrefix(t, ">") || quoteHeader.MatchString(t) || line == "-- " || t == "--" || t == "__" {
+			break
+		}
+		kept = append(kept, line)
+	}
+	for i, line := range kept {
+		if i > 0 && signOff.MatchString(strings.TrimSpace(line)) {
+			kept = kept[:i]
+			break
+		}
+	}
+	return strings.TrimSpace(strings.Join(kept, "\n"))
+}
+
+// VerifyMailgun checks a Mailgun webhook: signature = hex(HMAC-SHA256(key,
+// timestamp+token)), a timestamp within maxAge of now, and a token not seen
+// before (seen reports and records it) — a replayed request fails.
+func VerifyMailgun(signingKey, timestamp, token, signature string, now time.Time, maxAge time.Duration, seen func(token string) bool) error {
+	if signingKey == "" || timestamp == "" || token == "" || signature == "" {
+		return fmt.Errorf("%w: missing Mailgun timestamp, token or signature", ErrBadSignature)
+	}
+	mac := hmac.New(sha256.New, []byte(signingKey))
+	mac.Write([]byte(timestamp + token))
+	want := hex.EncodeToString(mac.Sum(nil))
+	if !hmac.Equal([]byte(want), []byte(strings.ToLower(signature))) {
+		return fmt.Errorf("%w: Mailgun signature does not match", ErrBadSignature)
+	}
+	secs, err := strconv.ParseInt(timestamp, 10, 64)
+	if err != nil {
+		return fmt.Errorf("%w: Mailgun timestamp is not unix seconds", ErrBadSignature)
+	}
+	if age := now.Sub(time.Unix(secs, 0)); age > maxAge || age < -maxAge {
+		return fmt.Errorf("%w: Mailgun timestamp is %s away from now", ErrBadSignature, age.Round(time.Second))
+	}
+	if seen != nil && seen(token) {
+		return fmt.Errorf("%w: Mailgun token already used (replay)", ErrBadSignature)
+	}
+	return nil
+}
