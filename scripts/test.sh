@@ -24,3 +24,16 @@ done
 export ATENDE_TEST_DATABASE_URL="$admin"
 go vet ./...
 go test -count=1 "$@" ./...
+
+# Every fuzz target runs for a short, fixed time: a parser that panics on some
+# input fails the build. ATENDE_FUZZTIME=0 skips this (e.g. for -run filters).
+fuzztime="${ATENDE_FUZZTIME:-5s}"
+if [ "$fuzztime" != "0" ] && [ "$#" = 0 ]; then
+  grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u | while read -r pkg; do
+    for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$pkg"/*_test.go | sed 's/^func //'); do
+      go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" >/dev/null \
+        || { echo "fuzz $target in $pkg failed: go test -run '^\$' -fuzz '^${target}\$' $pkg" >&2; exit 1; }
+      echo "fuzz $target ($fuzztime): ok"
+    done
+  done
+fi

@@ -1,0 +1,90 @@
+package channels
+
+import (
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// seedFuzz adds every fixture of the folders as a seed.
+func seedFuzz(f *testing.F, folders ...string) {
+	for _, folder := range folders {
+		entries, err := os.ReadDir(filepath.Join(fixturesDir(f), folder))
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, e := range entries {
+			f.Add(readFixture(f, folder+"/"+e.Name()))
+		}
+	}
+	f.Add([]byte(`{}`))
+	f.Add([]byte(`[]`))
+	f.Add([]byte(`null`))
+}
+
+// checkBatch is what every parser promises whatever the input: no panic, and
+// every message it returns can be stored (an id and a sender).
+func checkBatch(t *testing.T, b Batch, err error) {
+	if err != nil {
+		return
+	}
+	for _, m := range b.Messages {
+		if m.ExternalID == "" || len(m.From.Identities) == 0 {
+			t.Fatalf("unstorable message: %+v", m)
+		}
+	}
+}
+
+func FuzzParseWhatsAppCloud(f *testing.F) {
+	seedFuzz(f, "whatsapp_cloud")
+	f.Fuzz(func(t *testing.T, body []byte) {
+		b, err := ParseWhatsAppCloud(body)
+		checkBatch(t, b, err)
+	})
+}
+
+func FuzzParseEvolution(f *testing.F) {
+	seedFuzz(f, "evolution")
+	f.Fuzz(func(t *testing.T, body []byte) {
+		b, err := ParseEvolution(body)
+		checkBatch(t, b, err)
+	})
+}
+
+func FuzzParseInstagram(f *testing.F) {
+	seedFuzz(f, "instagram")
+	f.Fuzz(func(t *testing.T, body []byte) {
+		b, err := ParseInstagram(body)
+		checkBatch(t, b, err)
+	})
+}
+
+func FuzzParseTelegram(f *testing.F) {
+	seedFuzz(f, "telegram")
+	f.Fuzz(func(t *testing.T, body []byte) {
+		b, err := ParseTelegram(body)
+		checkBatch(t, b, err)
+	})
+}
+
+func FuzzParsePostmarkInbound(f *testing.F) {
+	seedFuzz(f, "email")
+	f.Fuzz(func(t *testing.T, body []byte) {
+		b, err := ParsePostmarkInbound(body)
+		checkBatch(t, b, err)
+	})
+}
+
+func FuzzParseEmailForm(f *testing.F) {
+	f.Add("Maria <maria@exemplo.com>", "Re: pedido", "oi\n> quote", "Message-ID: <a@b>\nIn-Reply-To: <c@d>", "0")
+	f.Fuzz(func(t *testing.T, from, subject, text, headers, attachments string) {
+		form := url.Values{"from": {from}, "subject": {subject}, "text": {text}, "headers": {headers}, "attachments": {attachments},
+			"body-plain": {text}, "message-headers": {headers}, "Message-Id": {"<x@y>"}}
+		for _, provider := range []string{EmailSendGrid, EmailMailgun} {
+			b, err := ParseEmailForm(provider, form)
+			checkBatch(t, b, err)
+		}
+		_ = StripEmailReply(text)
+	})
+}
