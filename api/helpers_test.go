@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/atende/atende/accounts"
+	"github.com/atende/atende/channels"
 	"github.com/atende/atende/internal/testdb"
 	"github.com/atende/atende/memory"
 	"github.com/atende/atende/migrations"
@@ -54,6 +55,7 @@ func newTestServer(t *testing.T) *testServer {
 	}
 	handler := NewHandler(Deps{
 		Auth: accts, Memory: store, Viewer: memory.NewViewer(store, tokens, nil),
+		Channels: channels.NewStore(pool), Ingestor: channels.NewIngestor(store, nil),
 		Ready:    func(ctx context.Context) error { return migrations.Check(ctx, pool) },
 		Log:      log,
 		Registry: prometheus.NewRegistry(),

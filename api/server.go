@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/atende/atende/accounts"
+	"github.com/atende/atende/channels"
 	"github.com/atende/atende/memory"
 )
 
@@ -32,6 +33,8 @@ type Deps struct {
 	Auth     Authenticator
 	Memory   *memory.Store
 	Viewer   *memory.Viewer
+	Channels *channels.Store
+	Ingestor *channels.Ingestor
 	Ready    ReadinessCheck
 	Log      *slog.Logger
 	Registry *prometheus.Registry
@@ -65,6 +68,8 @@ func NewHandler(d Deps) *gin.Engine {
 	r.GET("/readyz", h.ready)
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{})))
 	r.GET("/api/v1/openapi.yaml", serveOpenAPI)
+	r.GET("/webhooks/:kind/:channel_id", h.webhookVerify)
+	r.POST("/webhooks/:kind/:channel_id", h.webhookReceive)
 
 	v1 := r.Group("/api/v1", h.authenticate)
 	small := limitBody(d.MaxBodyBytes)
@@ -79,6 +84,10 @@ func NewHandler(d Deps) *gin.Engine {
 	v1.POST("/contacts/:id/unmerge", small, h.unmerge)
 	v1.POST("/contacts/:id/notes", small, h.addNote)
 	v1.GET("/contacts/:id/memory", h.memoryView)
+	v1.POST("/channels", small, h.createChannel)
+	v1.GET("/channels", h.listChannels)
+	v1.GET("/channels/:id", h.getChannel)
+	v1.POST("/channels/:id/secrets", small, h.rotateSecrets)
 	v1.PUT("/knowledge", small, h.putKnowledge)
 	v1.GET("/knowledge", h.getKnowledge)
 	return r

@@ -1,7 +1,8 @@
 // Package channels turns each platform's webhooks into Atende's canonical
 // inbound messages and delivery statuses, verifies that they came from the
-// platform, and (in later work) renders and sends replies in each channel's
-// style and rules. One adapter per channel; nothing here touches the database.
+// platform, stores them through the memory (Ingestor), and (in later work)
+// renders and sends replies in each channel's style and rules. One adapter per
+// channel. It owns the channels table: each account's configured instances.
 package channels
 
 import (

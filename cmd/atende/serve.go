@@ -18,6 +18,7 @@ import (
 
 	"github.com/atende/atende/accounts"
 	"github.com/atende/atende/api"
+	"github.com/atende/atende/channels"
 	"github.com/atende/atende/internal/database"
 	"github.com/atende/atende/memory"
 	"github.com/atende/atende/migrations"
@@ -90,10 +91,13 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	accts := accounts.NewStore(pool)
+	channelStore := channels.NewStore(pool)
 	handler := api.NewHandler(api.Deps{
-		Auth:   accts,
-		Memory: store,
-		Viewer: memory.NewViewer(store, tokens, nil),
+		Auth:     accts,
+		Memory:   store,
+		Channels: channelStore,
+		Ingestor: channels.NewIngestor(store, nil),
+		Viewer:   memory.NewViewer(store, tokens, nil),
 		Ready: func(ctx context.Context) error {
 			if err := pool.Ping(ctx); err != nil {
 				return fmt.Errorf("database unreachable: %w", err)

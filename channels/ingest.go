@@ -1,0 +1,185 @@
+package channels
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/atende/atende/memory"
+)
+
+// ScopedID is the external id stored for a platform id: platform ids are
+// unique per channel instance at best (Telegram numbers messages per chat),
+// so the instance is part of the id that dedupes retries.
+func ScopedID(channelID uuid.UUID, platformID string) string {
+	return channelID.String() + "/" + platformID
+}
+
+// Turn is a customer message stored and waiting for an answer.
+type Turn struct {
+	AccountID      uuid.UUID
+	ContactID      uuid.UUID
+	ConversationID uuid.UUID
+	EventID        int64
+	ChannelID      uuid.UUID
+}
+
+// TurnQueue enqueues the job that answers a customer, in the transaction that
+// stored the message, so a stored message is never left unanswered. The
+// agents package implements it.
+type TurnQueue interface {
+	EnqueueTurn(ctx context.Context, tx pgx.Tx, t Turn) error
+}
+
+// Ingestor stores what a webhook delivered: it resolves each sender to a
+// contact, appends the message to the timeline (a platform retry stores
+// nothing new), attaches delivery statuses to the messages they are about,
+// and enqueues the answer — all in one transaction.
+type Ingestor struct {
+	memory *memory.Store
+	turns  TurnQueue
+}
+
+// NewIngestor wires ingestion; turns may be nil until agents answer.
+func NewIngestor(mem *memory.Store, turns TurnQueue) *Ingestor {
+	return &Ingestor{memory: mem, turns: turns}
+}
+
+// IngestResult counts what a delivery added.
+type IngestResult struct {
+	Stored     int     `json:"stored"`
+	Duplicates int     `json:"duplicates"`
+	Statuses   int     `json:"statuses"`
+	EventIDs   []int64 `json:"event_ids"`
+}
+
+// messagePayload is what an inbound message keeps beside its text and media.
+type messagePayload struct {
+	ChannelID uuid.UUID       `json:"channel_id"`
+	Type      string          `json:"type"`
+	ReplyTo   *Reply          `json:"reply_to,omitempty"`
+	Location  *Location       `json:"location,omitempty"`
+	Contacts  []SharedContact `json:"contacts,omitempty"`
+	Choice    *Choice         `json:"choice,omitempty"`
+	Story     *Story          `json:"story,omitempty"`
+	Email     *EmailThread    `json:"email,omitempty"`
+}
+
+// Ingest stores one delivery.
+func (i *Ingestor) Ingest(ctx context.Context, ch Channel, b Batch) (IngestResult, error) {
+	res := IngestResult{EventIDs: []int64{}}
+	err := i.memory.InTx(ctx, func(tx *memory.Tx) error {
+		res = IngestResult{EventIDs: []int64{}}
+		for _, m := range b.Messages {
+			stored, dup, err := i.ingestMessage(ctx, tx, ch, m)
+			if err != nil {
+				return err
+			}
+			if dup {
+				res.Duplicates++
+				continue
+			}
+			res.Stored++
+			res.EventIDs = append(res.EventIDs, stored)
+		}
+		for _, s := range b.Statuses {
+			ok, err := ingestStatus(ctx, tx, ch, s)
+			if err != nil {
+				return err
+			}
+			if ok {
+				res.Statuses++
+			}
+		}
+		return nil
+	})
+	return res, err
+}
+
+func (i *Ingestor) ingestMessage(ctx context.Context, tx *memory.Tx, ch Channel, m Inbound) (int64, bool, error) {
+	if len(m.From.Identities) == 0 {
+		return 0, false, fmt.Errorf("%w: message %s has no sender", ErrMalformed, m.ExternalID)
+	}
+	first := m.From.Identities[0]
+	profile := memory.Profile{Channel: string(ch.Kind)}
+	if !m.FromBusiness {
+		profile.Name = m.From.Name
+	}
+	resolved, err := tx.Resolve(ctx, ch.AccountID, first.Kind, first.Value, profile)
+	if err != nil {
+		return 0, false, fmt.Errorf("resolve sender of %s: %w", m.ExternalID, err)
+	}
+	contactID := resolved.Contact.ID
+	for _, id := range m.From.Identities[1:] {
+		linked, err := tx.LinkIdentifier(ctx, ch.AccountID, contactID, id.Kind, id.Value, memory.AuthorSystem)
+		if err != nil {
+			return 0, false, fmt.Errorf("link %s of %s: %w", id.Kind, m.ExternalID, err)
+		}
+		contactID = linked.Contact.ID
+	}
+	conv, err := tx.TouchConversation(ctx, ch.AccountID, contactID, string(ch.Kind), m.At)
+	if err != nil {
+		return 0, false, err
+	}
+	payload, err := json.Marshal(messagePayload{ChannelID: ch.ID, Type: m.Type, ReplyTo: m.ReplyTo, Location: m.Location,
+		Contacts: m.Contacts, Choice: m.Choice, Story: m.Story, Email: m.Email})
+	if err != nil {
+		return 0, false, fmt.Errorf("encode message payload: %w", err)
+	}
+	e := memory.Event{ContactID: contactID, ConversationID: &conv.ID, Kind: memory.EventMessage,
+		Direction: memory.DirectionIn, Author: memory.AuthorContact, Channel: string(ch.Kind),
+		Text: m.Text, Media: m.Media, Payload: payload, ExternalID: ScopedID(ch.ID, m.ExternalID), OccurredAt: m.At}
+	if m.FromBusiness {
+		// Typed on the business's own phone or app: a human's reply, never answered by the bot.
+		e.Direction, e.Author = memory.DirectionOut, memory.AuthorHuman
+	}
+	if e.Text == "" && len(e.Media) == 0 {
+		e.Text = "[" + m.Type + "]"
+	}
+	appended, err := tx.Append(ctx, ch.AccountID, e)
+	if err != nil {
+		return 0, false, fmt.Errorf("store message %s: %w", m.ExternalID, err)
+	}
+	if appended.Duplicate {
+		return appended.Event.ID, true, nil
+	}
+	if !m.FromBusiness && i.turns != nil {
+		if err := i.turns.EnqueueTurn(ctx, tx.PgxTx(), Turn{AccountID: ch.AccountID, ContactID: contactID,
+			ConversationID: conv.ID, EventID: appended.Event.ID, ChannelID: ch.ID}); err != nil {
+			return 0, false, fmt.Errorf("enqueue answer to %s: %w", m.ExternalID, err)
+		}
+	}
+	return appended.Event.ID, false, nil
+}
+
+// ingestStatus appends a delivery status to the timeline of the message it is
+// about; a status of a message Atende did not send is ignored (false).
+func ingestStatus(ctx context.Context, tx *memory.Tx, ch Channel, s Status) (bool, error) {
+	msg, err := tx.EventByExternalID(ctx, ch.AccountID, string(ch.Kind), ScopedID(ch.ID, s.ExternalID))
+	if errors.Is(err, memory.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	payload, err := json.Marshal(map[string]any{"status": s.Status, "message_event_id": msg.ID, "reason": s.Reason,
+		"code": s.Code, "channel_id": ch.ID})
+	if err != nil {
+		return false, fmt.Errorf("encode status payload: %w", err)
+	}
+	text := s.Status
+	if s.Status == "failed" && s.Reason != "" {
+		text = "failed: " + s.Reason
+	}
+	appended, err := tx.Append(ctx, ch.AccountID, memory.Event{ContactID: msg.ContactID, ConversationID: msg.ConversationID,
+		Kind: memory.EventStatus, Direction: memory.DirectionInternal, Author: memory.AuthorSystem, Channel: string(ch.Kind),
+		Text: text, Payload: payload, ExternalID: ScopedID(ch.ID, "status:"+s.ExternalID+":"+s.Status), OccurredAt: s.At})
+	if err != nil {
+		return false, fmt.Errorf("store %s status of %s: %w", s.Status, s.ExternalID, err)
+	}
+	return !appended.Duplicate, nil
+}
