@@ -3,12 +3,17 @@ package api
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -28,7 +33,12 @@ type testServer struct {
 	acctA, acctB uuid.UUID
 	store        *memory.Store
 	engine       *gin.Engine
+	clock        *atomic.Pointer[time.Time]
+	channels     *channels.Store
 }
+
+// setNow sets the server's clock (webhook timestamps are checked against it).
+func (s *testServer) setNow(t time.Time) { s.clock.Store(&t) }
 
 func newTestServer(t *testing.T) *testServer {
 	t.Helper()
@@ -53,16 +63,22 @@ func newTestServer(t *testing.T) *testServer {
 			t.Fatal(err)
 		}
 	}
+	clock := &atomic.Pointer[time.Time]{}
+	now := time.Now()
+	clock.Store(&now)
+	channelStore := channels.NewStore(pool)
 	handler := NewHandler(Deps{
+		Now:  func() time.Time { return *clock.Load() },
 		Auth: accts, Memory: store, Viewer: memory.NewViewer(store, tokens, nil),
-		Channels: channels.NewStore(pool), Ingestor: channels.NewIngestor(store, nil),
+		Channels: channelStore, Ingestor: channels.NewIngestor(store, nil),
 		Ready:    func(ctx context.Context) error { return migrations.Check(ctx, pool) },
 		Log:      log,
 		Registry: prometheus.NewRegistry(),
 	})
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
-	return &testServer{Server: srv, keyA: keys[0], keyB: keys[1], acctA: ids[0], acctB: ids[1], store: store, engine: handler}
+	return &testServer{Server: srv, keyA: keys[0], keyB: keys[1], acctA: ids[0], acctB: ids[1], store: store, engine: handler,
+		clock: clock, channels: channelStore}
 }
 
 // call sends a request with the key and decodes the JSON answer into out (when non-nil).
@@ -132,4 +148,10 @@ func mustUUID(t *testing.T, s string) uuid.UUID {
 		t.Fatal(err)
 	}
 	return id
+}
+
+func hmacHex(secret string, body []byte) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write(body)
+	return hex.EncodeToString(mac.Sum(nil))
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -38,6 +39,8 @@ type Deps struct {
 	Ready    ReadinessCheck
 	Log      *slog.Logger
 	Registry *prometheus.Registry
+	// Now is the clock webhook verification compares timestamps with (default time.Now).
+	Now func() time.Time
 	// MaxBodyBytes caps request bodies (default 1 MiB; imports may be larger: 8 MiB).
 	MaxBodyBytes int64
 }
@@ -51,6 +54,9 @@ const importMaxBodyBytes = 8 << 20
 // NewHandler builds the HTTP handler with every route.
 func NewHandler(d Deps) *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
+	if d.Now == nil {
+		d.Now = time.Now
+	}
 	if d.MaxBodyBytes <= 0 {
 		d.MaxBodyBytes = DefaultMaxBodyBytes
 	}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -74,7 +73,7 @@ func (h *handlers) webhookReceive(c *gin.Context) {
 		return
 	}
 	batch, err := h.d.Channels.Open(c.Request.Context(), ch, channels.Delivery{
-		Header: c.Request.Header, Query: c.Request.URL.Query(), Body: body, Now: time.Now()})
+		Header: c.Request.Header, Query: c.Request.URL.Query(), Body: body, Now: h.d.Now()})
 	switch {
 	case errors.Is(err, channels.ErrBadSignature):
 		h.d.Log.WarnContext(c.Request.Context(), "webhook refused", "request_id", requestID(c), "channel_id", ch.ID, "error", err)

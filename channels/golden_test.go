@@ -9,35 +9,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/atende/atende/internal/fixtures"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files from the parsers' output")
 
-// fixturesDir is ../shared/fixtures/channels beside the checkout (as CI lays
-// it out), or ATENDE_FIXTURES.
-func fixturesDir(t testing.TB) string {
-	t.Helper()
-	if dir := os.Getenv("ATENDE_FIXTURES"); dir != "" {
-		return dir
-	}
-	dir, err := filepath.Abs(filepath.Join("..", "..", "shared", "fixtures", "channels"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(dir); err != nil {
-		t.Fatalf("platform fixtures not found at %s (set ATENDE_FIXTURES): %v", dir, err)
-	}
-	return dir
-}
+func fixturesDir(t testing.TB) string { return fixtures.Dir(t) }
 
-func readFixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(fixturesDir(t), name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+func readFixture(t testing.TB, name string) []byte { return fixtures.Read(t, name) }
 
 // fixturesMatching lists fixture files of a channel folder whose names start with prefix.
 func fixturesMatching(t testing.TB, folder, prefix string) []string {
