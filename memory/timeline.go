@@ -361,3 +361,40 @@ func (t *Tx) appendSystem(ctx context.Context, accountID, contactID uuid.UUID, k
 		Author: author, Text: text, Payload: b})
 	return res.Event, err
 }
+
+// Event reads one event of the account.
+func (s *Store) Event(ctx context.Context, accountID uuid.UUID, id int64) (Event, error) {
+	e, err := scanEvent(s.pool.QueryRow(ctx, `SELECT `+eventColumns+` FROM events WHERE account_id = $1 AND id = $2`, accountID, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return e, notFound("event", id)
+	}
+	if err != nil {
+		return e, fmt.Errorf("read event %d: %w", id, err)
+	}
+	return e, nil
+}
+
+// StatusesOf returns the delivery status events about one outbound message, oldest first.
+func (s *Store) StatusesOf(ctx context.Context, accountID uuid.UUID, messageEventID int64) ([]Event, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+eventColumns+` FROM events WHERE account_id = $1 AND kind = 'status'
+		AND payload->>'message_event_id' = $2 ORDER BY id`, accountID, strconv.FormatInt(messageEventID, 10))
+	if err != nil {
+		return nil, fmt.Errorf("read statuses of %d: %w", messageEventID, err)
+	}
+	return collectEvents(rows)
+}
+
+// LastInbound is when the contact last wrote on a channel (zero if never):
+// messaging windows are counted from it.
+func (s *Store) LastInbound(ctx context.Context, accountID, contactID uuid.UUID, channel string) (time.Time, error) {
+	var at *time.Time
+	err := s.pool.QueryRow(ctx, `SELECT max(occurred_at) FROM events WHERE account_id = $1 AND contact_id = $2
+		AND channel = $3 AND kind = 'message' AND direction = 'in'`, accountID, contactID, channel).Scan(&at)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("read last inbound of %s: %w", contactID, err)
+	}
+	if at == nil {
+		return time.Time{}, nil
+	}
+	return *at, nil
+}

@@ -1,0 +1,299 @@
+package channels
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/atende/atende/memory"
+)
+
+// SendQueue is the River queue outbound messages are delivered from.
+const SendQueue = "outbound"
+
+// SendArgs is the job that delivers one outbound message event. The event id
+// is the idempotency key: the job is unique per event, and parts already
+// delivered (recorded as "sent" statuses) are never sent again on a retry.
+type SendArgs struct {
+	AccountID uuid.UUID `json:"account_id"`
+	EventID   int64     `json:"event_id"`
+}
+
+// Kind names the job in River's table.
+func (SendArgs) Kind() string { return "channel_send" }
+
+// InsertOpts: retried up to 8 times, one job per message event.
+func (SendArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: SendQueue, MaxAttempts: 8, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// JobInserter enqueues jobs in the caller's transaction.
+type JobInserter interface {
+	InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+}
+
+// Outgoing is a reply to deliver to a contact on one channel.
+type Outgoing struct {
+	ContactID      uuid.UUID
+	ConversationID *uuid.UUID
+	ChannelID      uuid.UUID
+	Text           string // canonical Markdown subset, rendered per channel
+	Media          []memory.Media
+	Template       *Template // send exactly this WhatsApp template
+	Author         memory.Author
+	PromptVersion  string
+}
+
+// outboundPayload is what an outbound message event keeps for its delivery.
+type outboundPayload struct {
+	ChannelID uuid.UUID `json:"channel_id"`
+	Template  *Template `json:"template,omitempty"`
+}
+
+// Outbox records replies on the timeline and delivers them through River jobs:
+// retries with backoff on 5xx, 429 and network errors (honouring Retry-After),
+// the messaging window respected, a permanent failure recorded as a failed
+// status on the timeline.
+type Outbox struct {
+	memory    *memory.Store
+	channels  *Store
+	transport Transport
+	jobs      JobInserter
+	log       *slog.Logger
+	now       func() time.Time
+	backoff   func(attempt int) time.Duration
+}
+
+// NewOutbox wires delivery. backoff gives the wait before retry n (nil: 2^n
+// seconds, at most 10 minutes).
+func NewOutbox(mem *memory.Store, chs *Store, transport Transport, jobs JobInserter, log *slog.Logger, backoff func(int) time.Duration) *Outbox {
+	if backoff == nil {
+		backoff = func(attempt int) time.Duration {
+			return min(time.Duration(1<<min(attempt, 10))*time.Second, 10*time.Minute)
+		}
+	}
+	return &Outbox{memory: mem, channels: chs, transport: transport, jobs: jobs, log: log, now: time.Now, backoff: backoff}
+}
+
+// Queue appends the outbound message to the timeline and enqueues its
+// delivery, both in the caller's transaction.
+func (o *Outbox) Queue(ctx context.Context, tx *memory.Tx, accountID uuid.UUID, out Outgoing) (memory.Event, error) {
+	if out.Author != memory.AuthorAI && out.Author != memory.AuthorHuman && out.Author != memory.AuthorSystem {
+		return memory.Event{}, fmt.Errorf("%w: an outbound message is by ai, human or system", memory.ErrInvalidEvent)
+	}
+	ch, err := o.channels.Get(ctx, accountID, out.ChannelID)
+	if err != nil {
+		return memory.Event{}, err
+	}
+	payload, err := json.Marshal(outboundPayload{ChannelID: ch.ID, Template: out.Template})
+	if err != nil {
+		return memory.Event{}, fmt.Errorf("encode outbound payload: %w", err)
+	}
+	text := out.Text
+	if text == "" && out.Template != nil {
+		text = "[template " + out.Template.Name + "]"
+	}
+	res, err := tx.Append(ctx, accountID, memory.Event{ContactID: out.ContactID, ConversationID: out.ConversationID,
+		Kind: memory.EventMessage, Direction: memory.DirectionOut, Author: out.Author, Channel: string(ch.Kind),
+		Text: text, Media: out.Media, Payload: payload, PromptVersion: out.PromptVersion})
+	if err != nil {
+		return memory.Event{}, fmt.Errorf("record outbound message: %w", err)
+	}
+	if _, err := o.jobs.InsertTx(ctx, tx.PgxTx(), SendArgs{AccountID: accountID, EventID: res.Event.ID}, nil); err != nil {
+		return memory.Event{}, fmt.Errorf("enqueue delivery of %d: %w", res.Event.ID, err)
+	}
+	return res.Event, nil
+}
+
+// SendWorker runs SendArgs jobs.
+type SendWorker struct {
+	river.WorkerDefaults[SendArgs]
+	outbox *Outbox
+}
+
+// NewSendWorker returns the worker to register with River.
+func NewSendWorker(o *Outbox) *SendWorker { return &SendWorker{outbox: o} }
+
+// NextRetry spaces retries by the outbox's backoff.
+func (w *SendWorker) NextRetry(job *river.Job[SendArgs]) time.Time {
+	return time.Now().Add(w.outbox.backoff(job.Attempt))
+}
+
+// Work delivers the message.
+func (w *SendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
+	return w.outbox.deliver(ctx, job.Args, job.Attempt >= job.MaxAttempts)
+}
+
+// recipient is the contact's address on the channel's platform.
+func recipient(kind Kind, ids []memory.Identity) (string, bool) {
+	want := map[Kind]memory.IdentityKind{KindWhatsApp: memory.KindPhone, KindEvolution: memory.KindPhone,
+		KindInstagram: memory.KindInstagram, KindTelegram: memory.KindTelegram, KindEmail: memory.KindEmail,
+		KindWebchat: memory.KindWebchat}[kind]
+	for _, id := range ids {
+		if id.Kind == want {
+			if want == memory.KindPhone {
+				return strings.TrimPrefix(id.Value, "+"), true
+			}
+			return id.Value, true
+		}
+	}
+	return "", false
+}
+
+func (o *Outbox) deliver(ctx context.Context, args SendArgs, lastAttempt bool) error {
+	ev, err := o.memory.Event(ctx, args.AccountID, args.EventID)
+	if err != nil {
+		return river.JobCancel(err)
+	}
+	var p outboundPayload
+	if err := json.Unmarshal(ev.Payload, &p); err != nil {
+		return river.JobCancel(fmt.Errorf("decode outbound payload of %d: %w", ev.ID, err))
+	}
+	ch, err := o.channels.Get(ctx, args.AccountID, p.ChannelID)
+	if err != nil {
+		return o.fail(ctx, args.AccountID, ev, ch, "the channel no longer exists")
+	}
+	parts, reason, err := o.plan(ctx, args.AccountID, ev, ch, p)
+	if err != nil {
+		return err
+	}
+	if reason != "" {
+		return o.fail(ctx, args.AccountID, ev, ch, reason)
+	}
+	statuses, err := o.memory.StatusesOf(ctx, args.AccountID, ev.ID)
+	if err != nil {
+		return err
+	}
+	sent := map[int]bool{}
+	for _, s := range statuses {
+		var sp struct {
+			Status string `json:"status"`
+			Part   int    `json:"part"`
+		}
+		if json.Unmarshal(s.Payload, &sp) == nil && sp.Status == "sent" {
+			sent[sp.Part] = true
+		}
+	}
+	for i, part := range parts {
+		if sent[i] {
+			continue
+		}
+		platformID, err := o.transport.Send(ctx, ch, part)
+		if err != nil {
+			retry, after := IsRetryable(err)
+			if retry && !lastAttempt {
+				o.log.WarnContext(ctx, "send failed, will retry", "event_id", ev.ID, "channel_id", ch.ID, "error", err)
+				if after > 0 {
+					return river.JobSnooze(after)
+				}
+				return err
+			}
+			return o.fail(ctx, args.AccountID, ev, ch, err.Error())
+		}
+		if err := o.recordStatus(ctx, args.AccountID, ev, ch, "sent", ScopedID(ch.ID, platformID), "",
+			map[string]any{"part": i, "parts": len(parts), "platform_id": platformID}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// plan turns the stored message into platform messages, or says why nothing may be sent.
+func (o *Outbox) plan(ctx context.Context, accountID uuid.UUID, ev memory.Event, ch Channel, p outboundPayload) ([]PlatformMessage, string, error) {
+	contact, err := o.memory.Contact(ctx, accountID, ev.ContactID)
+	if err != nil {
+		return nil, "", err
+	}
+	to, ok := recipient(ch.Kind, contact.Identities)
+	if !ok {
+		return nil, fmt.Sprintf("the contact has no %s address", ch.Kind), nil
+	}
+	rules, err := RulesFor(ch)
+	if err != nil {
+		return nil, err.Error(), nil
+	}
+	last, err := o.memory.LastInbound(ctx, accountID, ev.ContactID, string(ch.Kind))
+	if err != nil {
+		return nil, "", err
+	}
+	base := PlatformMessage{To: to}
+	if p.Template != nil {
+		base.Template = p.Template
+		return []PlatformMessage{base}, "", nil
+	}
+	window, err := rules.CheckWindow(last, o.now(), ev.Author == memory.AuthorHuman)
+	if errors.Is(err, ErrWindowClosed) {
+		return nil, "not sent: " + window.Reason, nil
+	}
+	if window.Template != "" {
+		first := strings.Fields(contact.DisplayName)
+		name := "cliente"
+		if len(first) > 0 {
+			name = first[0]
+		}
+		base.Template = &Template{Name: window.Template, Language: "pt_BR", Params: []string{name}}
+		return []PlatformMessage{base}, "", nil
+	}
+	base.Tag = window.Tag
+	var parts []PlatformMessage
+	if strings.TrimSpace(ev.Text) != "" {
+		for _, r := range Render(rules, ev.Text) {
+			m := base
+			m.Text, m.HTML = r.Text, r.HTML
+			parts = append(parts, m)
+		}
+	}
+	for i := range ev.Media {
+		m := base
+		m.Media = &ev.Media[i]
+		m.Text = ev.Media[i].Caption
+		parts = append(parts, m)
+	}
+	if len(parts) == 0 {
+		return nil, "nothing to send: no text and no media", nil
+	}
+	return parts, "", nil
+}
+
+// fail records a final failure on the timeline and ends the job.
+func (o *Outbox) fail(ctx context.Context, accountID uuid.UUID, ev memory.Event, ch Channel, reason string) error {
+	if err := o.recordStatus(ctx, accountID, ev, ch, "failed", ScopedID(ch.ID, "failed:"+strconv.FormatInt(ev.ID, 10)), reason, nil); err != nil {
+		return err
+	}
+	o.log.WarnContext(ctx, "message not delivered", "event_id", ev.ID, "channel_id", ch.ID, "reason", reason)
+	return river.JobCancel(fmt.Errorf("message %d not delivered: %s", ev.ID, reason))
+}
+
+func (o *Outbox) recordStatus(ctx context.Context, accountID uuid.UUID, ev memory.Event, ch Channel, status, externalID, reason string, extra map[string]any) error {
+	payload := map[string]any{"status": status, "message_event_id": ev.ID, "channel_id": ch.ID}
+	if reason != "" {
+		payload["reason"] = reason
+	}
+	for k, v := range extra {
+		payload[k] = v
+	}
+	raw, err := json.Marshal(payload)
+	if err != nil {
+		return fmt.Errorf("encode status: %w", err)
+	}
+	text := status
+	if reason != "" {
+		text = status + ": " + reason
+	}
+	return o.memory.InTx(ctx, func(tx *memory.Tx) error {
+		_, err := tx.Append(ctx, accountID, memory.Event{ContactID: ev.ContactID, ConversationID: ev.ConversationID,
+			Kind: memory.EventStatus, Direction: memory.DirectionInternal, Author: memory.AuthorSystem,
+			Channel: string(ch.Kind), Text: text, Payload: raw, ExternalID: externalID})
+		return err
+	})
+}

@@ -1,0 +1,328 @@
+package channels
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/atende/atende/internal/testdb"
+	"github.com/atende/atende/memory"
+)
+
+// platformServer is a local stand-in for a platform's send API: it records
+// every request and answers from a script, then with ok.
+type platformServer struct {
+	*httptest.Server
+	mu       sync.Mutex
+	requests []recorded
+	script   []scripted
+	ok       func(n int) string
+}
+
+type recorded struct {
+	Path    string
+	Header  http.Header
+	Body    map[string]any
+	Success bool
+}
+
+type scripted struct {
+	status     int
+	retryAfter string
+	body       string
+}
+
+func newPlatformServer(t *testing.T, ok func(n int) string, script ...scripted) *platformServer {
+	p := &platformServer{script: script, ok: ok}
+	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		raw, _ := io.ReadAll(r.Body)
+		var body map[string]any
+		_ = json.Unmarshal(raw, &body)
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		rec := recorded{Path: r.URL.Path, Header: r.Header.Clone(), Body: body}
+		w.Header().Set("Content-Type", "application/json")
+		if len(p.script) > 0 {
+			s := p.script[0]
+			p.script = p.script[1:]
+			if s.retryAfter != "" {
+				w.Header().Set("Retry-After", s.retryAfter)
+			}
+			w.WriteHeader(s.status)
+			_, _ = io.WriteString(w, s.body)
+			p.requests = append(p.requests, rec)
+			return
+		}
+		rec.Success = true
+		p.requests = append(p.requests, rec)
+		_, _ = io.WriteString(w, p.ok(len(p.requests)))
+	}))
+	t.Cleanup(p.Close)
+	return p
+}
+
+func (p *platformServer) all() []recorded {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]recorded{}, p.requests...)
+}
+
+func (p *platformServer) successes() int {
+	n := 0
+	for _, r := range p.all() {
+		if r.Success {
+			n++
+		}
+	}
+	return n
+}
+
+// outboxEnv is a database, the memory, channel config and a running River
+// client delivering with millisecond backoff.
+type outboxEnv struct {
+	mem      *memory.Store
+	channels *Store
+	outbox   *Outbox
+	acct     uuid.UUID
+}
+
+func newOutboxEnv(t *testing.T) *outboxEnv {
+	t.Helper()
+	pool, _ := testdb.New(t)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	mem := memory.NewStore(pool, nil, memory.NewHashEmbedder(memory.DefaultHashDims), log)
+	chs := NewStore(pool)
+	inserter, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	outbox := NewOutbox(mem, chs, NewPlatforms(nil, nil), inserter, log, func(int) time.Duration { return 10 * time.Millisecond })
+	workers := river.NewWorkers()
+	river.AddWorker(workers, NewSendWorker(outbox))
+	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
+		Queues: map[string]river.QueueConfig{SendQueue: {MaxWorkers: 2}}, Workers: workers,
+		FetchPollInterval: 100 * time.Millisecond, FetchCooldown: 20 * time.Millisecond, TestOnly: true, Logger: log,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := client.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Stop(context.Background()) })
+	return &outboxEnv{mem: mem, channels: chs, outbox: outbox, acct: testdb.NewAccount(t, pool, "acme")}
+}
+
+// contactWhoWrote makes a contact whose last message on kind was ago.
+func (e *outboxEnv) contactWhoWrote(t *testing.T, kind memory.IdentityKind, value string, channel Kind, ago time.Duration) uuid.UUID {
+	t.Helper()
+	res, err := e.mem.Resolve(context.Background(), e.acct, kind, value, memory.Profile{Name: "Maria Silva"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = e.mem.InTx(context.Background(), func(tx *memory.Tx) error {
+		_, err := tx.Append(context.Background(), e.acct, memory.Event{ContactID: res.Contact.ID, Kind: memory.EventMessage,
+			Direction: memory.DirectionIn, Author: memory.AuthorContact, Channel: string(channel), Text: "oi",
+			OccurredAt: time.Now().Add(-ago)})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Contact.ID
+}
+
+func (e *outboxEnv) queue(t *testing.T, out Outgoing) memory.Event {
+	t.Helper()
+	var ev memory.Event
+	err := e.mem.InTx(context.Background(), func(tx *memory.Tx) error {
+		var err error
+		ev, err = e.outbox.Queue(context.Background(), tx, e.acct, out)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ev
+}
+
+// waitStatus waits for a final status (sent for every part, or failed) of a message.
+func (e *outboxEnv) waitStatus(t *testing.T, ev memory.Event, want string, parts int) []memory.Event {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		statuses, err := e.mem.StatusesOf(context.Background(), e.acct, ev.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, s := range statuses {
+			if strings.HasPrefix(s.Text, want) {
+				n++
+			}
+		}
+		if n >= parts {
+			return statuses
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q status for message %d after 20s: %+v", want, ev.ID, statuses)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func graphOK(n int) string {
+	return `{"messaging_product":"whatsapp","contacts":[{"input":"5511987654321","wa_id":"5511987654321"}],"messages":[{"id":"wamid.sent` + string(rune('0'+n)) + `"}]}`
+}
+
+func (e *outboxEnv) whatsapp(t *testing.T, url string) Channel {
+	ch, err := e.channels.Create(context.Background(), e.acct, NewChannel{Kind: KindWhatsApp, Name: "wa",
+		Settings: map[string]string{"phone_number_id": "110220330440550", "base_url": url},
+		Secrets:  map[string]string{"app_secret": "s", "verify_token": "v", "access_token": "EAAG-test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ch
+}
+
+func TestWhatsAppReplyIsRenderedSentAndRecorded(t *testing.T) {
+	e := newOutboxEnv(t)
+	srv := newPlatformServer(t, graphOK)
+	ch := e.whatsapp(t, srv.URL)
+	contact := e.contactWhoWrote(t, memory.KindWhatsApp, "5511987654321", KindWhatsApp, time.Hour)
+	ev := e.queue(t, Outgoing{ContactID: contact, ChannelID: ch.ID, Author: memory.AuthorAI, Text: "O plano anual custa **R$ 1.188,00**."})
+	statuses := e.waitStatus(t, ev, "sent", 1)
+	reqs := srv.all()
+	if len(reqs) != 1 || reqs[0].Path != "/110220330440550/messages" || reqs[0].Header.Get("Authorization") != "Bearer EAAG-test" {
+		t.Fatalf("request: %+v", reqs)
+	}
+	body := reqs[0].Body
+	text := body["text"].(map[string]any)["body"]
+	if body["to"] != "5511987654321" || body["type"] != "text" || body["messaging_product"] != "whatsapp" || text != "O plano anual custa *R$ 1.188,00*." {
+		t.Fatalf("body: %+v", body)
+	}
+	if !strings.HasSuffix(statuses[0].ExternalID, "/wamid.sent1") {
+		t.Fatalf("the platform id must be recorded for later statuses: %+v", statuses[0])
+	}
+}
+
+func TestRetriesOn500And429WithoutSendingTwice(t *testing.T) {
+	e := newOutboxEnv(t)
+	srv := newPlatformServer(t, graphOK,
+		scripted{status: 500, body: `{"error":{"message":"Service temporarily unavailable","code":2}}`},
+		scripted{status: 429, retryAfter: "1", body: `{"error":{"message":"(#131056) pair rate limit hit","code":131056}}`})
+	ch := e.whatsapp(t, srv.URL)
+	contact := e.contactWhoWrote(t, memory.KindWhatsApp, "5511987654321", KindWhatsApp, time.Hour)
+	ev := e.queue(t, Outgoing{ContactID: contact, ChannelID: ch.ID, Author: memory.AuthorAI, Text: "Oi!"})
+	e.waitStatus(t, ev, "sent", 1)
+	time.Sleep(300 * time.Millisecond) // a wrongly re-run job would send again here
+	if n := len(srv.all()); n != 3 || srv.successes() != 1 {
+		t.Fatalf("want 3 attempts and 1 delivery, got %d attempts and %d deliveries", n, srv.successes())
+	}
+}
+
+func TestPermanentFailureIsOnTheTimeline(t *testing.T) {
+	e := newOutboxEnv(t)
+	srv := newPlatformServer(t, graphOK, scripted{status: 400,
+		body: `{"error":{"message":"(#131026) Message undeliverable","code":131026,"error_data":{"details":"Receiver is incapable of receiving this message"}}}`})
+	ch := e.whatsapp(t, srv.URL)
+	contact := e.contactWhoWrote(t, memory.KindWhatsApp, "5511987654321", KindWhatsApp, time.Hour)
+	ev := e.queue(t, Outgoing{ContactID: contact, ChannelID: ch.ID, Author: memory.AuthorAI, Text: "Oi!"})
+	statuses := e.waitStatus(t, ev, "failed", 1)
+	if !strings.Contains(statuses[0].Text, "Receiver is incapable") || len(srv.all()) != 1 {
+		t.Fatalf("failure: %+v after %d requests", statuses, len(srv.all()))
+	}
+}
+
+func TestWhatsAppOutsideTheWindowSendsTheTemplate(t *testing.T) {
+	e := newOutboxEnv(t)
+	srv := newPlatformServer(t, graphOK)
+	ch := e.whatsapp(t, srv.URL)
+	contact := e.contactWhoWrote(t, memory.KindWhatsApp, "5511987654321", KindWhatsApp, 30*time.Hour)
+	ev := e.queue(t, Outgoing{ContactID: contact, ChannelID: ch.ID, Author: memory.AuthorHuman, Text: "Seu pedido chegou!"})
+	e.waitStatus(t, ev, "sent", 1)
+	body := srv.all()[0].Body
+	tpl, _ := body["template"].(map[string]any)
+	if body["type"] != "template" || tpl["name"] != "retomar_atendimento" || body["text"] != nil {
+		t.Fatalf("outside the window only the template may go out: %+v", body)
+	}
+}
+
+func TestInstagramWindowAndHumanAgentTag(t *testing.T) {
+	e := newOutboxEnv(t)
+	srv := newPlatformServer(t, func(n int) string {
+		return `{"recipient_id":"7654321098765432","message_id":"m` + string(rune('0'+n)) + `"}`
+	})
+	ch, err := e.channels.Create(context.Background(), e.acct, NewChannel{Kind: KindInstagram, Name: "ig",
+		Settings: map[string]string{"instagram_id": "17841400123456789", "base_url": srv.URL},
+		Secrets:  map[string]string{"app_secret": "s", "verify_token": "v", "access_token": "IGQ-test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	contact := e.contactWhoWrote(t, memory.KindInstagram, "7654321098765432", KindInstagram, 3*24*time.Hour)
+	bot := e.queue(t, Outgoing{ContactID: contact, ChannelID: ch.ID, Author: memory.AuthorAI, Text: "Oi!"})
+	failed := e.waitStatus(t, bot, "failed", 1)
+	if !strings.Contains(failed[0].Text, "outside the 24h0m0s window") {
+		t.Fatalf("the bot may not write after 24h: %+v", failed)
+	}
+	human := e.queue(t, Outgoing{ContactID: contact, ChannelID: ch.ID, Author: memory.AuthorHuman,
+		Text: strings.Repeat("Conferi seu pedido e a troca foi aprovada. ", 40)})
+	e.waitStatus(t, human, "sent", 2)
+	reqs := srv.all()
+	if len(reqs) < 2 {
+		t.Fatalf("a 1,700-character reply must go out in parts of at most 1000: %d requests", len(reqs))
+	}
+	for _, r := range reqs {
+		if r.Body["tag"] != "HUMAN_AGENT" || r.Body["messaging_type"] != "MESSAGE_TAG" || r.Header.Get("Authorization") != "Bearer IGQ-test" {
+			t.Fatalf("a human after 24h writes with the HUMAN_AGENT tag: %+v", r.Body)
+		}
+		if n := len([]rune(r.Body["message"].(map[string]any)["text"].(string))); n > 1000 {
+			t.Fatalf("part of %d characters", n)
+		}
+	}
+}
+
+func TestTelegramAndEvolutionSendShapes(t *testing.T) {
+	e := newOutboxEnv(t)
+	tgSrv := newPlatformServer(t, func(n int) string {
+		return `{"ok":true,"result":{"message_id":20` + string(rune('0'+n)) + `,"chat":{"id":5123456789}}}`
+	}, scripted{status: 429, body: `{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 1","parameters":{"retry_after":1}}`})
+	tg, err := e.channels.Create(context.Background(), e.acct, NewChannel{Kind: KindTelegram, Name: "bot",
+		Settings: map[string]string{"base_url": tgSrv.URL}, Secrets: map[string]string{"bot_token": "123:ABC"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evoSrv := newPlatformServer(t, func(int) string {
+		return `{"key":{"remoteJid":"5531988776655@s.whatsapp.net","fromMe":true,"id":"3EB0EVO"}}`
+	})
+	evo, err := e.channels.Create(context.Background(), e.acct, NewChannel{Kind: KindEvolution, Name: "evo",
+		Settings: map[string]string{"instance": "loja", "base_url": evoSrv.URL}, Secrets: map[string]string{"apikey": "EVO-KEY"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	maria := e.contactWhoWrote(t, memory.KindTelegram, "5123456789", KindTelegram, time.Hour)
+	joao := e.contactWhoWrote(t, memory.KindWhatsApp, "553188776655", KindEvolution, time.Hour)
+	e.waitStatus(t, e.queue(t, Outgoing{ContactID: maria, ChannelID: tg.ID, Author: memory.AuthorAI, Text: "Custa **R$ 1.188,00** <à vista>"}), "sent", 1)
+	e.waitStatus(t, e.queue(t, Outgoing{ContactID: joao, ChannelID: evo.ID, Author: memory.AuthorAI, Text: "Olá, **João**!"}), "sent", 1)
+	tgReqs := tgSrv.all()
+	last := tgReqs[len(tgReqs)-1]
+	if len(tgReqs) != 2 || last.Path != "/bot123:ABC/sendMessage" || last.Body["parse_mode"] != "HTML" ||
+		last.Body["text"] != "Custa <b>R$ 1.188,00</b> &lt;à vista&gt;" || last.Body["chat_id"] != float64(5123456789) {
+		t.Fatalf("telegram: %+v", tgReqs)
+	}
+	evoReq := evoSrv.all()[0]
+	if evoReq.Path != "/message/sendText/loja" || evoReq.Header.Get("apikey") != "EVO-KEY" || evoReq.Body["number"] != "5531988776655" || evoReq.Body["text"] != "Olá, *João*!" {
+		t.Fatalf("evolution: %+v", evoReq)
+	}
+}

@@ -1,0 +1,331 @@
+package channels
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/atende/atende/memory"
+)
+
+// Default platform base URLs; every one is overridable per channel
+// (settings.base_url), so tests and users behind proxies point them elsewhere.
+const (
+	defaultGraphURL     = "https://graph.facebook.com/v21.0"
+	defaultInstagramURL = "https://graph.instagram.com/v21.0"
+	defaultTelegramURL  = "https://api.telegram.org"
+)
+
+// SendError is a platform's refusal. Retryable ones (5xx, 429, network) are
+// tried again, after RetryAfter when the platform says; the rest are final.
+type SendError struct {
+	Status     int
+	Retryable  bool
+	RetryAfter time.Duration
+	Reason     string
+}
+
+func (e *SendError) Error() string {
+	if e.Status == 0 {
+		return "send failed: " + e.Reason
+	}
+	return fmt.Sprintf("send failed with HTTP %d: %s", e.Status, e.Reason)
+}
+
+// PlatformMessage is one rendered message for one recipient.
+type PlatformMessage struct {
+	To       string
+	Text     string
+	HTML     string
+	Media    *memory.Media
+	Template *Template
+	Tag      string // Instagram's HUMAN_AGENT
+	ReplyTo  string // platform id of the message answered
+	Subject  string // e-mail
+	Thread   *EmailThread
+}
+
+// Template is an approved WhatsApp template with its body parameters.
+type Template struct {
+	Name     string   `json:"name"`
+	Language string   `json:"language"`
+	Params   []string `json:"params,omitempty"`
+}
+
+// Transport delivers a message on one platform and returns the platform's id for it.
+type Transport interface {
+	Send(ctx context.Context, ch Channel, m PlatformMessage) (string, error)
+}
+
+// Platforms is the Transport of the platforms' own APIs: Graph (WhatsApp
+// Cloud, Instagram), Evolution, Telegram, and e-mail through MailSender.
+type Platforms struct {
+	client *http.Client
+	mail   MailSender
+}
+
+// MailSender sends an e-mail reply on an e-mail channel.
+type MailSender interface {
+	SendMail(ctx context.Context, ch Channel, m PlatformMessage) (string, error)
+}
+
+// NewPlatforms returns the transport; mail sends e-mail (SMTP in production).
+func NewPlatforms(client *http.Client, mail MailSender) *Platforms {
+	if client == nil {
+		client = &http.Client{Timeout: 30 * time.Second}
+	}
+	return &Platforms{client: client, mail: mail}
+}
+
+// Send dispatches on the channel's kind.
+func (h *Platforms) Send(ctx context.Context, ch Channel, m PlatformMessage) (string, error) {
+	switch ch.Kind {
+	case KindWhatsApp:
+		return h.sendWhatsApp(ctx, ch, m)
+	case KindEvolution:
+		return h.sendEvolution(ctx, ch, m)
+	case KindInstagram:
+		return h.sendInstagram(ctx, ch, m)
+	case KindTelegram:
+		return h.sendTelegram(ctx, ch, m)
+	case KindEmail:
+		if h.mail == nil {
+			return "", &SendError{Reason: "no mail sender configured"}
+		}
+		return h.mail.SendMail(ctx, ch, m)
+	}
+	return "", &SendError{Reason: fmt.Sprintf("%s channels are not sent over HTTP", ch.Kind)}
+}
+
+func baseURL(ch Channel, def string) string {
+	if u := ch.Settings["base_url"]; u != "" {
+		return strings.TrimRight(u, "/")
+	}
+	return def
+}
+
+// postJSON posts body and decodes a 2xx answer into out; anything else is a *SendError.
+func (h *Platforms) postJSON(ctx context.Context, url string, headers map[string]string, body, out any) error {
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return &SendError{Reason: "encode request: " + err.Error()}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(raw))
+	if err != nil {
+		return &SendError{Reason: "build request: " + err.Error()}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := h.client.Do(req)
+	if err != nil {
+		return &SendError{Retryable: true, Reason: err.Error()}
+	}
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		if err := json.Unmarshal(answer, out); err != nil {
+			return &SendError{Status: resp.StatusCode, Reason: "unreadable answer: " + err.Error()}
+		}
+		return nil
+	}
+	se := &SendError{Status: resp.StatusCode, Reason: platformReason(answer),
+		Retryable: resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500}
+	if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil {
+		se.RetryAfter = time.Duration(secs) * time.Second
+	}
+	var tg struct {
+		Parameters struct {
+			RetryAfter int `json:"retry_after"`
+		} `json:"parameters"`
+	}
+	if se.RetryAfter == 0 && json.Unmarshal(answer, &tg) == nil && tg.Parameters.RetryAfter > 0 {
+		se.RetryAfter = time.Duration(tg.Parameters.RetryAfter) * time.Second
+	}
+	return se
+}
+
+// platformReason pulls the human-readable reason out of a Graph, Telegram or Evolution error body.
+func platformReason(body []byte) string {
+	var e struct {
+		Error *struct {
+			Message   string `json:"message"`
+			Code      int    `json:"code"`
+			ErrorData struct {
+				Details string `json:"details"`
+			} `json:"error_data"`
+		} `json:"error"`
+		Description string `json:"description"`
+		Message     any    `json:"message"`
+	}
+	if json.Unmarshal(body, &e) == nil {
+		switch {
+		case e.Error != nil && e.Error.ErrorData.Details != "":
+			return fmt.Sprintf("%s (%d): %s", e.Error.Message, e.Error.Code, e.Error.ErrorData.Details)
+		case e.Error != nil:
+			return fmt.Sprintf("%s (%d)", e.Error.Message, e.Error.Code)
+		case e.Description != "":
+			return e.Description
+		case e.Message != nil:
+			return fmt.Sprint(e.Message)
+		}
+	}
+	if len(body) > 200 {
+		body = body[:200]
+	}
+	return strings.TrimSpace(string(body))
+}
+
+func (h *Platforms) sendWhatsApp(ctx context.Context, ch Channel, m PlatformMessage) (string, error) {
+	body := map[string]any{"messaging_product": "whatsapp", "recipient_type": "individual", "to": m.To}
+	switch {
+	case m.Template != nil:
+		params := make([]map[string]string, len(m.Template.Params))
+		for i, p := range m.Template.Params {
+			params[i] = map[string]string{"type": "text", "text": p}
+		}
+		tpl := map[string]any{"name": m.Template.Name, "language": map[string]string{"code": m.Template.Language}}
+		if len(params) > 0 {
+			tpl["components"] = []map[string]any{{"type": "body", "parameters": params}}
+		}
+		body["type"], body["template"] = "template", tpl
+	case m.Media != nil:
+		kind := waMediaKind(m.Media.Type)
+		media := map[string]string{"link": m.Media.URL}
+		if m.Text != "" && kind != "audio" && kind != "sticker" {
+			media["caption"] = m.Text
+		}
+		body["type"], body[kind] = kind, media
+	default:
+		body["type"], body["text"] = "text", map[string]any{"preview_url": false, "body": m.Text}
+	}
+	if m.ReplyTo != "" {
+		body["context"] = map[string]string{"message_id": m.ReplyTo}
+	}
+	var out struct {
+		Messages []struct{ ID string } `json:"messages"`
+	}
+	url := baseURL(ch, defaultGraphURL) + "/" + ch.Settings["phone_number_id"] + "/messages"
+	if err := h.postJSON(ctx, url, map[string]string{"Authorization": "Bearer " + ch.Secret("access_token")}, body, &out); err != nil {
+		return "", err
+	}
+	if len(out.Messages) == 0 || out.Messages[0].ID == "" {
+		return "", &SendError{Reason: "WhatsApp answered without a message id"}
+	}
+	return out.Messages[0].ID, nil
+}
+
+func waMediaKind(t string) string {
+	switch t {
+	case "image", "video", "audio", "document", "sticker":
+		return t
+	case "voice":
+		return "audio"
+	}
+	return "document"
+}
+
+func (h *Platforms) sendEvolution(ctx context.Context, ch Channel, m PlatformMessage) (string, error) {
+	base := baseURL(ch, "") + "/message/"
+	headers := map[string]string{"apikey": ch.Secret("apikey")}
+	var body map[string]any
+	var url string
+	if m.Media != nil {
+		url = base + "sendMedia/" + ch.Settings["instance"]
+		body = map[string]any{"number": m.To, "mediatype": waMediaKind(m.Media.Type), "media": m.Media.URL, "caption": m.Text}
+	} else {
+		url = base + "sendText/" + ch.Settings["instance"]
+		body = map[string]any{"number": m.To, "text": m.Text, "linkPreview": false}
+	}
+	var out struct {
+		Key struct{ ID string } `json:"key"`
+	}
+	if err := h.postJSON(ctx, url, headers, body, &out); err != nil {
+		return "", err
+	}
+	if out.Key.ID == "" {
+		return "", &SendError{Reason: "Evolution answered without key.id"}
+	}
+	return out.Key.ID, nil
+}
+
+func (h *Platforms) sendInstagram(ctx context.Context, ch Channel, m PlatformMessage) (string, error) {
+	body := map[string]any{"recipient": map[string]string{"id": m.To}}
+	if m.Media != nil {
+		body["message"] = map[string]any{"attachment": map[string]any{"type": waMediaKind(m.Media.Type), "payload": map[string]string{"url": m.Media.URL}}}
+	} else {
+		body["message"] = map[string]string{"text": m.Text}
+	}
+	if m.Tag != "" {
+		body["messaging_type"], body["tag"] = "MESSAGE_TAG", m.Tag
+	}
+	var out struct {
+		MessageID string `json:"message_id"`
+	}
+	url := baseURL(ch, defaultInstagramURL) + "/" + ch.Settings["instagram_id"] + "/messages"
+	if err := h.postJSON(ctx, url, map[string]string{"Authorization": "Bearer " + ch.Secret("access_token")}, body, &out); err != nil {
+		return "", err
+	}
+	if out.MessageID == "" {
+		return "", &SendError{Reason: "Instagram answered without message_id"}
+	}
+	return out.MessageID, nil
+}
+
+func (h *Platforms) sendTelegram(ctx context.Context, ch Channel, m PlatformMessage) (string, error) {
+	chatID, err := strconv.ParseInt(m.To, 10, 64)
+	if err != nil {
+		return "", &SendError{Reason: fmt.Sprintf("telegram chat id %q is not a number", m.To)}
+	}
+	method := "sendMessage"
+	body := map[string]any{"chat_id": chatID, "parse_mode": "HTML"}
+	if m.Media != nil {
+		method = map[string]string{"image": "sendPhoto", "video": "sendVideo", "audio": "sendAudio", "voice": "sendVoice"}[m.Media.Type]
+		if method == "" {
+			method = "sendDocument"
+		}
+		field := strings.ToLower(strings.TrimPrefix(method, "send"))
+		body[field], body["caption"] = m.Media.URL, m.Text
+	} else {
+		body["text"] = m.Text
+	}
+	if _, msgID, ok := strings.Cut(m.ReplyTo, ":"); ok {
+		if id, err := strconv.ParseInt(msgID, 10, 64); err == nil {
+			body["reply_parameters"] = map[string]int64{"message_id": id}
+		}
+	}
+	var out struct {
+		OK     bool `json:"ok"`
+		Result struct {
+			MessageID int64 `json:"message_id"`
+			Chat      struct {
+				ID int64 `json:"id"`
+			} `json:"chat"`
+		} `json:"result"`
+	}
+	url := baseURL(ch, defaultTelegramURL) + "/bot" + ch.Secret("bot_token") + "/" + method
+	if err := h.postJSON(ctx, url, nil, body, &out); err != nil {
+		return "", err
+	}
+	if !out.OK || out.Result.MessageID == 0 {
+		return "", &SendError{Reason: "Telegram answered without a message"}
+	}
+	return tgMessageID(chatID, out.Result.MessageID), nil
+}
+
+// IsRetryable reports whether an error from Send is worth another try.
+func IsRetryable(err error) (bool, time.Duration) {
+	var se *SendError
+	if errors.As(err, &se) {
+		return se.Retryable, se.RetryAfter
+	}
+	return true, 0
+}
