@@ -17,7 +17,11 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/atende/atende/accounts"
 	"github.com/atende/atende/channels"
@@ -35,6 +39,7 @@ type testServer struct {
 	engine       *gin.Engine
 	clock        *atomic.Pointer[time.Time]
 	channels     *channels.Store
+	pool         *pgxpool.Pool
 }
 
 // setNow sets the server's clock (webhook timestamps are checked against it).
@@ -71,6 +76,7 @@ func newTestServer(t *testing.T) *testServer {
 		Now:  func() time.Time { return *clock.Load() },
 		Auth: accts, Memory: store, Viewer: memory.NewViewer(store, tokens, nil),
 		Channels: channelStore, Ingestor: channels.NewIngestor(store, nil),
+		Outbox:   channels.NewOutbox(store, channelStore, channels.NewPlatforms(nil, nil), insertOnly(t, pool), log, nil),
 		Ready:    func(ctx context.Context) error { return migrations.Check(ctx, pool) },
 		Log:      log,
 		Registry: prometheus.NewRegistry(),
@@ -78,7 +84,7 @@ func newTestServer(t *testing.T) *testServer {
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
 	return &testServer{Server: srv, keyA: keys[0], keyB: keys[1], acctA: ids[0], acctB: ids[1], store: store, engine: handler,
-		clock: clock, channels: channelStore}
+		clock: clock, channels: channelStore, pool: pool}
 }
 
 // call sends a request with the key and decodes the JSON answer into out (when non-nil).
@@ -154,4 +160,13 @@ func hmacHex(secret string, body []byte) string {
 	mac := hmac.New(sha256.New, []byte(secret))
 	mac.Write(body)
 	return hex.EncodeToString(mac.Sum(nil))
+}
+
+func insertOnly(t *testing.T, pool *pgxpool.Pool) *river.Client[pgx.Tx] {
+	t.Helper()
+	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return client
 }

@@ -36,6 +36,7 @@ type Deps struct {
 	Viewer   *memory.Viewer
 	Channels *channels.Store
 	Ingestor *channels.Ingestor
+	Outbox   *channels.Outbox
 	Ready    ReadinessCheck
 	Log      *slog.Logger
 	Registry *prometheus.Registry
@@ -89,6 +90,7 @@ func NewHandler(d Deps) *gin.Engine {
 	v1.POST("/contacts/:id/merge", small, h.merge)
 	v1.POST("/contacts/:id/unmerge", small, h.unmerge)
 	v1.POST("/contacts/:id/notes", small, h.addNote)
+	v1.POST("/contacts/:id/messages", small, h.sendMessage)
 	v1.GET("/contacts/:id/memory", h.memoryView)
 	v1.POST("/channels", small, h.createChannel)
 	v1.GET("/channels", h.listChannels)

@@ -407,3 +407,37 @@ func TestTelegramEvolutionAndEmailThroughTheWebhook(t *testing.T) {
 		t.Fatalf("e-mail messages with their subjects: %q", subjects)
 	}
 }
+
+func TestSendMessageThroughTheAPI(t *testing.T) {
+	s := newTestServer(t)
+	tg := s.channel(t, channels.NewChannel{Kind: channels.KindTelegram, Name: "bot", Secrets: map[string]string{"bot_token": "1:x"}})
+	var c contactJSON
+	s.call(t, s.keyA, "POST", "/api/v1/contacts", map[string]any{"name": "Maria", "identities": []map[string]string{{"kind": "telegram", "value": "5123456789"}}}, &c)
+	var ev eventJSON
+	if code := s.call(t, s.keyA, "POST", "/api/v1/contacts/"+c.ID+"/messages", map[string]any{"channel_id": tg.ID, "text": "Seu pedido **saiu**!"}, &ev); code != 202 || ev.Direction != "out" || ev.Author != "human" || ev.Channel != "telegram" {
+		t.Fatalf("send: %d %+v", code, ev)
+	}
+	var jobs int
+	if err := s.pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = 'channel_send'`).Scan(&jobs); err != nil || jobs != 1 {
+		t.Fatalf("want one delivery job, got %d (%v)", jobs, err)
+	}
+	other, err := s.channels.Create(context.Background(), s.acctB, channels.NewChannel{Kind: channels.KindTelegram, Name: "theirs", Secrets: map[string]string{"bot_token": "2:y"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, tc := range map[string]struct {
+		body   map[string]any
+		status int
+	}{
+		"no content":              {map[string]any{"channel_id": tg.ID}, 400},
+		"another account channel": {map[string]any{"channel_id": other.ID, "text": "x"}, 404},
+		"unknown channel":         {map[string]any{"channel_id": "0199f0a0-0000-7000-8000-000000000000", "text": "x"}, 404},
+		"media not by url":        {map[string]any{"channel_id": tg.ID, "media": []map[string]string{{"type": "image", "url": "file:///etc/passwd"}}}, 400},
+		"bot author":              {map[string]any{"channel_id": tg.ID, "text": "x", "author": "ai"}, 400},
+	} {
+		var e apiError
+		if code := s.call(t, s.keyA, "POST", "/api/v1/contacts/"+c.ID+"/messages", tc.body, &e); code != tc.status || e.Error.Code == "" {
+			t.Errorf("%s: %d %+v", name, code, e)
+		}
+	}
+}

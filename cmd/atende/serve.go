@@ -72,10 +72,16 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 		pool.Close()
 		return nil, err
 	}
+	channelStore := channels.NewStore(pool)
+	outbox := channels.NewOutbox(store, channelStore, channels.NewPlatforms(nil, nil), inserter, log, nil)
 	workers := river.NewWorkers()
 	river.AddWorker(workers, memory.NewChunkWorker(store))
+	river.AddWorker(workers, channels.NewSendWorker(outbox))
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
-		Queues:  map[string]river.QueueConfig{memory.ChunkQueue: {MaxWorkers: 4}},
+		Queues: map[string]river.QueueConfig{
+			memory.ChunkQueue:  {MaxWorkers: 4},
+			channels.SendQueue: {MaxWorkers: 8},
+		},
 		Workers: workers,
 		Logger:  log,
 	})
@@ -91,12 +97,12 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	accts := accounts.NewStore(pool)
-	channelStore := channels.NewStore(pool)
 	handler := api.NewHandler(api.Deps{
 		Auth:     accts,
 		Memory:   store,
 		Channels: channelStore,
 		Ingestor: channels.NewIngestor(store, nil),
+		Outbox:   outbox,
 		Viewer:   memory.NewViewer(store, tokens, nil),
 		Ready: func(ctx context.Context) error {
 			if err := pool.Ping(ctx); err != nil {
