@@ -83,4 +83,3 @@ func inTxValue[T any](ctx context.Context, s *Store, fn func(*Tx) (T, error)) (T
 func notFound(what string, id any) error {
 	return fmt.Errorf("%s %v: %w", what, id, ErrNotFound)
 }
-
