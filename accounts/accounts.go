@@ -20,6 +20,9 @@ import (
 // ErrUnauthorized is returned for a missing, unknown or revoked API key.
 var ErrUnauthorized = errors.New("unauthorized")
 
+// ErrNotFound is returned for an account that does not exist.
+var ErrNotFound = errors.New("account not found")
+
 // KeyPrefix starts every Atende API key, so leaked keys are easy to find in logs and repos.
 const KeyPrefix = "atd_"
 
@@ -117,6 +120,19 @@ func (s *Store) Authenticate(ctx context.Context, key string) (Account, error) {
 	}
 	if err != nil {
 		return Account{}, fmt.Errorf("authenticate api key: %w", err)
+	}
+	return a, nil
+}
+
+// BySlug returns the account with this slug.
+func (s *Store) BySlug(ctx context.Context, slug string) (Account, error) {
+	var a Account
+	err := s.pool.QueryRow(ctx, `SELECT id, name, slug FROM accounts WHERE slug = $1`, slug).Scan(&a.ID, &a.Name, &a.Slug)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Account{}, fmt.Errorf("account %s: %w", slug, ErrNotFound)
+	}
+	if err != nil {
+		return Account{}, fmt.Errorf("read account %s: %w", slug, err)
 	}
 	return a, nil
 }

@@ -40,6 +40,7 @@ type testServer struct {
 	clock        *atomic.Pointer[time.Time]
 	channels     *channels.Store
 	pool         *pgxpool.Pool
+	outbox       *channels.Outbox
 }
 
 // setNow sets the server's clock (webhook timestamps are checked against it).
@@ -72,11 +73,17 @@ func newTestServer(t *testing.T) *testServer {
 	now := time.Now()
 	clock.Store(&now)
 	channelStore := channels.NewStore(pool)
+	hub := channels.NewHub(pool)
+	hubCtx, stopHub := context.WithCancel(context.Background())
+	go func() { _ = hub.Run(hubCtx) }()
+	t.Cleanup(stopHub)
+	ingestor := channels.NewIngestor(store, nil)
+	outbox := channels.NewOutbox(store, channelStore, channels.NewPlatforms(nil, nil, hub), insertOnly(t, pool), log, func(int) time.Duration { return 10 * time.Millisecond })
 	handler := NewHandler(Deps{
 		Now:  func() time.Time { return *clock.Load() },
 		Auth: accts, Memory: store, Viewer: memory.NewViewer(store, tokens, nil),
-		Channels: channelStore, Ingestor: channels.NewIngestor(store, nil),
-		Outbox:   channels.NewOutbox(store, channelStore, channels.NewPlatforms(nil, nil), insertOnly(t, pool), log, nil),
+		Channels: channelStore, Ingestor: ingestor, Outbox: outbox,
+		Webchat: channels.NewWebchat(store, ingestor), Hub: hub,
 		Ready:    func(ctx context.Context) error { return migrations.Check(ctx, pool) },
 		Log:      log,
 		Registry: prometheus.NewRegistry(),
@@ -84,7 +91,7 @@ func newTestServer(t *testing.T) *testServer {
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
 	return &testServer{Server: srv, keyA: keys[0], keyB: keys[1], acctA: ids[0], acctB: ids[1], store: store, engine: handler,
-		clock: clock, channels: channelStore, pool: pool}
+		clock: clock, channels: channelStore, pool: pool, outbox: outbox}
 }
 
 // call sends a request with the key and decodes the JSON answer into out (when non-nil).

@@ -37,9 +37,13 @@ type Deps struct {
 	Channels *channels.Store
 	Ingestor *channels.Ingestor
 	Outbox   *channels.Outbox
-	Ready    ReadinessCheck
-	Log      *slog.Logger
-	Registry *prometheus.Registry
+	Webchat  *channels.Webchat
+	Hub      *channels.Hub
+	// DemoWebchat names the channel /chat shows (nil: /chat needs an id).
+	DemoWebchat DemoWebchat
+	Ready       ReadinessCheck
+	Log         *slog.Logger
+	Registry    *prometheus.Registry
 	// Now is the clock webhook verification compares timestamps with (default time.Now).
 	Now func() time.Time
 	// MaxBodyBytes caps request bodies (default 1 MiB; imports may be larger: 8 MiB).
@@ -77,6 +81,14 @@ func NewHandler(d Deps) *gin.Engine {
 	r.GET("/api/v1/openapi.yaml", serveOpenAPI)
 	r.GET("/webhooks/:kind/:channel_id", h.webhookVerify)
 	r.POST("/webhooks/:kind/:channel_id", h.webhookReceive)
+	r.GET("/chat", h.chatDemo)
+	r.GET("/chat/widget.js", serveWidget)
+	r.GET("/chat/:channel_id", h.chatDemo)
+	r.OPTIONS("/webchat/:channel_id/sessions", webchatPreflight)
+	r.OPTIONS("/webchat/:channel_id/messages", webchatPreflight)
+	r.POST("/webchat/:channel_id/sessions", limitBody(64<<10), h.webchatSession)
+	r.POST("/webchat/:channel_id/messages", limitBody(64<<10), h.webchatPost)
+	r.GET("/webchat/:channel_id/stream", h.webchatStream)
 
 	v1 := r.Group("/api/v1", h.authenticate)
 	small := limitBody(d.MaxBodyBytes)

@@ -107,7 +107,7 @@ func newOutboxEnv(t *testing.T) *outboxEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	outbox := NewOutbox(mem, chs, NewPlatforms(nil, nil), inserter, log, func(int) time.Duration { return 10 * time.Millisecond })
+	outbox := NewOutbox(mem, chs, NewPlatforms(nil, nil, nil), inserter, log, func(int) time.Duration { return 10 * time.Millisecond })
 	workers := river.NewWorkers()
 	river.AddWorker(workers, NewSendWorker(outbox))
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{

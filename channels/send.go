@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/atende/atende/memory"
 )
 
@@ -67,8 +69,14 @@ type Transport interface {
 // Platforms is the Transport of the platforms' own APIs: Graph (WhatsApp
 // Cloud, Instagram), Evolution, Telegram, and e-mail through MailSender.
 type Platforms struct {
-	client *http.Client
-	mail   MailSender
+	client  *http.Client
+	mail    MailSender
+	webchat WebchatNotifier
+}
+
+// WebchatNotifier wakes a webchat visitor's streams (the Hub).
+type WebchatNotifier interface {
+	Notify(ctx context.Context, channelID uuid.UUID, visitorID string) error
 }
 
 // MailSender sends an e-mail reply on an e-mail channel.
@@ -76,12 +84,13 @@ type MailSender interface {
 	SendMail(ctx context.Context, ch Channel, m PlatformMessage) (string, error)
 }
 
-// NewPlatforms returns the transport; mail sends e-mail (SMTP in production).
-func NewPlatforms(client *http.Client, mail MailSender) *Platforms {
+// NewPlatforms returns the transport; mail sends e-mail (SMTP in production)
+// and webchat wakes webchat streams. Either may be nil when not served.
+func NewPlatforms(client *http.Client, mail MailSender, webchat WebchatNotifier) *Platforms {
 	if client == nil {
 		client = &http.Client{Timeout: 30 * time.Second}
 	}
-	return &Platforms{client: client, mail: mail}
+	return &Platforms{client: client, mail: mail, webchat: webchat}
 }
 
 // Send dispatches on the channel's kind.
@@ -100,6 +109,14 @@ func (h *Platforms) Send(ctx context.Context, ch Channel, m PlatformMessage) (st
 			return "", &SendError{Reason: "no mail sender configured"}
 		}
 		return h.mail.SendMail(ctx, ch, m)
+	case KindWebchat:
+		if h.webchat == nil {
+			return "", &SendError{Reason: "webchat is not served here"}
+		}
+		if err := h.webchat.Notify(ctx, ch.ID, m.To); err != nil {
+			return "", &SendError{Retryable: true, Reason: err.Error()}
+		}
+		return "webchat:" + uuid.NewString(), nil
 	}
 	return "", &SendError{Reason: fmt.Sprintf("%s channels are not sent over HTTP", ch.Kind)}
 }

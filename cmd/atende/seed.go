@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/atende/atende/channels"
 	"github.com/atende/atende/memory"
 )
 
@@ -52,7 +54,14 @@ func seed(ctx context.Context, log *slog.Logger, args []string) error {
 	if _, err := app.Memory.ChunkContact(ctx, acct.ID, contact); err != nil {
 		return err
 	}
-	fmt.Printf("demo account: %s (%s)\ndemo api key: %s\ndemo contact: %s\n", acct.Name, acct.ID, *key, contact)
+	webchat, err := demoWebchat(ctx, app.Accounts, app.Channels)
+	if errors.Is(err, channels.ErrNotFound) {
+		webchat, err = app.Channels.Create(ctx, acct.ID, channels.NewChannel{Kind: channels.KindWebchat, Name: "Site"})
+	}
+	if err != nil {
+		return fmt.Errorf("seed demo webchat: %w", err)
+	}
+	fmt.Printf("demo account: %s (%s)\ndemo api key: %s\ndemo contact: %s\ndemo webchat: %s\n", acct.Name, acct.ID, *key, contact, webchat.ID)
 	return nil
 }
 

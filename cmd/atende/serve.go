@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
@@ -41,6 +42,8 @@ type App struct {
 	Pool     *pgxpool.Pool
 	Memory   *memory.Store
 	Accounts *accounts.Store
+	Channels *channels.Store
+	Hub      *channels.Hub
 	Workers  *river.Client[pgx.Tx]
 	Handler  http.Handler
 }
@@ -73,7 +76,9 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 		return nil, err
 	}
 	channelStore := channels.NewStore(pool)
-	outbox := channels.NewOutbox(store, channelStore, channels.NewPlatforms(nil, nil), inserter, log, nil)
+	hub := channels.NewHub(pool)
+	outbox := channels.NewOutbox(store, channelStore, channels.NewPlatforms(nil, nil, hub), inserter, log, nil)
+	ingestor := channels.NewIngestor(store, nil)
 	workers := river.NewWorkers()
 	river.AddWorker(workers, memory.NewChunkWorker(store))
 	river.AddWorker(workers, channels.NewSendWorker(outbox))
@@ -101,9 +106,15 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 		Auth:     accts,
 		Memory:   store,
 		Channels: channelStore,
-		Ingestor: channels.NewIngestor(store, nil),
+		Ingestor: ingestor,
 		Outbox:   outbox,
-		Viewer:   memory.NewViewer(store, tokens, nil),
+		Webchat:  channels.NewWebchat(store, ingestor),
+		Hub:      hub,
+		DemoWebchat: func(ctx context.Context) (uuid.UUID, bool) {
+			ch, err := demoWebchat(ctx, accts, channelStore)
+			return ch.ID, err == nil
+		},
+		Viewer: memory.NewViewer(store, tokens, nil),
 		Ready: func(ctx context.Context) error {
 			if err := pool.Ping(ctx); err != nil {
 				return fmt.Errorf("database unreachable: %w", err)
@@ -113,7 +124,25 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 		Log:      log,
 		Registry: registry,
 	})
-	return &App{Pool: pool, Memory: store, Accounts: accts, Workers: client, Handler: handler}, nil
+	return &App{Pool: pool, Memory: store, Accounts: accts, Channels: channelStore, Hub: hub, Workers: client, Handler: handler}, nil
+}
+
+// demoWebchat is the demo account's first webchat channel, which /chat shows.
+func demoWebchat(ctx context.Context, accts *accounts.Store, chs *channels.Store) (channels.Channel, error) {
+	acct, err := accts.BySlug(ctx, DemoAccountSlug)
+	if err != nil {
+		return channels.Channel{}, err
+	}
+	list, err := chs.List(ctx, acct.ID)
+	if err != nil {
+		return channels.Channel{}, err
+	}
+	for _, ch := range list {
+		if ch.Kind == channels.KindWebchat {
+			return ch, nil
+		}
+	}
+	return channels.Channel{}, channels.ErrNotFound
 }
 
 func serve(ctx context.Context, log *slog.Logger, _ []string) error {
@@ -129,6 +158,7 @@ func serve(ctx context.Context, log *slog.Logger, _ []string) error {
 	if err := app.Workers.Start(ctx); err != nil {
 		return fmt.Errorf("start job workers: %w", err)
 	}
+	go func() { _ = app.Hub.Run(ctx) }()
 	addr := envOr("ATENDE_ADDR", "127.0.0.1:8080")
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

@@ -1,0 +1,271 @@
+package channels
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/atende/atende/memory"
+)
+
+// The webchat is Atende's own channel: a widget on the business's site.
+// A visitor keeps a random id in the browser; the server signs it into a
+// session token (HMAC with the channel's session key) that every later call
+// carries. Messages go up by HTTP POST and replies come down by SSE.
+
+// ErrBadVisitor is returned for a visitor id that is not one Atende hands out.
+var ErrBadVisitor = errors.New("bad visitor id")
+
+var visitorIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{8,64}$`)
+
+// SessionToken signs a visitor id for a channel.
+func SessionToken(ch Channel, visitorID string) string {
+	mac := hmac.New(sha256.New, []byte(ch.Secret("session_key")))
+	mac.Write([]byte(ch.ID.String() + ":" + visitorID))
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// VerifySession checks a visitor's session token.
+func VerifySession(ch Channel, visitorID, token string) error {
+	if ch.Secret("session_key") == "" || visitorID == "" || token == "" {
+		return fmt.Errorf("%w: missing webchat session", ErrBadSignature)
+	}
+	if subtle.ConstantTimeCompare([]byte(SessionToken(ch, visitorID)), []byte(token)) != 1 {
+		return fmt.Errorf("%w: webchat session token does not match", ErrBadSignature)
+	}
+	return nil
+}
+
+// PreChat is what the optional form before the chat collects.
+type PreChat struct {
+	VisitorID string `json:"visitor_id"`
+	Name      string `json:"name"`
+	Email     string `json:"email"`
+	Phone     string `json:"phone"`
+}
+
+// Session is a visitor's chat session.
+type Session struct {
+	VisitorID string    `json:"visitor_id"`
+	Token     string    `json:"token"`
+	ContactID uuid.UUID `json:"-"`
+}
+
+// Webchat runs the widget's side of the channel.
+type Webchat struct {
+	memory   *memory.Store
+	ingestor *Ingestor
+}
+
+// NewWebchat wires the webchat to the memory and ingestion.
+func NewWebchat(mem *memory.Store, ingestor *Ingestor) *Webchat {
+	return &Webchat{memory: mem, ingestor: ingestor}
+}
+
+// StartSession opens (or resumes) a visitor's session. Values of the pre-chat
+// form become the contact's identifiers: an e-mail or phone already known
+// joins the visitor to that contact's one history.
+func (w *Webchat) StartSession(ctx context.Context, ch Channel, p PreChat) (Session, error) {
+	if p.VisitorID == "" {
+		p.VisitorID = strings.ReplaceAll(uuid.NewString(), "-", "")
+	}
+	if !visitorIDPattern.MatchString(p.VisitorID) {
+		return Session{}, fmt.Errorf("%w: 8 to 64 letters, digits, - or _", ErrBadVisitor)
+	}
+	var links []memory.Identity
+	for _, f := range []struct {
+		kind  memory.IdentityKind
+		value string
+	}{{memory.KindEmail, p.Email}, {memory.KindPhone, p.Phone}} {
+		if strings.TrimSpace(f.value) == "" {
+			continue
+		}
+		id, err := memory.NormalizeIdentity(f.kind, f.value)
+		if err != nil {
+			return Session{}, err
+		}
+		links = append(links, id)
+	}
+	var contactID uuid.UUID
+	err := w.memory.InTx(ctx, func(tx *memory.Tx) error {
+		res, err := tx.Resolve(ctx, ch.AccountID, memory.KindWebchat, p.VisitorID, memory.Profile{Name: p.Name, Channel: string(KindWebchat), Origin: "webchat"})
+		if err != nil {
+			return err
+		}
+		contactID = res.Contact.ID
+		for _, id := range links {
+			linked, err := tx.LinkIdentifier(ctx, ch.AccountID, contactID, id.Kind, id.Value, memory.AuthorContact)
+			if err != nil {
+				return err
+			}
+			contactID = linked.Contact.ID
+		}
+		if strings.TrimSpace(p.Name) != "" {
+			if _, err := tx.UpdateFields(ctx, ch.AccountID, contactID, map[string]any{memory.FieldName: strings.TrimSpace(p.Name)}, memory.AuthorContact, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return Session{}, err
+	}
+	return Session{VisitorID: p.VisitorID, Token: SessionToken(ch, p.VisitorID), ContactID: contactID}, nil
+}
+
+// Post stores a visitor's message; clientID (made by the widget) dedupes the
+// retries of a flaky connection.
+func (w *Webchat) Post(ctx context.Context, ch Channel, visitorID, clientID, text string) (IngestResult, error) {
+	if strings.TrimSpace(text) == "" {
+		return IngestResult{}, fmt.Errorf("%w: empty message", ErrMalformed)
+	}
+	if clientID == "" {
+		clientID = uuid.NewString()
+	}
+	if len(clientID) > 64 {
+		return IngestResult{}, fmt.Errorf("%w: client id longer than 64", ErrMalformed)
+	}
+	return w.ingestor.Ingest(ctx, ch, Batch{Messages: []Inbound{{
+		ExternalID: clientID, Type: "text", Text: text, At: time.Now().UTC(),
+		From: Sender{Identities: []memory.Identity{{Kind: memory.KindWebchat, Value: visitorID}}},
+	}}})
+}
+
+// WebchatReply is a message to the visitor, as the widget shows it.
+type WebchatReply struct {
+	ID     int64     `json:"id"`
+	Author string    `json:"author"`
+	Text   string    `json:"text"`
+	At     time.Time `json:"at"`
+}
+
+// Replies returns what was sent to the visitor after the event id after.
+func (w *Webchat) Replies(ctx context.Context, ch Channel, visitorID string, after int64) ([]WebchatReply, error) {
+	c, err := w.memory.FindByIdentity(ctx, ch.AccountID, memory.Identity{Kind: memory.KindWebchat, Value: visitorID})
+	if errors.Is(err, memory.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	events, err := w.memory.OutboundSince(ctx, ch.AccountID, c.ID, string(KindWebchat), after)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]WebchatReply, 0, len(events))
+	for _, e := range events {
+		out = append(out, WebchatReply{ID: e.ID, Author: string(e.Author), Text: e.Text, At: e.OccurredAt})
+	}
+	return out, nil
+}
+
+// notifyChannel is the PostgreSQL NOTIFY channel webchat deliveries wake
+// listeners on: every `atende serve` replica holding that visitor's stream hears it.
+const notifyChannel = "atende_webchat"
+
+// Hub wakes the SSE streams of webchat visitors when something was sent to
+// them, on every replica, through PostgreSQL LISTEN/NOTIFY.
+type Hub struct {
+	pool *pgxpool.Pool
+	mu   sync.Mutex
+	subs map[string]map[chan struct{}]struct{}
+}
+
+// NewHub returns a Hub; Run must be started for it to hear anything.
+func NewHub(pool *pgxpool.Pool) *Hub {
+	return &Hub{pool: pool, subs: map[string]map[chan struct{}]struct{}{}}
+}
+
+func hubKey(channelID uuid.UUID, visitorID string) string {
+	return channelID.String() + "/" + visitorID
+}
+
+// Subscribe returns a channel that receives a signal whenever something is
+// sent to the visitor, and the function that ends the subscription.
+func (h *Hub) Subscribe(channelID uuid.UUID, visitorID string) (<-chan struct{}, func()) {
+	key := hubKey(channelID, visitorID)
+	c := make(chan struct{}, 1)
+	h.mu.Lock()
+	if h.subs[key] == nil {
+		h.subs[key] = map[chan struct{}]struct{}{}
+	}
+	h.subs[key][c] = struct{}{}
+	h.mu.Unlock()
+	return c, func() {
+		h.mu.Lock()
+		delete(h.subs[key], c)
+		if len(h.subs[key]) == 0 {
+			delete(h.subs, key)
+		}
+		h.mu.Unlock()
+	}
+}
+
+func (h *Hub) wake(key string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for c := range h.subs[key] {
+		select {
+		case c <- struct{}{}:
+		default: // a signal is already pending
+		}
+	}
+}
+
+// Run listens for notifications until ctx ends, reconnecting after errors.
+// After a reconnect every stream is woken, since a notification may have been missed.
+func (h *Hub) Run(ctx context.Context) error {
+	for ctx.Err() == nil {
+		if err := h.listen(ctx); err != nil && ctx.Err() == nil {
+			time.Sleep(time.Second)
+		}
+		h.mu.Lock()
+		keys := make([]string, 0, len(h.subs))
+		for k := range h.subs {
+			keys = append(keys, k)
+		}
+		h.mu.Unlock()
+		for _, k := range keys {
+			h.wake(k)
+		}
+	}
+	return nil
+}
+
+func (h *Hub) listen(ctx context.Context) error {
+	conn, err := h.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "LISTEN "+notifyChannel); err != nil {
+		return err
+	}
+	for {
+		n, err := conn.Conn().WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		h.wake(n.Payload)
+	}
+}
+
+// Notify is the webchat's transport: it wakes the visitor's streams (the
+// message itself is already on the timeline, where the stream reads it).
+func (h *Hub) Notify(ctx context.Context, channelID uuid.UUID, visitorID string) error {
+	if _, err := h.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, hubKey(channelID, visitorID)); err != nil {
+		return fmt.Errorf("notify webchat %s: %w", visitorID, err)
+	}
+	return nil
+}
