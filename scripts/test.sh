@@ -22,6 +22,9 @@ psql "$admin" -qtAc "SELECT datname FROM pg_database WHERE datname LIKE 'atende\
 done
 
 export ATENDE_TEST_DATABASE_URL="$admin"
+# Pages are tested in a real headless Chromium.
+ATENDE_CHROMIUM=$(scripts/chromium.sh)
+export ATENDE_CHROMIUM
 go vet ./...
 go test -count=1 "$@" ./...
 

@@ -14,7 +14,8 @@
   try { session = JSON.parse(localStorage.getItem(store) || "null"); } catch (e) { session = null; }
   var lastId = Number((session && session.last) || 0);
 
-  var css = "#atende-chat{position:fixed;right:20px;bottom:20px;font:15px/1.4 system-ui,sans-serif;z-index:2147483000}" +
+  var css = "#atende-chat [hidden]{display:none!important}" +
+    "#atende-chat{position:fixed;right:20px;bottom:20px;display:flex;flex-direction:column;align-items:flex-end;gap:10px;font:15px/1.4 system-ui,sans-serif;z-index:2147483000}" +
     "#atende-chat button{cursor:pointer}" +
     "#atende-bubble{background:#0b6e4f;color:#fff;border:0;border-radius:24px;padding:12px 18px;box-shadow:0 4px 14px rgba(0,0,0,.2)}" +
     "#atende-panel{display:none;width:340px;height:480px;background:#fff;border-radius:12px;box-shadow:0 8px 30px rgba(0,0,0,.25);flex-direction:column;overflow:hidden}" +
