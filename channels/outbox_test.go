@@ -326,3 +326,21 @@ func TestTelegramAndEvolutionSendShapes(t *testing.T) {
 		t.Fatalf("evolution: %+v", evoReq)
 	}
 }
+
+func TestSetTelegramWebhook(t *testing.T) {
+	srv := newPlatformServer(t, func(int) string { return `{"ok":true,"result":true,"description":"Webhook was set"}` })
+	ch := Channel{ID: uuid.New(), Kind: KindTelegram, Settings: map[string]string{"base_url": srv.URL},
+		Secrets: map[string]string{"bot_token": "123:ABC", "secret_token": "tg-wh_secret"}}
+	hook := WebhookURL("https://atende.example.com.br/", ch)
+	if err := NewPlatforms(nil, nil, nil).SetTelegramWebhook(context.Background(), ch, hook); err != nil {
+		t.Fatal(err)
+	}
+	req := srv.all()[0]
+	if req.Path != "/bot123:ABC/setWebhook" || req.Body["url"] != "https://atende.example.com.br/webhooks/telegram/"+ch.ID.String() ||
+		req.Body["secret_token"] != "tg-wh_secret" {
+		t.Fatalf("setWebhook: %+v", req)
+	}
+	if err := NewPlatforms(nil, nil, nil).SetTelegramWebhook(context.Background(), ch, "http://insecure.example"); err == nil {
+		t.Fatal("Telegram calls only https webhooks; an http URL must be refused before asking")
+	}
+}

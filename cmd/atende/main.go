@@ -19,6 +19,8 @@ commands:
   serve       apply migrations, then serve the API and run the background workers
   migrate     apply Atende's and River's migrations (a no-op when up to date)
   seed        create the demo account, its API key and a demo contact (idempotent)
+  channels telegram set-webhook -channel ID -public-url URL
+              register a Telegram channel's webhook (with its secret token) with Telegram
   bench-seed  fill a database with synthetic contacts and history chunks (COPY) for benchmarks
   bench-retrieval  time contact-scoped hybrid retrieval against langchaingo's pgvector store
 
@@ -27,6 +29,7 @@ environment:
   ATENDE_ADDR                  listen address (default 127.0.0.1:8080)
   ATENDE_LOG_LEVEL             debug, info (default), warn, error
   ATENDE_DEMO_API_KEY          the demo account's API key, for seed
+  ATENDE_PUBLIC_URL            the public https URL platforms reach this server at
   ATENDE_EMBEDDINGS_PROVIDER   builtin (default), openai, ollama
   ATENDE_EMBEDDINGS_MODEL, ATENDE_EMBEDDINGS_BASE_URL, ATENDE_EMBEDDINGS_API_KEY (or OPENAI_API_KEY)
 `
@@ -45,6 +48,7 @@ func main() {
 		"seed":            seed,
 		"bench-seed":      benchSeed,
 		"bench-retrieval": benchRetrieval,
+		"channels":        channelsCmd,
 	}
 	run, ok := commands[os.Args[1]]
 	if !ok {
