@@ -222,16 +222,19 @@ func (o *Outbox) plan(ctx context.Context, accountID uuid.UUID, ev memory.Event,
 	if err != nil {
 		return nil, err.Error(), nil
 	}
-	last, err := o.memory.LastInbound(ctx, accountID, ev.ContactID, string(ch.Kind))
+	last, _, err := o.memory.LastInbound(ctx, accountID, ev.ContactID, string(ch.Kind))
 	if err != nil {
 		return nil, "", err
 	}
 	base := PlatformMessage{To: to}
+	if ch.Kind == KindEmail {
+		base.Subject, base.Thread = emailThreadOf(last)
+	}
 	if p.Template != nil {
 		base.Template = p.Template
 		return []PlatformMessage{base}, "", nil
 	}
-	window, err := rules.CheckWindow(last, o.now(), ev.Author == memory.AuthorHuman)
+	window, err := rules.CheckWindow(last.OccurredAt, o.now(), ev.Author == memory.AuthorHuman)
 	if errors.Is(err, ErrWindowClosed) {
 		return nil, "not sent: " + window.Reason, nil
 	}
@@ -296,4 +299,21 @@ func (o *Outbox) recordStatus(ctx context.Context, accountID uuid.UUID, ev memor
 			Channel: string(ch.Kind), Text: text, Payload: raw, ExternalID: externalID})
 		return err
 	})
+}
+
+// emailThreadOf answers in the thread of the customer's last e-mail: "Re:" its
+// subject, In-Reply-To its Message-ID, References its chain.
+func emailThreadOf(last memory.Event) (string, *EmailThread) {
+	var p struct {
+		Email *EmailThread `json:"email"`
+	}
+	if len(last.Payload) == 0 || json.Unmarshal(last.Payload, &p) != nil || p.Email == nil {
+		return "Atendimento", nil
+	}
+	subject := p.Email.Subject
+	if !strings.HasPrefix(strings.ToLower(subject), "re:") {
+		subject = "Re: " + subject
+	}
+	refs := append(append([]string{}, p.Email.References...), p.Email.MessageID)
+	return subject, &EmailThread{InReplyTo: p.Email.MessageID, References: refs}
 }

@@ -384,19 +384,19 @@ func (s *Store) StatusesOf(ctx context.Context, accountID uuid.UUID, messageEven
 	return collectEvents(rows)
 }
 
-// LastInbound is when the contact last wrote on a channel (zero if never):
-// messaging windows are counted from it.
-func (s *Store) LastInbound(ctx context.Context, accountID, contactID uuid.UUID, channel string) (time.Time, error) {
-	var at *time.Time
-	err := s.pool.QueryRow(ctx, `SELECT max(occurred_at) FROM events WHERE account_id = $1 AND contact_id = $2
-		AND channel = $3 AND kind = 'message' AND direction = 'in'`, accountID, contactID, channel).Scan(&at)
+// LastInbound is the contact's last message on a channel (ok false if they
+// never wrote there): messaging windows are counted from it, and e-mail
+// replies thread on it.
+func (s *Store) LastInbound(ctx context.Context, accountID, contactID uuid.UUID, channel string) (Event, bool, error) {
+	e, err := scanEvent(s.pool.QueryRow(ctx, `SELECT `+eventColumns+` FROM events WHERE account_id = $1 AND contact_id = $2
+		AND channel = $3 AND kind = 'message' AND direction = 'in' ORDER BY occurred_at DESC, id DESC LIMIT 1`, accountID, contactID, channel))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Event{}, false, nil
+	}
 	if err != nil {
-		return time.Time{}, fmt.Errorf("read last inbound of %s: %w", contactID, err)
+		return Event{}, false, fmt.Errorf("read last inbound of %s: %w", contactID, err)
 	}
-	if at == nil {
-		return time.Time{}, nil
-	}
-	return *at, nil
+	return e, true, nil
 }
 
 // OutboundSince returns the messages sent to a contact on a channel after the

@@ -77,7 +77,7 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 	}
 	channelStore := channels.NewStore(pool)
 	hub := channels.NewHub(pool)
-	outbox := channels.NewOutbox(store, channelStore, channels.NewPlatforms(nil, nil, hub), inserter, log, nil)
+	outbox := channels.NewOutbox(store, channelStore, channels.NewPlatforms(nil, channels.NewSMTPMailer(), hub), inserter, log, nil)
 	ingestor := channels.NewIngestor(store, nil)
 	workers := river.NewWorkers()
 	river.AddWorker(workers, memory.NewChunkWorker(store))
