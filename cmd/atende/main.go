@@ -21,6 +21,8 @@ commands:
   seed        create the demo account, its API key and a demo contact (idempotent)
   channels telegram set-webhook -channel ID -public-url URL
               register a Telegram channel's webhook (with its secret token) with Telegram
+  load-webhooks -url URL -secret S [-n N -c C]
+              post signed WhatsApp webhooks concurrently to a running server; compare with raw commits
   bench-seed  fill a database with synthetic contacts and history chunks (COPY) for benchmarks
   bench-retrieval  time contact-scoped hybrid retrieval against langchaingo's pgvector store
 
@@ -49,6 +51,7 @@ func main() {
 		"bench-seed":      benchSeed,
 		"bench-retrieval": benchRetrieval,
 		"channels":        channelsCmd,
+		"load-webhooks":   loadWebhooks,
 	}
 	run, ok := commands[os.Args[1]]
 	if !ok {
