@@ -79,6 +79,8 @@ func ParseEvolution(body []byte) (Batch, error) {
 	b := Batch{Messages: []Inbound{}, Statuses: []Status{}}
 	switch strings.ToLower(strings.ReplaceAll(p.Event, "_", ".")) {
 	case "messages.upsert":
+	case "messages.update":
+		return evoStatuses(p.Data, b)
 	default:
 		return b, nil
 	}
@@ -182,4 +184,48 @@ func (in *Inbound) addEvoMedia(kind string, m *evoMediaMessage) {
 	// the message id is what fetches the media through Evolution.
 	in.Media = append(in.Media, memory.Media{Type: kind, MIME: m.MimeType, PlatformID: in.ExternalID, Caption: m.Caption})
 	in.Text = m.Caption
+}
+
+// evoStatus maps Evolution's (Baileys') message states to Atende's delivery statuses.
+var evoStatus = map[string]string{"SERVER_ACK": "sent", "DELIVERY_ACK": "delivered", "READ": "read", "PLAYED": "read", "ERROR": "failed"}
+
+// evoStatuses reads messages.update: delivery updates of messages the
+// business sent. The shape is read leniently (keyId or key.id; one object or
+// a list) because it was derived from Evolution's source, not a live capture.
+func evoStatuses(data json.RawMessage, b Batch) (Batch, error) {
+	type update struct {
+		KeyID string `json:"keyId"`
+		Key   struct {
+			ID     string `json:"id"`
+			FromMe bool   `json:"fromMe"`
+		} `json:"key"`
+		RemoteJID string `json:"remoteJid"`
+		FromMe    *bool  `json:"fromMe"`
+		Status    string `json:"status"`
+	}
+	var list []update
+	if strings.HasPrefix(strings.TrimSpace(string(data)), "[") {
+		if err := json.Unmarshal(data, &list); err != nil {
+			return Batch{}, fmt.Errorf("%w: data: %v", ErrMalformed, err)
+		}
+	} else {
+		var u update
+		if err := json.Unmarshal(data, &u); err != nil {
+			return Batch{}, fmt.Errorf("%w: data: %v", ErrMalformed, err)
+		}
+		list = []update{u}
+	}
+	for _, u := range list {
+		id := u.KeyID
+		if id == "" {
+			id = u.Key.ID
+		}
+		status, ok := evoStatus[strings.ToUpper(u.Status)]
+		if id == "" || !ok {
+			continue
+		}
+		recipient, _, _ := strings.Cut(u.RemoteJID, "@")
+		b.Statuses = append(b.Statuses, Status{ExternalID: id, Status: status, Recipient: recipient})
+	}
+	return b, nil
 }

@@ -182,3 +182,15 @@ func TestStripEmailReply(t *testing.T) {
 		}
 	}
 }
+
+func TestEvolutionStatusUpdates(t *testing.T) {
+	body := []byte(`{"event":"messages.update","instance":"loja","data":{"keyId":"3EB0EVO","remoteJid":"5531988776655@s.whatsapp.net","fromMe":true,"status":"READ"}}`)
+	b, err := ParseEvolution(body)
+	if err != nil || len(b.Statuses) != 1 || b.Statuses[0].ExternalID != "3EB0EVO" || b.Statuses[0].Status != "read" || len(b.Messages) != 0 {
+		t.Fatalf("%+v %v", b, err)
+	}
+	b, _ = ParseEvolution([]byte(`{"event":"connection.update","instance":"loja","data":{"state":"open"}}`))
+	if len(b.Messages)+len(b.Statuses) != 0 {
+		t.Fatalf("other events carry nothing to store: %+v", b)
+	}
+}
