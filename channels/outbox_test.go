@@ -325,6 +325,17 @@ func TestTelegramAndEvolutionSendShapes(t *testing.T) {
 	if evoReq.Path != "/message/sendText/loja" || evoReq.Header.Get("apikey") != "EVO-KEY" || evoReq.Body["number"] != "5531988776655" || evoReq.Body["text"] != "Olá, *João*!" {
 		t.Fatalf("evolution: %+v", evoReq)
 	}
+	// Evolution echoes what Atende sent as a fromMe upsert: it must not become
+	// a second message, nor look like a human typing on the phone.
+	echo := []byte(`{"event":"messages.upsert","instance":"loja","data":{"key":{"remoteJid":"553188776655@s.whatsapp.net","fromMe":true,"id":"3EB0EVO"},"pushName":"Você","message":{"conversation":"Olá, *João*!"},"messageType":"conversation","messageTimestamp":1763743080}}`)
+	batch, err := ParseEvolution(echo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := NewIngestor(e.mem, nil).Ingest(context.Background(), evo, batch)
+	if err != nil || res.Stored != 0 || res.Duplicates != 1 {
+		t.Fatalf("the echo of Atende's own message was stored again: %+v %v", res, err)
+	}
 }
 
 func TestSetTelegramWebhook(t *testing.T) {

@@ -34,6 +34,7 @@ base="http://$host:$port"
 cat <<MSG
 
   Atende is starting on $base
+    Webchat demo   $base/chat
     API            $base/api/v1/contacts
     OpenAPI        $base/api/v1/openapi.yaml
     health         $base/healthz   $base/readyz   $base/metrics
