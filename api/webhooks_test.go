@@ -441,3 +441,25 @@ func TestSendMessageThroughTheAPI(t *testing.T) {
 		}
 	}
 }
+
+func TestChatwootThroughTheWebhook(t *testing.T) {
+	s := newTestServer(t)
+	cw := s.channel(t, channels.NewChannel{Kind: channels.KindChatwoot, Name: "chatwoot",
+		Settings: map[string]string{"base_url": "http://127.0.0.1:1", "account_id": "1"},
+		Secrets:  map[string]string{"webhook_secret": "cw-webhook-secret-for-tests-0001", "api_access_token": "x"}})
+	name := "chatwoot/webhook_message_created.json"
+	headers := signatureHeaders(t, name)
+	ts, _ := strconv.ParseInt(headers["X-Chatwoot-Timestamp"], 10, 64)
+	s.setNow(time.Unix(ts, 0).Add(30 * time.Second))
+	if code, reply := s.post(t, webhookPath(cw), fixtures.Read(t, name), headers); code != 200 || reply.Stored != 1 {
+		t.Fatalf("chatwoot: %d %+v", code, reply)
+	}
+	maria := s.contactBy(t, "cpf:12345678909")
+	if maria.ID != s.contactBy(t, "phone:+5511987654321").ID || maria.ID != s.contactBy(t, "chatwoot:42").ID {
+		t.Fatal("Chatwoot's phone, CPF and contact id must name one contact")
+	}
+	s.setNow(time.Unix(ts, 0).Add(time.Hour))
+	if code, _ := s.post(t, webhookPath(cw), fixtures.Read(t, name), headers); code != 401 {
+		t.Fatalf("an old timestamp must be refused: %d", code)
+	}
+}

@@ -64,6 +64,7 @@ var requiredSecrets = map[Kind][]string{
 	KindTelegram:  {"bot_token", "secret_token"},
 	KindWebchat:   {"session_key"},
 	KindEmail:     {"inbound_token"},
+	KindChatwoot:  {"webhook_secret", "api_access_token"},
 }
 
 var generatedSecrets = map[string]bool{"secret_token": true, "session_key": true, "inbound_token": true}
@@ -74,6 +75,7 @@ var requiredSettings = map[Kind][]string{
 	KindInstagram: {"instagram_id"},
 	KindEvolution: {"instance", "base_url"},
 	KindEmail:     {"provider", "address"},
+	KindChatwoot:  {"base_url", "account_id"},
 }
 
 // NewChannel is a channel to create.
@@ -102,7 +104,7 @@ func randomSecret() (string, error) {
 
 func validate(n NewChannel) error {
 	if _, ok := requiredSecrets[n.Kind]; !ok {
-		return fmt.Errorf("%w: unknown kind %q (whatsapp, evolution, instagram, telegram, webchat, email)", ErrInvalidConfig, n.Kind)
+		return fmt.Errorf("%w: unknown kind %q (whatsapp, evolution, instagram, telegram, webchat, email, chatwoot)", ErrInvalidConfig, n.Kind)
 	}
 	if strings.TrimSpace(n.Name) == "" {
 		return fmt.Errorf("%w: a channel needs a name", ErrInvalidConfig)

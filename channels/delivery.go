@@ -25,6 +25,9 @@ type Delivery struct {
 // mailgunMaxAge is how far a Mailgun timestamp may be from now.
 const mailgunMaxAge = 5 * time.Minute
 
+// chatwootMaxAge is how far a Chatwoot timestamp may be from now.
+const chatwootMaxAge = 5 * time.Minute
+
 // maxFormMemory bounds the in-memory part of a multipart e-mail form.
 const maxFormMemory = 32 << 20
 
@@ -55,6 +58,12 @@ func (s *Store) Open(ctx context.Context, ch Channel, d Delivery) (Batch, error)
 		return ParseEvolution(d.Body)
 	case KindEmail:
 		return s.openEmail(ctx, ch, d)
+	case KindChatwoot:
+		if err := VerifyChatwootSignature(ch.Secret("webhook_secret"), d.Body, d.Header.Get("X-Chatwoot-Signature"),
+			d.Header.Get("X-Chatwoot-Timestamp"), d.Now, chatwootMaxAge); err != nil {
+			return Batch{}, err
+		}
+		return ParseChatwoot(d.Body)
 	default:
 		return Batch{}, fmt.Errorf("%w: %s channels take no platform webhooks", ErrMalformed, ch.Kind)
 	}

@@ -88,3 +88,11 @@ func FuzzParseEmailForm(f *testing.F) {
 		_ = StripEmailReply(text)
 	})
 }
+
+func FuzzParseChatwoot(f *testing.F) {
+	seedFuzz(f, "chatwoot")
+	f.Fuzz(func(t *testing.T, body []byte) {
+		b, err := ParseChatwoot(body)
+		checkBatch(t, b, err)
+	})
+}

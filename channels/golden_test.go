@@ -194,3 +194,22 @@ func TestEvolutionStatusUpdates(t *testing.T) {
 		t.Fatalf("other events carry nothing to store: %+v", b)
 	}
 }
+
+func TestChatwootFixturesParse(t *testing.T) {
+	for _, name := range []string{"chatwoot/webhook_message_created.json", "chatwoot/agent_bot_message_created.json"} {
+		t.Run(name, func(t *testing.T) {
+			b, err := ParseChatwoot(readFixture(t, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(b.Messages) != 1 || b.Messages[0].Chatwoot == nil {
+				t.Fatalf("want one message with its Chatwoot conversation: %+v", b)
+			}
+			assertGolden(t, name, b)
+		})
+	}
+	outgoing := []byte(`{"event":"message_created","id":9,"message_type":"outgoing","content":"resposta do agente","conversation":{"id":128},"sender":{"id":1}}`)
+	if b, err := ParseChatwoot(outgoing); err != nil || len(b.Messages) != 0 {
+		t.Fatalf("an agent's own message is not a customer message: %+v %v", b, err)
+	}
+}

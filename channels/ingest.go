@@ -67,6 +67,7 @@ type messagePayload struct {
 	Choice    *Choice         `json:"choice,omitempty"`
 	Story     *Story          `json:"story,omitempty"`
 	Email     *EmailThread    `json:"email,omitempty"`
+	Chatwoot  *ChatwootRef    `json:"chatwoot,omitempty"`
 }
 
 // Ingest stores one delivery.
@@ -126,7 +127,7 @@ func (i *Ingestor) ingestMessage(ctx context.Context, tx *memory.Tx, ch Channel,
 		return 0, false, err
 	}
 	payload, err := json.Marshal(messagePayload{ChannelID: ch.ID, Type: m.Type, ReplyTo: m.ReplyTo, Location: m.Location,
-		Contacts: m.Contacts, Choice: m.Choice, Story: m.Story, Email: m.Email})
+		Contacts: m.Contacts, Choice: m.Choice, Story: m.Story, Email: m.Email, Chatwoot: m.Chatwoot})
 	if err != nil {
 		return 0, false, fmt.Errorf("encode message payload: %w", err)
 	}

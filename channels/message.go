@@ -23,6 +23,7 @@ const (
 	KindTelegram  Kind = "telegram"
 	KindWebchat   Kind = "webchat"
 	KindEmail     Kind = "email"
+	KindChatwoot  Kind = "chatwoot" // a Chatwoot inbox, Atende as its bot
 )
 
 // ErrMalformed is returned for a payload that is not the platform's shape;
@@ -61,6 +62,7 @@ type Inbound struct {
 	Choice     *Choice         `json:"choice,omitempty"`
 	Story      *Story          `json:"story,omitempty"`
 	Email      *EmailThread    `json:"email,omitempty"`
+	Chatwoot   *ChatwootRef    `json:"chatwoot,omitempty"`
 	// FromBusiness marks a message the business itself sent from the platform
 	// (Evolution fromMe, Instagram echo): recorded as a human reply, never answered.
 	FromBusiness bool `json:"from_business,omitempty"`

@@ -215,7 +215,7 @@ func (o *Outbox) plan(ctx context.Context, accountID uuid.UUID, ev memory.Event,
 		return nil, "", err
 	}
 	to, ok := recipient(ch.Kind, contact.Identities)
-	if !ok {
+	if !ok && ch.Kind != KindChatwoot {
 		return nil, fmt.Sprintf("the contact has no %s address", ch.Kind), nil
 	}
 	rules, err := RulesFor(ch)
@@ -227,8 +227,18 @@ func (o *Outbox) plan(ctx context.Context, accountID uuid.UUID, ev memory.Event,
 		return nil, "", err
 	}
 	base := PlatformMessage{To: to}
-	if ch.Kind == KindEmail {
+	switch ch.Kind {
+	case KindEmail:
 		base.Subject, base.Thread = emailThreadOf(last)
+	case KindChatwoot:
+		// Chatwoot answers go to the conversation the customer wrote in.
+		var p struct {
+			Chatwoot *ChatwootRef `json:"chatwoot"`
+		}
+		if json.Unmarshal(last.Payload, &p) != nil || p.Chatwoot == nil {
+			return nil, "no Chatwoot conversation to answer in", nil
+		}
+		base.To = strconv.FormatInt(p.Chatwoot.ConversationID, 10)
 	}
 	if p.Template != nil {
 		base.Template = p.Template

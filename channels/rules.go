@@ -92,6 +92,10 @@ func DefaultRules(kind Kind) Rules {
 		return Rules{Kind: kind, MaxLength: 4000, Format: FormatMarkdown, ResponseTime: 2 * time.Minute,
 			Tone:       "Webchat: acolhedor e objetivo; o visitante está no site com intenção de comprar, conduza à conversão.",
 			Collection: CollectForm, Templates: ptTemplates()}
+	case KindChatwoot:
+		return Rules{Kind: kind, MaxLength: 4000, Format: FormatMarkdown, ResponseTime: 15 * time.Minute,
+			Tone:       "Chatwoot: siga o tom do canal de origem da conversa; claro e cordial.",
+			Collection: CollectOneQuestion, Templates: ptTemplates()}
 	case KindEmail:
 		return Rules{Kind: kind, MaxLength: 100000, Format: FormatEmail, ResponseTime: 4 * time.Hour,
 			Tone:       "E-mail: completo e formal, com saudação e despedida, respondendo a todos os pontos.",

@@ -109,6 +109,8 @@ func (h *Platforms) Send(ctx context.Context, ch Channel, m PlatformMessage) (st
 			return "", &SendError{Reason: "no mail sender configured"}
 		}
 		return h.mail.SendMail(ctx, ch, m)
+	case KindChatwoot:
+		return h.sendChatwoot(ctx, ch, m)
 	case KindWebchat:
 		if h.webchat == nil {
 			return "", &SendError{Reason: "webchat is not served here"}
@@ -345,4 +347,20 @@ func IsRetryable(err error) (bool, time.Duration) {
 		return se.Retryable, se.RetryAfter
 	}
 	return true, 0
+}
+
+// sendChatwoot posts an outgoing message to the Chatwoot conversation (m.To).
+func (h *Platforms) sendChatwoot(ctx context.Context, ch Channel, m PlatformMessage) (string, error) {
+	body := map[string]any{"content": m.Text, "message_type": "outgoing", "private": false, "content_type": "text", "content_attributes": map[string]any{}}
+	var out struct {
+		ID int64 `json:"id"`
+	}
+	url := baseURL(ch, "") + "/api/v1/accounts/" + ch.Settings["account_id"] + "/conversations/" + m.To + "/messages"
+	if err := h.postJSON(ctx, url, map[string]string{"api_access_token": ch.Secret("api_access_token")}, body, &out); err != nil {
+		return "", err
+	}
+	if out.ID == 0 {
+		return "", &SendError{Reason: "Chatwoot answered without a message id"}
+	}
+	return strconv.FormatInt(out.ID, 10), nil
 }

@@ -117,3 +117,26 @@ func TestMailgunSignatureAndReplay(t *testing.T) {
 		}
 	}
 }
+
+func TestChatwootSignature(t *testing.T) {
+	for _, v := range signatureVectors(t, "chatwoot_signature") {
+		body := readFixture(t, v.File)
+		ts, sig := v.Headers["X-Chatwoot-Timestamp"], v.Headers["X-Chatwoot-Signature"]
+		secs, _ := strconv.ParseInt(ts, 10, 64)
+		now := time.Unix(secs, 0).Add(time.Minute)
+		if err := VerifyChatwootSignature(v.Secret, body, sig, ts, now, 5*time.Minute); err != nil {
+			t.Fatalf("%s: valid signature refused: %v", v.File, err)
+		}
+		cases := map[string]error{
+			"tampered":      VerifyChatwootSignature(v.Secret, append([]byte(" "), body...), sig, ts, now, 5*time.Minute),
+			"other stamp":   VerifyChatwootSignature(v.Secret, body, sig, strconv.FormatInt(secs+1, 10), now, 5*time.Minute),
+			"missing":       VerifyChatwootSignature(v.Secret, body, "", ts, now, 5*time.Minute),
+			"replayed late": VerifyChatwootSignature(v.Secret, body, sig, ts, now.Add(time.Hour), 5*time.Minute),
+		}
+		for name, err := range cases {
+			if !errors.Is(err, ErrBadSignature) {
+				t.Errorf("%s %s: want ErrBadSignature, got %v", v.File, name, err)
+			}
+		}
+	}
+}

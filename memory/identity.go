@@ -29,6 +29,8 @@ const (
 	// KindWhatsAppLID is a WhatsApp Web linked-device id (a remoteJid ending in
 	// @lid), which Evolution API reports instead of the phone for some chats.
 	KindWhatsAppLID IdentityKind = "whatsapp_lid"
+	// KindChatwoot is a contact id in the business's Chatwoot.
+	KindChatwoot IdentityKind = "chatwoot"
 )
 
 // maxChannelIDLength bounds channel ids: no platform issues longer ones, and an
@@ -111,13 +113,13 @@ func NormalizeIdentity(kind IdentityKind, raw string) (Identity, error) {
 			return Identity{}, invalid(kind, raw, err.Error())
 		}
 		return Identity{Kind: KindCPF, Value: cpf}, nil
-	case KindInstagram, KindTelegram, KindWebchat, KindWhatsAppUser, KindWhatsAppLID:
+	case KindInstagram, KindTelegram, KindWebchat, KindWhatsAppUser, KindWhatsAppLID, KindChatwoot:
 		if utf8.RuneCountInString(value) > maxChannelIDLength || strings.ContainsAny(value, "\x00\n\r") {
 			return Identity{}, invalid(kind, raw, "not a channel id")
 		}
 		return Identity{Kind: kind, Value: value}, nil
 	default:
-		return Identity{}, invalid(kind, raw, fmt.Sprintf("unknown kind %q (phone, email, cpf, whatsapp, instagram, telegram, webchat, whatsapp_user, whatsapp_lid)", kind))
+		return Identity{}, invalid(kind, raw, fmt.Sprintf("unknown kind %q (phone, email, cpf, whatsapp, instagram, telegram, webchat, whatsapp_user, whatsapp_lid, chatwoot)", kind))
 	}
 }
 

@@ -1,0 +1,134 @@
+package channels
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/atende/atende/memory"
+)
+
+// Chatwoot is a helpdesk many businesses already run; Atende plugs in as its
+// agent bot or API-inbox webhook, reading message_created events and answering
+// through Chatwoot's messages API.
+
+type cwPayload struct {
+	Event       string `json:"event"`
+	ID          int64  `json:"id"`
+	Content     string `json:"content"`
+	MessageType any    `json:"message_type"` // "incoming" on webhooks, 0 inside conversation.messages
+	Private     bool   `json:"private"`
+	CreatedAt   string `json:"created_at"`
+	SourceID    string `json:"source_id"`
+	Sender      struct {
+		ID               int64          `json:"id"`
+		Name             string         `json:"name"`
+		Email            *string        `json:"email"`
+		PhoneNumber      *string        `json:"phone_number"`
+		Identifier       *string        `json:"identifier"`
+		CustomAttributes map[string]any `json:"custom_attributes"`
+		Type             string         `json:"type"`
+	} `json:"sender"`
+	Conversation struct {
+		ID int64 `json:"id"`
+	} `json:"conversation"`
+	Attachments []struct {
+		FileType string `json:"file_type"`
+		DataURL  string `json:"data_url"`
+	} `json:"attachments"`
+}
+
+// ParseChatwoot reads a Chatwoot webhook. Only customers' public messages
+// (message_created, incoming) become inbound messages; agents' messages and
+// private notes are Chatwoot's own and are skipped.
+func ParseChatwoot(body []byte) (Batch, error) {
+	var p cwPayload
+	if err := json.Unmarshal(body, &p); err != nil {
+		return Batch{}, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	if p.Event == "" {
+		return Batch{}, fmt.Errorf("%w: no event", ErrMalformed)
+	}
+	b := Batch{Messages: []Inbound{}, Statuses: []Status{}}
+	incoming := p.MessageType == "incoming" || p.MessageType == float64(0)
+	if p.Event != "message_created" || !incoming || p.Private {
+		return b, nil
+	}
+	if p.ID == 0 || p.Conversation.ID == 0 {
+		return Batch{}, fmt.Errorf("%w: message without id or conversation", ErrMalformed)
+	}
+	in := Inbound{ExternalID: strconv.FormatInt(p.ID, 10), Type: "text", Text: p.Content, From: Sender{Name: p.Sender.Name}}
+	if t, err := time.Parse(time.RFC3339, p.CreatedAt); err == nil {
+		in.At = t.UTC()
+	}
+	add := func(kind memory.IdentityKind, v *string) {
+		if v == nil || *v == "" {
+			return
+		}
+		value := *v
+		if kind == memory.KindWhatsApp {
+			value, _, _ = strings.Cut(value, "@")
+		}
+		if id, err := memory.NormalizeIdentity(kind, value); err == nil {
+			for _, have := range in.From.Identities {
+				if have == id {
+					return
+				}
+			}
+			in.From.Identities = append(in.From.Identities, id)
+		}
+	}
+	add(memory.KindPhone, p.Sender.PhoneNumber)
+	add(memory.KindEmail, p.Sender.Email)
+	if p.Sender.Identifier != nil && strings.HasSuffix(*p.Sender.Identifier, "@s.whatsapp.net") {
+		add(memory.KindWhatsApp, p.Sender.Identifier)
+	}
+	if cpf, ok := p.Sender.CustomAttributes["cpf"].(string); ok {
+		add(memory.KindCPF, &cpf)
+	}
+	// The Chatwoot contact id keys the person when nothing else does.
+	in.From.Identities = append(in.From.Identities, memory.Identity{Kind: memory.KindChatwoot, Value: strconv.FormatInt(p.Sender.ID, 10)})
+	in.Chatwoot = &ChatwootRef{ConversationID: p.Conversation.ID}
+	for _, a := range p.Attachments {
+		in.Media = append(in.Media, memory.Media{Type: a.FileType, URL: a.DataURL})
+	}
+	b.Messages = append(b.Messages, in)
+	return b, nil
+}
+
+// ChatwootRef is where in Chatwoot a message lives, so the answer goes back there.
+type ChatwootRef struct {
+	ConversationID int64 `json:"conversation_id"`
+}
+
+// VerifyChatwootSignature checks X-Chatwoot-Signature, the HMAC-SHA256 of
+// "<X-Chatwoot-Timestamp>.<raw body>", and that the timestamp is recent.
+// Retries keep their delivery id and are deduplicated by message id instead.
+func VerifyChatwootSignature(secret string, body []byte, signature, timestamp string, now time.Time, maxAge time.Duration) error {
+	if secret == "" || signature == "" || timestamp == "" {
+		return fmt.Errorf("%w: missing X-Chatwoot-Signature or X-Chatwoot-Timestamp", ErrBadSignature)
+	}
+	got, err := hex.DecodeString(strings.TrimPrefix(signature, "sha256="))
+	if err != nil {
+		return fmt.Errorf("%w: X-Chatwoot-Signature is not hex", ErrBadSignature)
+	}
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(timestamp + "."))
+	mac.Write(body)
+	if !hmac.Equal(got, mac.Sum(nil)) {
+		return fmt.Errorf("%w: X-Chatwoot-Signature does not match", ErrBadSignature)
+	}
+	secs, err := strconv.ParseInt(timestamp, 10, 64)
+	if err != nil {
+		return fmt.Errorf("%w: X-Chatwoot-Timestamp is not unix seconds", ErrBadSignature)
+	}
+	if age := now.Sub(time.Unix(secs, 0)); age > maxAge || age < -maxAge {
+		return fmt.Errorf("%w: X-Chatwoot-Timestamp is %s away from now (replay?)", ErrBadSignature, age.Round(time.Second))
+	}
+	return nil
+}
