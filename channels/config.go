@@ -272,3 +272,41 @@ func (s *Store) SeenToken(ctx context.Context, channelID uuid.UUID, token string
 	}
 	return tag.RowsAffected() == 0, nil
 }
+
+// Put creates the account's channel of that name, or brings an existing one
+// to the given settings and secrets (the configuration file is applied at
+// every start). A name already used by another kind is a conflict.
+func (s *Store) Put(ctx context.Context, accountID uuid.UUID, n NewChannel) (Channel, error) {
+	var existing Channel
+	var err error
+	existing, err = scanChannel(s.pool.QueryRow(ctx, `SELECT `+channelColumns+` FROM channels WHERE account_id = $1 AND name = $2`,
+		accountID, strings.TrimSpace(n.Name)))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return s.Create(ctx, accountID, n)
+	}
+	if err != nil {
+		return Channel{}, fmt.Errorf("read channel %q: %w", n.Name, err)
+	}
+	if existing.Kind != n.Kind {
+		return Channel{}, fmt.Errorf("%w: %q is a %s channel, not %s", ErrDuplicateName, n.Name, existing.Kind, n.Kind)
+	}
+	if n.Settings == nil {
+		n.Settings = map[string]string{}
+	}
+	secrets := existing.Secrets
+	for k, v := range n.Secrets {
+		secrets[k] = v
+	}
+	n.Secrets = secrets
+	if err := validate(n); err != nil {
+		return Channel{}, err
+	}
+	settings, _ := json.Marshal(n.Settings)
+	raw, _ := json.Marshal(secrets)
+	c, err := scanChannel(s.pool.QueryRow(ctx, `UPDATE channels SET settings = $3, secrets = $4, updated_at = now()
+		WHERE account_id = $1 AND id = $2 RETURNING `+channelColumns, accountID, existing.ID, settings, raw))
+	if err != nil {
+		return Channel{}, fmt.Errorf("update channel %q: %w", n.Name, err)
+	}
+	return c, nil
+}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/google/uuid"
@@ -20,6 +21,7 @@ import (
 	"github.com/atende/atende/accounts"
 	"github.com/atende/atende/api"
 	"github.com/atende/atende/channels"
+	"github.com/atende/atende/config"
 	"github.com/atende/atende/internal/database"
 	"github.com/atende/atende/memory"
 	"github.com/atende/atende/migrations"
@@ -102,6 +104,17 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	accts := accounts.NewStore(pool)
+	if path := os.Getenv("ATENDE_CONFIG"); path != "" {
+		file, err := config.Load(path, os.LookupEnv)
+		if err != nil {
+			pool.Close()
+			return nil, err
+		}
+		if err := file.Apply(ctx, accts, channelStore); err != nil {
+			pool.Close()
+			return nil, fmt.Errorf("apply %s: %w", path, err)
+		}
+	}
 	handler := api.NewHandler(api.Deps{
 		Auth:     accts,
 		Memory:   store,

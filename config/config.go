@@ -1,0 +1,100 @@
+// Package config reads the business file (ATENDE_CONFIG, YAML): the accounts
+// and their channels today; sectors, teams and tools as they arrive. A fresh
+// start needs no file at all. Secrets are never written in the file: values
+// like ${WHATSAPP_APP_SECRET} are read from the environment.
+package config
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/atende/atende/accounts"
+	"github.com/atende/atende/channels"
+)
+
+// File is the business file.
+type File struct {
+	Accounts []Account `yaml:"accounts"`
+}
+
+// Account is one business of the file.
+type Account struct {
+	Slug     string    `yaml:"slug"`
+	Name     string    `yaml:"name"`
+	Channels []Channel `yaml:"channels"`
+}
+
+// Channel is one channel instance of an account.
+type Channel struct {
+	Kind     string            `yaml:"kind"`
+	Name     string            `yaml:"name"`
+	Settings map[string]string `yaml:"settings"`
+	Secrets  map[string]string `yaml:"secrets"`
+}
+
+// ErrMissingEnv is returned when the file names an environment variable that is not set.
+var ErrMissingEnv = errors.New("environment variable not set")
+
+var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// Load reads and checks the file at path, expanding ${VAR} from lookup
+// (os.LookupEnv in production).
+func Load(path string, lookup func(string) (string, bool)) (File, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return File{}, fmt.Errorf("read config %s: %w", path, err)
+	}
+	var missing []string
+	expanded := envRef.ReplaceAllStringFunc(string(raw), func(m string) string {
+		name := envRef.FindStringSubmatch(m)[1]
+		v, ok := lookup(name)
+		if !ok {
+			missing = append(missing, name)
+		}
+		return v
+	})
+	if len(missing) > 0 {
+		return File{}, fmt.Errorf("config %s: %w: %v", path, ErrMissingEnv, missing)
+	}
+	var f File
+	dec := yaml.NewDecoder(strings.NewReader(expanded))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		return File{}, fmt.Errorf("config %s: %w", path, err)
+	}
+	for i, a := range f.Accounts {
+		if a.Slug == "" {
+			return File{}, fmt.Errorf("config %s: account %d has no slug", path, i+1)
+		}
+	}
+	return f, nil
+}
+
+// Apply makes the database hold what the file says: each account exists and
+// each of its channels has the file's settings and secrets. Applying twice
+// changes nothing; channels created by API and absent from the file are kept.
+func (f File) Apply(ctx context.Context, accts *accounts.Store, chs *channels.Store) error {
+	for _, a := range f.Accounts {
+		name := a.Name
+		if name == "" {
+			name = a.Slug
+		}
+		acct, err := accts.Ensure(ctx, a.Slug, name)
+		if err != nil {
+			return err
+		}
+		for _, c := range a.Channels {
+			if _, err := chs.Put(ctx, acct.ID, channels.NewChannel{Kind: channels.Kind(c.Kind), Name: c.Name,
+				Settings: c.Settings, Secrets: c.Secrets}); err != nil {
+				return fmt.Errorf("account %s, channel %q: %w", a.Slug, c.Name, err)
+			}
+		}
+	}
+	return nil
+}
