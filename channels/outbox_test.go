@@ -3,6 +3,7 @@ package channels
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -350,6 +351,16 @@ func TestSetTelegramWebhook(t *testing.T) {
 	if req.Path != "/bot123:ABC/setWebhook" || req.Body["url"] != "https://atende.example.com.br/webhooks/telegram/"+ch.ID.String() ||
 		req.Body["secret_token"] != "tg-wh_secret" {
 		t.Fatalf("setWebhook: %+v", req)
+	}
+	// The same fields as the platform's own example, with the same values where they are not ours.
+	var want map[string]any
+	if err := json.Unmarshal(readFixture(t, "telegram/setWebhook_request.json"), &want); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"allowed_updates", "max_connections"} {
+		if fmt.Sprint(req.Body[k]) != fmt.Sprint(want[k]) {
+			t.Errorf("%s = %v, fixture has %v", k, req.Body[k], want[k])
+		}
 	}
 	if err := NewPlatforms(nil, nil, nil).SetTelegramWebhook(context.Background(), ch, "http://insecure.example"); err == nil {
 		t.Fatal("Telegram calls only https webhooks; an http URL must be refused before asking")

@@ -165,12 +165,25 @@ func (h *Platforms) postJSON(ctx context.Context, url string, headers map[string
 		Parameters struct {
 			RetryAfter int `json:"retry_after"`
 		} `json:"parameters"`
+		Error *struct {
+			Code int `json:"code"`
+		} `json:"error"`
 	}
-	if se.RetryAfter == 0 && json.Unmarshal(answer, &tg) == nil && tg.Parameters.RetryAfter > 0 {
-		se.RetryAfter = time.Duration(tg.Parameters.RetryAfter) * time.Second
+	if json.Unmarshal(answer, &tg) == nil {
+		if se.RetryAfter == 0 && tg.Parameters.RetryAfter > 0 {
+			se.RetryAfter = time.Duration(tg.Parameters.RetryAfter) * time.Second
+		}
+		// Graph reports throttling with HTTP 400 and these codes: they pass.
+		if tg.Error != nil && graphThrottled[tg.Error.Code] {
+			se.Retryable = true
+		}
 	}
 	return se
 }
+
+// graphThrottled are Graph API error codes that mean "not now" rather than
+// "never": rate limits, pair rate limit (131056), spam rate limit.
+var graphThrottled = map[int]bool{4: true, 80007: true, 130429: true, 131048: true, 131056: true}
 
 // platformReason pulls the human-readable reason out of a Graph, Telegram or Evolution error body.
 func platformReason(body []byte) string {
