@@ -62,15 +62,30 @@ func TestMetaSignatures(t *testing.T) {
 }
 
 func TestMetaHandshake(t *testing.T) {
-	q := url.Values{"hub.mode": {"subscribe"}, "hub.challenge": {"1158201444"}, "hub.verify_token": {"atende-verify-token-123"}}
-	if got, ok := MetaHandshake(q, "atende-verify-token-123"); !ok || got != "1158201444" {
+	var d struct {
+		Request struct {
+			Query map[string]string `json:"query"`
+		} `json:"request"`
+		Token    string `json:"configured_verify_token"`
+		Expected struct {
+			Body string `json:"body"`
+		} `json:"expected_response"`
+	}
+	if err := json.Unmarshal(readFixture(t, "whatsapp_cloud/verify_handshake.json"), &d); err != nil {
+		t.Fatal(err)
+	}
+	q := url.Values{}
+	for k, v := range d.Request.Query {
+		q.Set(k, v)
+	}
+	if got, ok := MetaHandshake(q, d.Token); !ok || got != d.Expected.Body {
 		t.Fatalf("handshake: %q %v", got, ok)
 	}
 	if _, ok := MetaHandshake(q, "other"); ok {
 		t.Fatal("a wrong verify token passed")
 	}
 	q.Set("hub.mode", "unsubscribe")
-	if _, ok := MetaHandshake(q, "atende-verify-token-123"); ok {
+	if _, ok := MetaHandshake(q, d.Token); ok {
 		t.Fatal("a mode other than subscribe passed")
 	}
 }
