@@ -144,7 +144,7 @@ func (e emailParts) batch() (Batch, error) {
 		text = StripEmailReply(e.text)
 	}
 	in := Inbound{ExternalID: thread.MessageID, At: at.UTC(), Type: "text", Text: strings.TrimSpace(text),
-		From: Sender{Name: addr.Name, Identities: []memory.Identity{id}}, Email: thread, Media: e.attachments}
+		From: Sender{Name: addr.Name, Identities: []memory.Identity{id}}, MessageContext: MessageContext{Email: thread}, Media: e.attachments}
 	return Batch{Messages: []Inbound{in}, Statuses: []Status{}}, nil
 }
 

@@ -59,15 +59,9 @@ type IngestResult struct {
 
 // messagePayload is what an inbound message keeps beside its text and media.
 type messagePayload struct {
-	ChannelID uuid.UUID       `json:"channel_id"`
-	Type      string          `json:"type"`
-	ReplyTo   *Reply          `json:"reply_to,omitempty"`
-	Location  *Location       `json:"location,omitempty"`
-	Contacts  []SharedContact `json:"contacts,omitempty"`
-	Choice    *Choice         `json:"choice,omitempty"`
-	Story     *Story          `json:"story,omitempty"`
-	Email     *EmailThread    `json:"email,omitempty"`
-	Chatwoot  *ChatwootRef    `json:"chatwoot,omitempty"`
+	ChannelID uuid.UUID `json:"channel_id"`
+	Type      string    `json:"type"`
+	MessageContext
 }
 
 // Ingest stores one delivery.
@@ -126,8 +120,7 @@ func (i *Ingestor) ingestMessage(ctx context.Context, tx *memory.Tx, ch Channel,
 	if err != nil {
 		return 0, false, err
 	}
-	payload, err := json.Marshal(messagePayload{ChannelID: ch.ID, Type: m.Type, ReplyTo: m.ReplyTo, Location: m.Location,
-		Contacts: m.Contacts, Choice: m.Choice, Story: m.Story, Email: m.Email, Chatwoot: m.Chatwoot})
+	payload, err := json.Marshal(messagePayload{ChannelID: ch.ID, Type: m.Type, MessageContext: m.MessageContext})
 	if err != nil {
 		return 0, false, fmt.Errorf("encode message payload: %w", err)
 	}

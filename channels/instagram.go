@@ -80,8 +80,8 @@ func ParseInstagram(body []byte) (Batch, error) {
 				}
 				b.Messages = append(b.Messages, Inbound{
 					ExternalID: m.Postback.MID, At: at, Type: "interactive", Text: m.Postback.Title,
-					From:   Sender{Identities: []memory.Identity{{Kind: memory.KindInstagram, Value: m.Sender.ID}}},
-					Choice: &Choice{Kind: "postback", ID: m.Postback.Payload, Title: m.Postback.Title},
+					From:           Sender{Identities: []memory.Identity{{Kind: memory.KindInstagram, Value: m.Sender.ID}}},
+					MessageContext: MessageContext{Choice: &Choice{Kind: "postback", ID: m.Postback.Payload, Title: m.Postback.Title}},
 				})
 			case m.Read != nil:
 				b.Statuses = append(b.Statuses, Status{ExternalID: m.Read.MID, Status: "read", Recipient: m.Sender.ID, At: at})

@@ -50,22 +50,30 @@ type Sender struct {
 
 // Inbound is one message in Atende's words, whatever channel it came from.
 type Inbound struct {
-	ExternalID string          `json:"external_id"`
-	From       Sender          `json:"from"`
-	At         time.Time       `json:"at"`
-	Type       string          `json:"type"`
-	Text       string          `json:"text,omitempty"`
-	Media      []memory.Media  `json:"media,omitempty"`
-	ReplyTo    *Reply          `json:"reply_to,omitempty"`
-	Location   *Location       `json:"location,omitempty"`
-	Contacts   []SharedContact `json:"contacts,omitempty"`
-	Choice     *Choice         `json:"choice,omitempty"`
-	Story      *Story          `json:"story,omitempty"`
-	Email      *EmailThread    `json:"email,omitempty"`
-	Chatwoot   *ChatwootRef    `json:"chatwoot,omitempty"`
+	ExternalID string         `json:"external_id"`
+	From       Sender         `json:"from"`
+	At         time.Time      `json:"at"`
+	Type       string         `json:"type"`
+	Text       string         `json:"text,omitempty"`
+	Media      []memory.Media `json:"media,omitempty"`
+	MessageContext
 	// FromBusiness marks a message the business itself sent from the platform
 	// (Evolution fromMe, Instagram echo): recorded as a human reply, never answered.
 	FromBusiness bool `json:"from_business,omitempty"`
+}
+
+// MessageContext is what a message refers to beyond its text and media: the
+// message it quotes, a place, contact cards, the button tapped, the story it
+// answers, its e-mail thread, its Chatwoot conversation. It is stored with
+// the message on the timeline.
+type MessageContext struct {
+	ReplyTo  *Reply          `json:"reply_to,omitempty"`
+	Location *Location       `json:"location,omitempty"`
+	Contacts []SharedContact `json:"contacts,omitempty"`
+	Choice   *Choice         `json:"choice,omitempty"`
+	Story    *Story          `json:"story,omitempty"`
+	Email    *EmailThread    `json:"email,omitempty"`
+	Chatwoot *ChatwootRef    `json:"chatwoot,omitempty"`
 }
 
 // Reply is the message this one quotes or answers.

@@ -109,8 +109,8 @@ func ParseTelegram(body []byte) (Batch, error) {
 			break
 		}
 		in := Inbound{ExternalID: "callback:" + q.ID, Type: "interactive", Text: q.Data,
-			From:   tgSender(q.From),
-			Choice: &Choice{Kind: "callback", ID: q.Data}}
+			From:           tgSender(q.From),
+			MessageContext: MessageContext{Choice: &Choice{Kind: "callback", ID: q.Data}}}
 		if q.Message != nil {
 			in.At = time.Unix(q.Message.Date, 0).UTC()
 			in.ReplyTo = &Reply{ExternalID: tgMessageID(q.Message.Chat.ID, q.Message.MessageID), Text: q.Message.Text}
