@@ -34,22 +34,7 @@ type DemoWebchat func(ctx context.Context) (uuid.UUID, bool)
 func (h *handlers) webchatChannel(c *gin.Context) (channels.Channel, bool) {
 	c.Header("Access-Control-Allow-Origin", "*")
 	c.Header("Access-Control-Allow-Headers", "Content-Type, X-Webchat-Token")
-	id, err := uuid.Parse(c.Param("channel_id"))
-	if err != nil {
-		abortWith(c, http.StatusNotFound, "not_found", "unknown channel")
-		return channels.Channel{}, false
-	}
-	ch, err := h.d.Channels.ForWebhook(c.Request.Context(), channels.KindWebchat, id)
-	if errors.Is(err, channels.ErrNotFound) {
-		abortWith(c, http.StatusNotFound, "not_found", "unknown channel")
-		return channels.Channel{}, false
-	}
-	if err != nil {
-		fail(c, err)
-		return channels.Channel{}, false
-	}
-	c.Set("account_id", ch.AccountID.String())
-	return ch, true
+	return h.channelOf(c, channels.KindWebchat)
 }
 
 func webchatPreflight(c *gin.Context) {

@@ -19,12 +19,18 @@ const (
 
 // webhookChannel finds the channel of /webhooks/:kind/:channel_id, answering 404 itself.
 func (h *handlers) webhookChannel(c *gin.Context) (channels.Channel, bool) {
+	return h.channelOf(c, channels.Kind(c.Param("kind")))
+}
+
+// channelOf finds the channel :channel_id of that kind; an unknown id, or one
+// of another kind, is a 404. The channel names the account of the request.
+func (h *handlers) channelOf(c *gin.Context, kind channels.Kind) (channels.Channel, bool) {
 	id, err := uuid.Parse(c.Param("channel_id"))
 	if err != nil {
 		abortWith(c, http.StatusNotFound, "not_found", "unknown channel")
 		return channels.Channel{}, false
 	}
-	ch, err := h.d.Channels.ForWebhook(c.Request.Context(), channels.Kind(c.Param("kind")), id)
+	ch, err := h.d.Channels.ForWebhook(c.Request.Context(), kind, id)
 	if errors.Is(err, channels.ErrNotFound) {
 		abortWith(c, http.StatusNotFound, "not_found", "unknown channel")
 		return channels.Channel{}, false
