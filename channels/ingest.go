@@ -59,8 +59,9 @@ type IngestResult struct {
 
 // messagePayload is what an inbound message keeps beside its text and media.
 type messagePayload struct {
-	ChannelID uuid.UUID `json:"channel_id"`
-	Type      string    `json:"type"`
+	ChannelID uuid.UUID       `json:"channel_id"`
+	Type      string          `json:"type"`
+	From      memory.Identity `json:"from"` // the address it came from: replies go back there
 	MessageContext
 }
 
@@ -120,7 +121,7 @@ func (i *Ingestor) ingestMessage(ctx context.Context, tx *memory.Tx, ch Channel,
 	if err != nil {
 		return 0, false, err
 	}
-	payload, err := json.Marshal(messagePayload{ChannelID: ch.ID, Type: m.Type, MessageContext: m.MessageContext})
+	payload, err := json.Marshal(messagePayload{ChannelID: ch.ID, Type: m.Type, From: first, MessageContext: m.MessageContext})
 	if err != nil {
 		return 0, false, fmt.Errorf("encode message payload: %w", err)
 	}

@@ -58,6 +58,9 @@ type Outgoing struct {
 type outboundPayload struct {
 	ChannelID uuid.UUID `json:"channel_id"`
 	Template  *Template `json:"template,omitempty"`
+	// To is the address the message is for, when the contact has several on
+	// the channel and only one may see it (a webchat visitor's browser).
+	To string `json:"to,omitempty"`
 }
 
 // Outbox records replies on the timeline and delivers them through River jobs:
@@ -95,7 +98,19 @@ func (o *Outbox) Queue(ctx context.Context, tx *memory.Tx, accountID uuid.UUID, 
 	if err != nil {
 		return memory.Event{}, err
 	}
-	payload, err := json.Marshal(outboundPayload{ChannelID: ch.ID, Template: out.Template})
+	p := outboundPayload{ChannelID: ch.ID, Template: out.Template}
+	if ch.Kind == KindWebchat {
+		// Only the visitor who last wrote sees the reply: a contact may have
+		// several browsers, some joined to it by an unverified pre-chat e-mail.
+		last, ok, err := o.memory.LastInbound(ctx, accountID, out.ContactID, string(KindWebchat))
+		if err != nil {
+			return memory.Event{}, err
+		}
+		if ok {
+			p.To = inboundFrom(last).Value
+		}
+	}
+	payload, err := json.Marshal(p)
 	if err != nil {
 		return memory.Event{}, fmt.Errorf("encode outbound payload: %w", err)
 	}
@@ -228,6 +243,11 @@ func (o *Outbox) plan(ctx context.Context, accountID uuid.UUID, ev memory.Event,
 	}
 	base := PlatformMessage{To: to}
 	switch ch.Kind {
+	case KindWebchat:
+		if p.To == "" {
+			return nil, "no webchat visitor has written to answer", nil
+		}
+		base.To = p.To
 	case KindEmail:
 		base.Subject, base.Thread = emailThreadOf(last)
 	case KindChatwoot:
@@ -326,4 +346,11 @@ func emailThreadOf(last memory.Event) (string, *EmailThread) {
 	}
 	refs := append(append([]string{}, p.Email.References...), p.Email.MessageID)
 	return subject, &EmailThread{InReplyTo: p.Email.MessageID, References: refs}
+}
+
+// inboundFrom is the address an inbound message came from.
+func inboundFrom(e memory.Event) memory.Identity {
+	var p messagePayload
+	_ = json.Unmarshal(e.Payload, &p)
+	return p.From
 }

@@ -159,7 +159,7 @@ func (w *Webchat) Replies(ctx context.Context, ch Channel, visitorID string, aft
 	if err != nil {
 		return nil, err
 	}
-	events, err := w.memory.OutboundSince(ctx, ch.AccountID, c.ID, string(KindWebchat), after)
+	events, err := w.memory.OutboundSince(ctx, ch.AccountID, c.ID, string(KindWebchat), visitorID, after)
 	if err != nil {
 		return nil, err
 	}

@@ -399,11 +399,13 @@ func (s *Store) LastInbound(ctx context.Context, accountID, contactID uuid.UUID,
 	return e, true, nil
 }
 
-// OutboundSince returns the messages sent to a contact on a channel after the
-// event id after, oldest first (what a webchat stream has not shown yet).
-func (s *Store) OutboundSince(ctx context.Context, accountID, contactID uuid.UUID, channel string, after int64) ([]Event, error) {
+// OutboundSince returns the messages sent to one address of a contact on a
+// channel (the "to" of their payload) after the event id after, oldest first:
+// what a webchat visitor's stream has not shown yet.
+func (s *Store) OutboundSince(ctx context.Context, accountID, contactID uuid.UUID, channel, to string, after int64) ([]Event, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+eventColumns+` FROM events WHERE account_id = $1 AND contact_id = $2
-		AND channel = $3 AND kind = 'message' AND direction = 'out' AND id > $4 ORDER BY id LIMIT 200`, accountID, contactID, channel, after)
+		AND channel = $3 AND kind = 'message' AND direction = 'out' AND payload->>'to' = $4 AND id > $5
+		ORDER BY id LIMIT 200`, accountID, contactID, channel, to, after)
 	if err != nil {
 		return nil, fmt.Errorf("read messages to %s: %w", contactID, err)
 	}
