@@ -4,17 +4,38 @@
 #   postgres.sh start     start the project's own cluster in .atende/pg (created on first use)
 #   postgres.sh stop      stop it
 #   postgres.sh url DB    print the connection URL for database DB (creating it if missing)
-# The cluster listens on 127.0.0.1:${ATENDE_PG_PORT:-54329}, away from a system PostgreSQL on 5432.
+#   postgres.sh port      print the cluster's port
+# The cluster listens on 127.0.0.1, on ATENDE_PG_PORT or on the first free port
+# from 15432 (remembered in .atende/port): away from a system PostgreSQL on
+# 5432 and below the kernel's ephemeral range, where a client socket could take it.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 state="$root/.atende"
 data="$state/pg"
-port="${ATENDE_PG_PORT:-54329}"
+port_file="$state/port"
 pg_major="${ATENDE_PG_MAJOR:-15}"
 pg_bin="/usr/lib/postgresql/$pg_major/bin"
 
 say() { printf 'postgres.sh: %s\n' "$*" >&2; }
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# resolve_port sets port: ATENDE_PG_PORT, else the remembered one, else the
+# first free one from 15432, remembered for the next runs.
+resolve_port() {
+  if [ -n "${ATENDE_PG_PORT:-}" ]; then
+    port="$ATENDE_PG_PORT"
+  elif [ -s "$port_file" ]; then
+    port=$(cat "$port_file")
+  else
+    port=15432
+    while port_in_use "$port" && [ "$port" -lt 15532 ]; do port=$((port + 1)); done
+    mkdir -p "$state"
+    echo "$port" > "$port_file"
+  fi
+}
+resolve_port
 
 cannot_install() {
   cat >&2 <<MSG
@@ -143,6 +164,7 @@ case "${1:-}" in
   start) start ;;
   stop) stop ;;
   running) running ;;
+  port) echo "$port" ;;
   url) url "${2:?database name}" ;;
-  *) echo "usage: $0 install|start|stop|running|url DB" >&2; exit 2 ;;
+  *) echo "usage: $0 install|start|stop|running|port|url DB" >&2; exit 2 ;;
 esac

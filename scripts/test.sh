@@ -4,7 +4,6 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-port="${ATENDE_PG_PORT:-54329}"
 
 started_here=0
 if ! scripts/postgres.sh running; then
@@ -15,7 +14,7 @@ if [ "$started_here" = 1 ] && [ "${ATENDE_KEEP_PG:-}" = "" ]; then
   trap 'scripts/postgres.sh stop' EXIT
 fi
 
-admin="postgres://atende@127.0.0.1:$port/postgres?sslmode=disable"
+admin="postgres://atende@127.0.0.1:$(scripts/postgres.sh port)/postgres?sslmode=disable"
 # Databases left behind by an interrupted run.
 psql "$admin" -qtAc "SELECT datname FROM pg_database WHERE datname LIKE 'atende\_test\_%'" | while read -r db; do
   [ -n "$db" ] && psql "$admin" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null
