@@ -78,8 +78,14 @@ func ParseInstagram(body []byte) (Batch, error) {
 				if m.Sender.ID == "" {
 					return Batch{}, fmt.Errorf("%w: postback without sender", ErrMalformed)
 				}
+				id := m.Postback.MID
+				if id == "" {
+					// Postbacks had no mid before Graph v11: an id made of what
+					// the platform sends identically on a retry still dedupes it.
+					id = fmt.Sprintf("postback:%s:%d:%s", m.Sender.ID, m.Timestamp, m.Postback.Payload)
+				}
 				b.Messages = append(b.Messages, Inbound{
-					ExternalID: m.Postback.MID, At: at, Type: "interactive", Text: m.Postback.Title,
+					ExternalID: id, At: at, Type: "interactive", Text: m.Postback.Title,
 					From:           Sender{Identities: []memory.Identity{{Kind: memory.KindInstagram, Value: m.Sender.ID}}},
 					MessageContext: MessageContext{Choice: &Choice{Kind: "postback", ID: m.Postback.Payload, Title: m.Postback.Title}},
 				})
