@@ -23,6 +23,8 @@ commands:
               register a Telegram channel's webhook (with its secret token) with Telegram
   load-webhooks -url URL -secret S [-n N -c C]
               post signed WhatsApp webhooks concurrently to a running server; compare with raw commits
+  eval [-folds 5] [-json] FILE.jsonl...
+              score the offline router (sector, handoff) on routing sets with cross-validation
   bench-seed  fill a database with synthetic contacts and history chunks (COPY) for benchmarks
   bench-retrieval  time contact-scoped hybrid retrieval against langchaingo's pgvector store
 
@@ -53,6 +55,7 @@ func main() {
 		"bench-retrieval": benchRetrieval,
 		"channels":        channelsCmd,
 		"load-webhooks":   loadWebhooks,
+		"eval":            evalCmd,
 	}
 	run, ok := commands[os.Args[1]]
 	if !ok {

@@ -1,0 +1,80 @@
+package offline
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func TestClassifierLearnsSectors(t *testing.T) {
+	train := []Example{
+		{"quero comprar o plano anual", "sales"}, {"quanto custa a assinatura?", "sales"}, {"tem desconto no pix?", "sales"},
+		{"o app não abre", "support"}, {"não consigo fazer login", "support"}, {"a catraca não libera minha entrada", "support"},
+		{"meu boleto venceu", "billing"}, {"fui cobrado duas vezes", "billing"}, {"preciso da segunda via da fatura", "billing"},
+	}
+	c := Train(train, TrainOptions{})
+	for text, want := range map[string]string{
+		"qual o preço do plano?":           "sales",
+		"o aplicativo não abre no celular": "support",
+		"cobrança em dobro no cartão":      "billing",
+		"me manda a segunda via do boleto": "billing",
+	} {
+		if got := c.Predict(text); got.Label != want {
+			t.Errorf("%q -> %s (%.2f), want %s", text, got.Label, got.Confidence, want)
+		}
+	}
+	var sum float64
+	for _, p := range c.Predict("oi").Probability {
+		sum += p
+	}
+	if math.Abs(sum-1) > 1e-9 {
+		t.Fatalf("probabilities sum to %f", sum)
+	}
+	again := Train(train, TrainOptions{})
+	if c.Predict("tem desconto?").Confidence != again.Predict("tem desconto?").Confidence {
+		t.Fatal("training must be deterministic")
+	}
+}
+
+// With labels that no other line predicts, a model scored on its own training
+// lines would look perfect; cross-validation must score near chance.
+func TestCrossValidationNeverScoresTrainedLines(t *testing.T) {
+	var rows []LabelledMessage
+	labels := []string{"a", "b", "c", "d"}
+	rng := rand.New(rand.NewPCG(7, 7))
+	word := func() string {
+		b := make([]byte, 8)
+		for i := range b {
+			b[i] = byte('a' + rng.IntN(26))
+		}
+		return string(b)
+	}
+	for i := range 200 {
+		rows = append(rows, LabelledMessage{ID: fmt.Sprint(i), Text: word() + " " + word(), Sector: labels[rng.IntN(4)]})
+	}
+	router := TrainRouter(rows, TrainOptions{})
+	onTraining := 0
+	for _, r := range rows {
+		if router.Route(r.Text).Sector.Label == r.Sector {
+			onTraining++
+		}
+	}
+	if onTraining < 190 {
+		t.Fatalf("the model should memorise its training lines: %d/200", onTraining)
+	}
+	if rep := CrossValidate(rows, 5, TrainOptions{}); rep.SectorAccuracy > 0.45 || rep.Examples != 200 {
+		t.Fatalf("cross-validated accuracy %.2f on unpredictable labels: lines leaked into training", rep.SectorAccuracy)
+	}
+}
+
+func TestScore(t *testing.T) {
+	rep := Score([]string{"a", "a", "b", "b"}, []string{"a", "b", "b", "b"})
+	if rep.SectorAccuracy != 0.75 || rep.Labels["a"].Recall != 0.5 || rep.Labels["b"].Precision != 2.0/3 || rep.Confusion["a"]["b"] != 1 {
+		t.Fatalf("%+v", rep)
+	}
+	wantMacro := (2*1*0.5/1.5 + 2*(2.0/3)*1/(2.0/3+1)) / 2
+	if math.Abs(rep.SectorMacroF1-wantMacro) > 1e-9 {
+		t.Fatalf("macro-F1 %f, want %f", rep.SectorMacroF1, wantMacro)
+	}
+}

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/atende/atende/agents/offline"
+)
+
+// evalCmd scores the offline router on routing sets with k-fold
+// cross-validation: no line is scored by a model that trained on it.
+func evalCmd(_ context.Context, _ *slog.Logger, args []string) error {
+	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
+	folds := fs.Int("folds", 5, "cross-validation folds")
+	asJSON := fs.Bool("json", false, "print one JSON object (per file) for scripts and CI")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return errors.New("usage: atende eval [-folds 5] [-json] FILE.jsonl...")
+	}
+	out := map[string]offline.Report{}
+	for _, path := range fs.Args() {
+		rows, err := readRoutingSet(path)
+		if err != nil {
+			return err
+		}
+		rep := offline.CrossValidate(rows, *folds, offline.TrainOptions{})
+		out[path] = rep
+		if !*asJSON {
+			printReport(os.Stdout, path, rep)
+		}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		if len(out) == 1 {
+			for _, rep := range out {
+				return enc.Encode(rep)
+			}
+		}
+		return enc.Encode(out)
+	}
+	return nil
+}
+
+func readRoutingSet(path string) ([]offline.LabelledMessage, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	defer f.Close()
+	var rows []offline.LabelledMessage
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
+		var r offline.LabelledMessage
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", path, n, err)
+		}
+		if r.ID == "" {
+			r.ID = fmt.Sprintf("%s:%d", path, n)
+		}
+		rows = append(rows, r)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("%s has no lines", path)
+	}
+	return rows, nil
+}
+
+func printReport(w io.Writer, path string, rep offline.Report) {
+	fmt.Fprintf(w, "%s — %d messages, %d-fold cross-validation\n", path, rep.Examples, rep.Folds)
+	fmt.Fprintf(w, "  sector accuracy %.3f   macro-F1 %.3f\n", rep.SectorAccuracy, rep.SectorMacroF1)
+	fmt.Fprintf(w, "  handoff precision %.3f   recall %.3f   F1 %.3f   (tp %d fp %d fn %d)\n", rep.HandoffPrecision,
+		rep.HandoffRecall, rep.HandoffF1, rep.Handoff["true_positive"], rep.Handoff["false_positive"], rep.Handoff["false_negative"])
+	labels := make([]string, 0, len(rep.Labels))
+	for l := range rep.Labels {
+		labels = append(labels, l)
+	}
+	sort.Strings(labels)
+	fmt.Fprintf(w, "  %-10s %9s %9s %9s %8s\n", "label", "precision", "recall", "f1", "support")
+	for _, l := range labels {
+		s := rep.Labels[l]
+		fmt.Fprintf(w, "  %-10s %9.3f %9.3f %9.3f %8d\n", l, s.Precision, s.Recall, s.F1, s.Support)
+	}
+	fmt.Fprintf(w, "  confusion (rows gold, columns predicted)\n  %-10s", "")
+	for _, l := range labels {
+		fmt.Fprintf(w, " %8s", l)
+	}
+	fmt.Fprintln(w)
+	for _, g := range labels {
+		fmt.Fprintf(w, "  %-10s", g)
+		for _, p := range labels {
+			fmt.Fprintf(w, " %8d", rep.Confusion[g][p])
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w)
+}
