@@ -63,7 +63,7 @@ func TestCrossValidationNeverScoresTrainedLines(t *testing.T) {
 	if onTraining < 190 {
 		t.Fatalf("the model should memorise its training lines: %d/200", onTraining)
 	}
-	if rep := CrossValidate(rows, 5, TrainOptions{}); rep.SectorAccuracy > 0.45 || rep.Examples != 200 {
+	if rep := CrossValidate(rows, 5, TrainOptions{}, nil); rep.SectorAccuracy > 0.45 || rep.Examples != 200 {
 		t.Fatalf("cross-validated accuracy %.2f on unpredictable labels: lines leaked into training", rep.SectorAccuracy)
 	}
 }

@@ -86,8 +86,9 @@ func (r *Router) Route(text string) Decision {
 
 // CrossValidate scores the router on rows it never trained on: each line is
 // put in one of k folds (by a hash of its id), and each fold is scored by a
-// router trained on the other folds.
-func CrossValidate(rows []LabelledMessage, k int, opts TrainOptions) Report {
+// router trained on the other folds plus always (the built-in examples,
+// which are trained on and never scored).
+func CrossValidate(rows []LabelledMessage, k int, opts TrainOptions, always []LabelledMessage) Report {
 	if k < 2 {
 		k = 5
 	}
@@ -100,7 +101,8 @@ func CrossValidate(rows []LabelledMessage, k int, opts TrainOptions) Report {
 	preds := make([]string, 0, len(rows))
 	var tp, fp, fn, tn int
 	for f := range k {
-		var train, test []LabelledMessage
+		train := append([]LabelledMessage(nil), always...)
+		var test []LabelledMessage
 		for _, r := range rows {
 			if fold(r.ID) == f {
 				test = append(test, r)

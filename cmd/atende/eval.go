@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/atende/atende/agents/offline"
+	"github.com/atende/atende/prompts"
 )
 
 // evalCmd scores the offline router on routing sets with k-fold
@@ -22,11 +23,22 @@ func evalCmd(_ context.Context, _ *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
 	folds := fs.Int("folds", 5, "cross-validation folds")
 	asJSON := fs.Bool("json", false, "print one JSON object (per file) for scripts and CI")
+	builtin := fs.Bool("builtin", true, "also train on the built-in examples of prompts/ (never scored)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
 		return errors.New("usage: atende eval [-folds 5] [-json] FILE.jsonl...")
+	}
+	var always []offline.LabelledMessage
+	if *builtin {
+		examples, err := prompts.SectorExamples()
+		if err != nil {
+			return err
+		}
+		for i, e := range examples {
+			always = append(always, offline.LabelledMessage{ID: fmt.Sprintf("builtin-%d", i), Text: e.Text, Sector: e.Sector})
+		}
 	}
 	out := map[string]offline.Report{}
 	for _, path := range fs.Args() {
@@ -34,7 +46,7 @@ func evalCmd(_ context.Context, _ *slog.Logger, args []string) error {
 		if err != nil {
 			return err
 		}
-		rep := offline.CrossValidate(rows, *folds, offline.TrainOptions{})
+		rep := offline.CrossValidate(rows, *folds, offline.TrainOptions{}, always)
 		out[path] = rep
 		if !*asJSON {
 			printReport(os.Stdout, path, rep)

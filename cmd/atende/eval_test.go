@@ -3,9 +3,11 @@ package main
 import (
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"testing"
 
 	"github.com/atende/atende/agents/offline"
+	"github.com/atende/atende/prompts"
 )
 
 func evalSet(t *testing.T, name string) []offline.LabelledMessage {
@@ -21,17 +23,25 @@ func evalSet(t *testing.T, name string) []offline.LabelledMessage {
 // The offline router's quality on the dev sets, cross-validated (no line is
 // scored by a model that trained on it). These are regression floors.
 func TestOfflineRoutingQuality(t *testing.T) {
-	en := offline.CrossValidate(evalSet(t, "routing-dev.jsonl"), 5, offline.TrainOptions{})
+	examples, err := prompts.SectorExamples()
+	if err != nil || len(examples) < 100 {
+		t.Fatalf("built-in examples: %d, %v", len(examples), err)
+	}
+	var builtin []offline.LabelledMessage
+	for i, e := range examples {
+		builtin = append(builtin, offline.LabelledMessage{ID: "b" + strconv.Itoa(i), Text: e.Text, Sector: e.Sector})
+	}
+	en := offline.CrossValidate(evalSet(t, "routing-dev.jsonl"), 5, offline.TrainOptions{}, builtin)
 	if en.SectorMacroF1 < 0.90 || en.HandoffRecall < 0.95 || en.HandoffPrecision < 0.90 {
 		t.Errorf("routing-dev: macro-F1 %.3f, handoff P %.3f R %.3f", en.SectorMacroF1, en.HandoffPrecision, en.HandoffRecall)
 	}
-	pt := offline.CrossValidate(evalSet(t, "routing-pt-dev.jsonl"), 5, offline.TrainOptions{})
+	pt := offline.CrossValidate(evalSet(t, "routing-pt-dev.jsonl"), 5, offline.TrainOptions{}, builtin)
 	if pt.HandoffRecall < 0.95 || pt.HandoffPrecision < 0.90 {
 		t.Errorf("routing-pt-dev handoff: P %.3f R %.3f", pt.HandoffPrecision, pt.HandoffRecall)
 	}
-	// The target is 0.90; 320 lines across five businesses are too few to
-	// learn sectors from alone (issue 4 adds built-in examples). Floor only.
-	if pt.SectorMacroF1 < 0.70 {
+	// The target is 0.90, not reached yet (0.82 with the built-in examples):
+	// this is a floor against regressions, not the goal.
+	if pt.SectorMacroF1 < 0.78 {
 		t.Errorf("routing-pt-dev: sector macro-F1 %.3f fell below the floor", pt.SectorMacroF1)
 	}
 }

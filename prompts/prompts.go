@@ -1,0 +1,56 @@
+// Package prompts holds what shapes the agents and is tuned by prompt
+// engineers: classifier examples today; sector prompts, channel styles and
+// the handoff-summary prompt as they arrive. The files are embedded in the
+// binary.
+package prompts
+
+import (
+	"bufio"
+	"bytes"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"strings"
+)
+
+//go:embed classifier/*.jsonl
+var files embed.FS
+
+// SectorExample is a message and the sector that owns it ("none" for
+// greetings and noise). These are Atende's own examples, written for
+// Brazilian customer service, not lines of any evaluation set.
+type SectorExample struct {
+	Text   string `json:"text"`
+	Sector string `json:"sector"`
+}
+
+// SectorExamples returns the built-in classifier examples.
+func SectorExamples() ([]SectorExample, error) {
+	var out []SectorExample
+	err := fs.WalkDir(files, "classifier", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".jsonl") {
+			return err
+		}
+		raw, err := files.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		sc := bufio.NewScanner(bytes.NewReader(raw))
+		for n := 1; sc.Scan(); n++ {
+			if strings.TrimSpace(sc.Text()) == "" {
+				continue
+			}
+			var e SectorExample
+			if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+				return fmt.Errorf("%s:%d: %w", path, n, err)
+			}
+			out = append(out, e)
+		}
+		return sc.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read classifier examples: %w", err)
+	}
+	return out, nil
+}
