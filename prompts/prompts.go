@@ -17,12 +17,13 @@ import (
 //go:embed classifier/*.jsonl
 var files embed.FS
 
-// SectorExample is a message and the sector that owns it ("none" for
-// greetings and noise). These are Atende's own examples, written for
+// SectorExample is a message, the sector that owns it ("none" for greetings
+// and noise) and whether it asks for a person. These are Atende's own examples, written for
 // Brazilian customer service, not lines of any evaluation set.
 type SectorExample struct {
-	Text   string `json:"text"`
-	Sector string `json:"sector"`
+	Text       string `json:"text"`
+	Sector     string `json:"sector"`
+	WantsHuman bool   `json:"wants_human,omitempty"`
 }
 
 // SectorExamples returns the built-in classifier examples.

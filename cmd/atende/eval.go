@@ -37,7 +37,7 @@ func evalCmd(_ context.Context, _ *slog.Logger, args []string) error {
 			return err
 		}
 		for i, e := range examples {
-			always = append(always, offline.LabelledMessage{ID: fmt.Sprintf("builtin-%d", i), Text: e.Text, Sector: e.Sector})
+			always = append(always, offline.LabelledMessage{ID: fmt.Sprintf("builtin-%d", i), Text: e.Text, Sector: e.Sector, WantsHuman: e.WantsHuman})
 		}
 	}
 	out := map[string]offline.Report{}

@@ -29,7 +29,7 @@ func TestOfflineRoutingQuality(t *testing.T) {
 	}
 	var builtin []offline.LabelledMessage
 	for i, e := range examples {
-		builtin = append(builtin, offline.LabelledMessage{ID: "b" + strconv.Itoa(i), Text: e.Text, Sector: e.Sector})
+		builtin = append(builtin, offline.LabelledMessage{ID: "b" + strconv.Itoa(i), Text: e.Text, Sector: e.Sector, WantsHuman: e.WantsHuman})
 	}
 	en := offline.CrossValidate(evalSet(t, "routing-dev.jsonl"), 5, offline.TrainOptions{}, builtin)
 	if en.SectorMacroF1 < 0.90 || en.HandoffRecall < 0.95 || en.HandoffPrecision < 0.90 {
@@ -39,9 +39,9 @@ func TestOfflineRoutingQuality(t *testing.T) {
 	if pt.HandoffRecall < 0.95 || pt.HandoffPrecision < 0.90 {
 		t.Errorf("routing-pt-dev handoff: P %.3f R %.3f", pt.HandoffPrecision, pt.HandoffRecall)
 	}
-	// The target is 0.90, not reached yet (0.82 with the built-in examples):
+	// The target is 0.90, not reached yet (0.83 with the built-in examples):
 	// this is a floor against regressions, not the goal.
-	if pt.SectorMacroF1 < 0.78 {
+	if pt.SectorMacroF1 < 0.80 {
 		t.Errorf("routing-pt-dev: sector macro-F1 %.3f fell below the floor", pt.SectorMacroF1)
 	}
 }
