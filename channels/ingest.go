@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -127,7 +128,7 @@ func (i *Ingestor) ingestMessage(ctx context.Context, tx *memory.Tx, ch Channel,
 	}
 	e := memory.Event{ContactID: contactID, ConversationID: &conv.ID, Kind: memory.EventMessage,
 		Direction: memory.DirectionIn, Author: memory.AuthorContact, Channel: string(ch.Kind),
-		Text: m.Text, Media: m.Media, Payload: payload, ExternalID: ScopedID(ch.ID, m.ExternalID), OccurredAt: m.At}
+		Text: m.Text, Media: m.Media, Payload: payload, ExternalID: ScopedID(ch.ID, m.ExternalID), OccurredAt: precise(m.At, time.Now())}
 	if m.FromBusiness {
 		// Typed on the business's own phone or app: a human's reply, never answered by the bot.
 		e.Direction, e.Author = memory.DirectionOut, memory.AuthorHuman
@@ -177,4 +178,18 @@ func ingestStatus(ctx context.Context, tx *memory.Tx, ch Channel, s Status) (boo
 		return false, fmt.Errorf("store %s status of %s: %w", s.Status, s.ExternalID, err)
 	}
 	return !appended.Duplicate, nil
+}
+
+// precise keeps the arrival time when a platform's timestamp, given to the
+// second, is within that second of it: otherwise a message and the reply to
+// the one before it, a few hundred milliseconds apart, would swap places on
+// the timeline. Older timestamps (a retry, an outage) are kept as given.
+func precise(at, arrived time.Time) time.Time {
+	if at.IsZero() || at.Nanosecond() != 0 {
+		return at
+	}
+	if d := arrived.Sub(at); d >= 0 && d < time.Second {
+		return arrived
+	}
+	return at
 }

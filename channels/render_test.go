@@ -123,3 +123,22 @@ func TestRulesOverridesFromSettings(t *testing.T) {
 		}
 	}
 }
+
+func TestPreciseArrivalTime(t *testing.T) {
+	sec := time.Date(2026, 3, 1, 10, 0, 5, 0, time.UTC)
+	tests := []struct {
+		name        string
+		at, arrived time.Time
+		want        time.Time
+	}{
+		{"same second: arrival is more precise", sec, sec.Add(400 * time.Millisecond), sec.Add(400 * time.Millisecond)},
+		{"a retry minutes later keeps the platform's time", sec, sec.Add(5 * time.Minute), sec},
+		{"sub-second platform time is kept", sec.Add(7 * time.Millisecond), sec.Add(300 * time.Millisecond), sec.Add(7 * time.Millisecond)},
+		{"unknown time stays unknown", time.Time{}, sec, time.Time{}},
+	}
+	for _, tt := range tests {
+		if got := precise(tt.at, tt.arrived); !got.Equal(tt.want) {
+			t.Errorf("%s: %v", tt.name, got)
+		}
+	}
+}

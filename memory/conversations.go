@@ -56,3 +56,64 @@ func (t *Tx) EventByExternalID(ctx context.Context, accountID uuid.UUID, channel
 	}
 	return e, nil
 }
+
+// Conversation reads a conversation of the account.
+func (s *Store) Conversation(ctx context.Context, accountID, id uuid.UUID) (ConversationState, error) {
+	var c ConversationState
+	err := s.pool.QueryRow(ctx, `SELECT id, status, sector, assignee_id, last_channel FROM conversations
+		WHERE account_id = $1 AND id = $2`, accountID, id).Scan(&c.ID, &c.Status, &c.Sector, &c.AssigneeID, &c.LastChannel)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return c, notFound("conversation", id)
+	}
+	if err != nil {
+		return c, fmt.Errorf("read conversation %s: %w", id, err)
+	}
+	return c, nil
+}
+
+// SetConversation records the sector that owns a conversation and its status
+// (bot, pending_human, human, resolved).
+func (t *Tx) SetConversation(ctx context.Context, accountID, id uuid.UUID, sector, status string) error {
+	tag, err := t.tx.Exec(ctx, `UPDATE conversations SET sector = $3, status = $4,
+		resolved_at = CASE WHEN $4 = 'resolved' THEN now() ELSE NULL END WHERE account_id = $1 AND id = $2`,
+		accountID, id, sector, status)
+	if err != nil {
+		return fmt.Errorf("update conversation %s: %w", id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return notFound("conversation", id)
+	}
+	return nil
+}
+
+// PendingInbound returns the customer's messages of a conversation not yet
+// answered: those after the last message sent to them, oldest first. A turn
+// answers them together (three short WhatsApp messages in a row are one turn).
+func (s *Store) PendingInbound(ctx context.Context, accountID, conversationID uuid.UUID) ([]Event, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+eventColumns+` FROM events e WHERE e.account_id = $1 AND e.conversation_id = $2
+		AND e.kind = 'message' AND e.direction = 'in'
+		AND e.id > coalesce((SELECT max(id) FROM events o WHERE o.account_id = $1 AND o.conversation_id = $2
+			AND o.kind = 'message' AND o.direction = 'out'), 0)
+		ORDER BY e.occurred_at, e.id`, accountID, conversationID)
+	if err != nil {
+		return nil, fmt.Errorf("read unanswered messages of %s: %w", conversationID, err)
+	}
+	return collectEvents(rows)
+}
+
+// LockConversation holds a session advisory lock on a conversation until
+// unlock is called, so its turns run one at a time even across replicas.
+func (s *Store) LockConversation(ctx context.Context, conversationID uuid.UUID) (unlock func(), err error) {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("lock conversation %s: %w", conversationID, err)
+	}
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(hashtextextended($1, 11))`, conversationID.String()); err != nil {
+		conn.Release()
+		return nil, fmt.Errorf("lock conversation %s: %w", conversationID, err)
+	}
+	return func() {
+		_, _ = conn.Exec(context.Background(), `SELECT pg_advisory_unlock(hashtextextended($1, 11))`, conversationID.String())
+		conn.Release()
+	}, nil
+}

@@ -167,6 +167,8 @@ type KnowledgeHit struct {
 	Body   string  `json:"body"`
 	Source string  `json:"source,omitempty"`
 	Score  float64 `json:"score"`
+	// TextRank is the hit's rank by full-text match (0: no word in common).
+	TextRank int `json:"text_rank,omitempty"`
 }
 
 // Knowledge is one article (an FAQ answer, a policy) of a sector.
@@ -224,8 +226,8 @@ func (s *Store) SearchKnowledge(ctx context.Context, accountID uuid.UUID, sector
 		}
 		hits, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (KnowledgeHit, error) {
 			var h KnowledgeHit
-			var vr, tr int
-			err := row.Scan(&h.ID, &h.Sector, &h.Title, &h.Body, &h.Source, &h.Score, &vr, &tr)
+			var vr int
+			err := row.Scan(&h.ID, &h.Sector, &h.Title, &h.Body, &h.Source, &h.Score, &vr, &h.TextRank)
 			return h, err
 		})
 		return err
@@ -238,7 +240,7 @@ func (s *Store) SearchKnowledge(ctx context.Context, accountID uuid.UUID, sector
 
 // ListKnowledge returns a sector's articles (all sectors when sector is empty), by title.
 func (s *Store) ListKnowledge(ctx context.Context, accountID uuid.UUID, sector string) ([]KnowledgeHit, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, sector, title, body, source, 0::float8 FROM knowledge
+	rows, err := s.pool.Query(ctx, `SELECT id, sector, title, body, source, 0::float8, 0 FROM knowledge
 		WHERE account_id = $1 AND ($2 = '' OR sector = $2) ORDER BY sector, title LIMIT 1000`, accountID, sector)
 	if err != nil {
 		return nil, fmt.Errorf("list knowledge: %w", err)

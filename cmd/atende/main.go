@@ -34,6 +34,7 @@ environment:
   ATENDE_LOG_LEVEL             debug, info (default), warn, error
   ATENDE_DEMO_API_KEY          the demo account's API key, for seed
   ATENDE_PUBLIC_URL            the public https URL platforms reach this server at
+  ATENDE_TURN_DEBOUNCE         wait before answering, so a burst of messages is one turn (default 2s)
   ATENDE_CONFIG                the business file (YAML): accounts and channels, secrets as ${ENV_VAR}
   ATENDE_EMBEDDINGS_PROVIDER   builtin (default), openai, ollama
   ATENDE_EMBEDDINGS_MODEL, ATENDE_EMBEDDINGS_BASE_URL, ATENDE_EMBEDDINGS_API_KEY (or OPENAI_API_KEY)

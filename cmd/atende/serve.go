@@ -19,6 +19,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/atende/atende/accounts"
+	"github.com/atende/atende/agents"
 	"github.com/atende/atende/api"
 	"github.com/atende/atende/channels"
 	"github.com/atende/atende/config"
@@ -80,14 +81,26 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 	channelStore := channels.NewStore(pool)
 	hub := channels.NewHub(pool)
 	outbox := channels.NewOutbox(store, channelStore, channels.NewPlatforms(nil, channels.NewSMTPMailer(), hub), inserter, log, nil)
-	ingestor := channels.NewIngestor(store, nil)
+	debounce, err := time.ParseDuration(envOr("ATENDE_TURN_DEBOUNCE", "2s"))
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("ATENDE_TURN_DEBOUNCE: %w", err)
+	}
+	ingestor := channels.NewIngestor(store, agents.NewTurns(inserter, debounce))
+	orchestrator, err := agents.NewOrchestrator(store, channelStore, outbox, log)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, memory.NewChunkWorker(store))
 	river.AddWorker(workers, channels.NewSendWorker(outbox))
+	river.AddWorker(workers, agents.NewTurnWorker(orchestrator))
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		Queues: map[string]river.QueueConfig{
-			memory.ChunkQueue:  {MaxWorkers: 4},
-			channels.SendQueue: {MaxWorkers: 8},
+			memory.ChunkQueue:    {MaxWorkers: 4},
+			channels.SendQueue:   {MaxWorkers: 8},
+			agents.TurnQueueName: {MaxWorkers: 8},
 		},
 		Workers: workers,
 		Logger:  log,

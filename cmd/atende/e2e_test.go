@@ -1,0 +1,188 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/atende/atende/internal/testdb"
+)
+
+// graphServer is a local WhatsApp Cloud API: it records the messages sent.
+type graphServer struct {
+	*httptest.Server
+	mu    sync.Mutex
+	texts []string
+}
+
+func newGraphServer(t *testing.T) *graphServer {
+	g := &graphServer{}
+	g.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			To   string `json:"to"`
+			Text struct {
+				Body string `json:"body"`
+			} `json:"text"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		g.mu.Lock()
+		g.texts = append(g.texts, body.Text.Body)
+		n := len(g.texts)
+		g.mu.Unlock()
+		fmt.Fprintf(w, `{"messaging_product":"whatsapp","messages":[{"id":"wamid.reply%d"}]}`, n)
+	}))
+	t.Cleanup(g.Close)
+	return g
+}
+
+func (g *graphServer) sent() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([]string{}, g.texts...)
+}
+
+// TestWhatsAppWebhookGetsAnAnswer: a signed WhatsApp webhook goes in through
+// the running server; the offline engine answers from the sector's knowledge
+// and the reply reaches the (local) WhatsApp API in WhatsApp's format; asking
+// for a person hands off, and then the bot stays silent.
+func TestWhatsAppWebhookGetsAnAnswer(t *testing.T) {
+	_, url := testdb.New(t)
+	t.Setenv("DATABASE_URL", url)
+	t.Setenv("ATENDE_TURN_DEBOUNCE", "0s")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	t.Setenv("ATENDE_ADDR", addr)
+	const key = "atd_e2e_whatsapp_key_0123456789"
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := seed(ctx, log, []string{"-api-key", key}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, log, nil) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	base := "http://" + addr
+	call := func(method, path string, body any, out any) int {
+		var r io.Reader
+		if body != nil {
+			raw, _ := json.Marshal(body)
+			r = bytes.NewReader(raw)
+		}
+		req, _ := http.NewRequest(method, base+path, r)
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0
+		}
+		defer resp.Body.Close()
+		if out != nil {
+			_ = json.NewDecoder(resp.Body).Decode(out)
+		}
+		return resp.StatusCode
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for call("GET", "/readyz", nil, nil) != 200 {
+		if time.Now().After(deadline) {
+			t.Fatal("server never became ready")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	graph := newGraphServer(t)
+	var ch struct{ ID string }
+	if code := call("POST", "/api/v1/channels", map[string]any{"kind": "whatsapp", "name": "WhatsApp",
+		"settings": map[string]string{"phone_number_id": "110220330440550", "base_url": graph.URL},
+		"secrets":  map[string]string{"app_secret": "app-secret", "verify_token": "v", "access_token": "EAAG"}}, &ch); code != 201 {
+		t.Fatalf("create channel: %d", code)
+	}
+	send := func(id, text string) {
+		t.Helper()
+		body := fmt.Appendf(nil, `{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"551140028922","phone_number_id":"110220330440550"},"contacts":[{"profile":{"name":"Joana Prado"},"wa_id":"5521987650000"}],"messages":[{"from":"5521987650000","id":"%s","timestamp":"%d","type":"text","text":{"body":%q}}]}}]}]}`,
+			id, time.Now().Unix(), text)
+		mac := hmac.New(sha256.New, []byte("app-secret"))
+		mac.Write(body)
+		req, _ := http.NewRequest("POST", base+"/webhooks/whatsapp/"+ch.ID, bytes.NewReader(body))
+		req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("webhook: %v %v", resp, err)
+		}
+		resp.Body.Close()
+	}
+	waitSent := func(n int) []string {
+		t.Helper()
+		for {
+			if got := graph.sent(); len(got) >= n {
+				return got
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("want %d replies at the WhatsApp API, got %v", n, graph.sent())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	deadline = time.Now().Add(30 * time.Second)
+	send("wamid.in1", "quais as formas de pagamento? aceita pix?")
+	got := waitSent(1)
+	if !strings.Contains(got[0], "Aceitamos pix (5% de desconto)") {
+		t.Fatalf("the answer should come from the sales knowledge: %q", got[0])
+	}
+	send("wamid.in2", "quero falar com um atendente")
+	got = waitSent(2)
+	if !strings.Contains(got[1], "Vou te passar para uma pessoa da nossa equipe de vendas") || !strings.Contains(got[1], "5 minutos") {
+		t.Fatalf("handoff notice: %q", got[1])
+	}
+	send("wamid.in3", "alô?")
+	time.Sleep(1500 * time.Millisecond)
+	if n := len(graph.sent()); n != 2 {
+		t.Fatalf("the bot must stay silent while a human owns the conversation: %d replies", n)
+	}
+
+	var found struct {
+		Contacts []struct{ ID string }
+	}
+	call("GET", "/api/v1/contacts?identity=whatsapp:5521987650000", nil, &found)
+	var page struct {
+		Events []struct {
+			Kind, Direction, Author, Text string
+			PromptVersion                 string `json:"prompt_version"`
+		}
+	}
+	call("GET", "/api/v1/contacts/"+found.Contacts[0].ID+"/timeline?limit=500", nil, &page)
+	var kinds []string
+	for _, e := range page.Events {
+		if e.Kind == "field_change" {
+			continue
+		}
+		kinds = append(kinds, e.Kind+"/"+e.Author)
+		if e.Author == "ai" && e.PromptVersion != "offline-v1" {
+			t.Errorf("AI event without its prompt version: %+v", e)
+		}
+	}
+	joined := strings.Join(kinds, " ")
+	for _, want := range []string{"message/contact action/ai message/ai status/system message/contact handoff/ai message/ai"} {
+		if !strings.Contains(joined, want) {
+			t.Fatalf("timeline %q lacks %q", joined, want)
+		}
+	}
+}
