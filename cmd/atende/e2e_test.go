@@ -2,23 +2,17 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/atende/atende/internal/testdb"
 )
 
 // graphServer is a local WhatsApp Cloud API: it records the messages sent.
@@ -59,55 +53,8 @@ func (g *graphServer) sent() []string {
 // and the reply reaches the (local) WhatsApp API in WhatsApp's format; asking
 // for a person hands off, and then the bot stays silent.
 func TestWhatsAppWebhookGetsAnAnswer(t *testing.T) {
-	_, url := testdb.New(t)
-	t.Setenv("DATABASE_URL", url)
-	t.Setenv("ATENDE_TURN_DEBOUNCE", "0s")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	t.Setenv("ATENDE_ADDR", addr)
-	const key = "atd_e2e_whatsapp_key_0123456789"
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if err := seed(ctx, log, []string{"-api-key", key}); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, log, nil) }()
-	defer func() {
-		cancel()
-		<-done
-	}()
-	base := "http://" + addr
-	call := func(method, path string, body any, out any) int {
-		var r io.Reader
-		if body != nil {
-			raw, _ := json.Marshal(body)
-			r = bytes.NewReader(raw)
-		}
-		req, _ := http.NewRequest(method, base+path, r)
-		req.Header.Set("Authorization", "Bearer "+key)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return 0
-		}
-		defer resp.Body.Close()
-		if out != nil {
-			_ = json.NewDecoder(resp.Body).Decode(out)
-		}
-		return resp.StatusCode
-	}
-	deadline := time.Now().Add(20 * time.Second)
-	for call("GET", "/readyz", nil, nil) != 200 {
-		if time.Now().After(deadline) {
-			t.Fatal("server never became ready")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	srv := startServer(t, "atd_e2e_whatsapp_key_0123456789", 1)
+	base, call := srv.base, srv.call
 	graph := newGraphServer(t)
 	var ch struct{ ID string }
 	if code := call("POST", "/api/v1/channels", map[string]any{"kind": "whatsapp", "name": "WhatsApp",
@@ -129,6 +76,7 @@ func TestWhatsAppWebhookGetsAnAnswer(t *testing.T) {
 		}
 		resp.Body.Close()
 	}
+	deadline := time.Now().Add(30 * time.Second)
 	waitSent := func(n int) []string {
 		t.Helper()
 		for {
@@ -141,7 +89,6 @@ func TestWhatsAppWebhookGetsAnAnswer(t *testing.T) {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
-	deadline = time.Now().Add(30 * time.Second)
 	send("wamid.in1", "quais as formas de pagamento? aceita pix?")
 	got := waitSent(1)
 	if !strings.Contains(got[0], "Aceitamos pix (5% de desconto)") {

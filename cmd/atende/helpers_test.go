@@ -1,0 +1,89 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/atende/atende/internal/testdb"
+)
+
+// runningServer is what `make run` starts — seed, then serve with its
+// workers — on a fresh database, used over HTTP as a client would.
+type runningServer struct {
+	base  string
+	key   string
+	dbURL string
+}
+
+// startServer seeds (seeds times: seeding is idempotent) and serves until the
+// test ends, when it checks that serve shut down cleanly.
+func startServer(t *testing.T, key string, seeds int) *runningServer {
+	t.Helper()
+	_, url := testdb.New(t)
+	t.Setenv("DATABASE_URL", url)
+	t.Setenv("ATENDE_TURN_DEBOUNCE", "0s")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	t.Setenv("ATENDE_ADDR", addr)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	for range seeds {
+		if err := seed(ctx, log, []string{"-api-key", key}); err != nil {
+			cancel()
+			t.Fatal(err)
+		}
+	}
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, log, nil) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve ended with %v", err)
+			}
+		case <-time.After(25 * time.Second):
+			t.Error("serve did not shut down")
+		}
+	})
+	s := &runningServer{base: "http://" + addr, key: key, dbURL: url}
+	deadline := time.Now().Add(20 * time.Second)
+	for s.call("GET", "/readyz", nil, nil) != http.StatusOK {
+		if time.Now().After(deadline) {
+			t.Fatal("server never became ready")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return s
+}
+
+// call sends a request with the server's key and decodes the JSON answer.
+func (s *runningServer) call(method, path string, body, out any) int {
+	var r io.Reader
+	if body != nil {
+		raw, _ := json.Marshal(body)
+		r = bytes.NewReader(raw)
+	}
+	req, _ := http.NewRequest(method, s.base+path, r)
+	req.Header.Set("Authorization", "Bearer "+s.key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	if out != nil {
+		_ = json.NewDecoder(resp.Body).Decode(out)
+	}
+	return resp.StatusCode
+}
