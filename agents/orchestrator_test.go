@@ -28,7 +28,10 @@ type env struct {
 
 // newEnv wires the orchestrator on a fresh database; turns are run by hand
 // (Turn), and replies are queued, not sent.
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvTB(t) }
+
+// newEnvTB is newEnv for tests and benchmarks alike.
+func newEnvTB(t testing.TB) *env {
 	t.Helper()
 	pool, _ := testdb.New(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -83,7 +86,7 @@ func (e *env) say(t *testing.T, texts ...string) (uuid.UUID, []string) {
 	return c.ID, replies
 }
 
-func mustConversation(t *testing.T, e *env, contact uuid.UUID) *uuid.UUID {
+func mustConversation(t testing.TB, e *env, contact uuid.UUID) *uuid.UUID {
 	t.Helper()
 	page, err := e.mem.Timeline(context.Background(), e.acct, contact, nil, 500)
 	if err != nil {

@@ -86,15 +86,20 @@ func (t *Tx) SetConversation(ctx context.Context, accountID, id uuid.UUID, secto
 	return nil
 }
 
+// MaxPendingInbound bounds how many unanswered messages one turn reads: after
+// an outage or a connected backlog, only the latest ones still matter.
+const MaxPendingInbound = 20
+
 // PendingInbound returns the customer's messages of a conversation not yet
-// answered: those after the last message sent to them, oldest first. A turn
-// answers them together (three short WhatsApp messages in a row are one turn).
+// answered — those after the last message sent to them, at most the latest
+// MaxPendingInbound — oldest first. A turn answers them together (three short
+// WhatsApp messages in a row are one turn).
 func (s *Store) PendingInbound(ctx context.Context, accountID, conversationID uuid.UUID) ([]Event, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+eventColumns+` FROM events e WHERE e.account_id = $1 AND e.conversation_id = $2
-		AND e.kind = 'message' AND e.direction = 'in'
+	rows, err := s.pool.Query(ctx, `SELECT * FROM (SELECT `+eventColumns+` FROM events e
+		WHERE e.account_id = $1 AND e.conversation_id = $2 AND e.kind = 'message' AND e.direction = 'in'
 		AND e.id > coalesce((SELECT max(id) FROM events o WHERE o.account_id = $1 AND o.conversation_id = $2
 			AND o.kind = 'message' AND o.direction = 'out'), 0)
-		ORDER BY e.occurred_at, e.id`, accountID, conversationID)
+		ORDER BY e.id DESC LIMIT $3) latest ORDER BY occurred_at, id`, accountID, conversationID, MaxPendingInbound)
 	if err != nil {
 		return nil, fmt.Errorf("read unanswered messages of %s: %w", conversationID, err)
 	}

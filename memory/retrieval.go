@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -130,12 +131,28 @@ func hybridQuery(table, scope string, dims int, cols, tiebreak string) string {
 		ORDER BY score DESC, %[6]s LIMIT $7`, dims, rrfK, table, scope, cols, tiebreak)
 }
 
+// maxQueryBytes bounds the text a search embeds and turns into a tsquery: a
+// long e-mail is still a question, and PostgreSQL refuses huge tsqueries.
+const maxQueryBytes = 2000
+
+func capQuery(q string) string {
+	if len(q) <= maxQueryBytes {
+		return q
+	}
+	cut := maxQueryBytes
+	for cut > 0 && !utf8.RuneStart(q[cut]) {
+		cut--
+	}
+	return q[:cut]
+}
+
 // SearchHistory is the contact-scoped hybrid search over the whole history:
 // pgvector cosine similarity and Portuguese full-text, fused by reciprocal rank.
 func (s *Store) SearchHistory(ctx context.Context, accountID, contactID uuid.UUID, query string, k int) ([]Snippet, error) {
 	if k <= 0 {
 		k = 5
 	}
+	query = capQuery(query)
 	vec, err := s.embedder.EmbedQuery(ctx, query)
 	if err != nil {
 		return nil, fmt.Errorf("embed history query: %w", err)
@@ -210,6 +227,7 @@ func (s *Store) SearchKnowledge(ctx context.Context, accountID uuid.UUID, sector
 	if k <= 0 {
 		k = 3
 	}
+	query = capQuery(query)
 	vec, err := s.embedder.EmbedQuery(ctx, query)
 	if err != nil {
 		return nil, fmt.Errorf("embed knowledge query: %w", err)

@@ -140,3 +140,38 @@ func TestViewStaysWithinBudgetAsHistoryGrows(t *testing.T) {
 		t.Fatal("a budget below the minimum must be refused")
 	}
 }
+
+func TestLongQueriesAndBacklogsAreBounded(t *testing.T) {
+	s, acct := newTestStore(t)
+	ctx := context.Background()
+	contact := seedHistory(t, s, acct, 50)
+	long := strings.Repeat("meu pedido chegou quebrado e quero a troca ", 2000) // ~88 KB, e.g. a pasted e-mail thread
+	if _, err := s.SearchHistory(ctx, acct, contact, long, 5); err != nil {
+		t.Fatalf("a long message must still search: %v", err)
+	}
+	if _, err := s.SearchKnowledge(ctx, acct, "support", long, 3); err != nil {
+		t.Fatalf("a long message must still search knowledge: %v", err)
+	}
+	var conv ConversationState
+	err := s.InTx(ctx, func(tx *Tx) error {
+		var err error
+		conv, err = tx.TouchConversation(ctx, acct, contact, "whatsapp", time.Now())
+		if err != nil {
+			return err
+		}
+		for i := range MaxPendingInbound + 10 {
+			if _, err := tx.Append(ctx, acct, Event{ContactID: contact, ConversationID: &conv.ID, Kind: EventMessage,
+				Direction: DirectionIn, Author: AuthorContact, Channel: "whatsapp", Text: fmt.Sprintf("msg %d", i)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pending, err := s.PendingInbound(ctx, acct, conv.ID)
+	if err != nil || len(pending) != MaxPendingInbound || pending[len(pending)-1].Text != fmt.Sprintf("msg %d", MaxPendingInbound+9) {
+		t.Fatalf("a backlog is read as its latest %d messages, oldest first: %d, %v", MaxPendingInbound, len(pending), err)
+	}
+}
