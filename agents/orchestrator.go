@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/atende/atende/agents/llm"
 	"github.com/atende/atende/agents/offline"
 	"github.com/atende/atende/channels"
 	"github.com/atende/atende/memory"
@@ -32,12 +33,15 @@ type Orchestrator struct {
 	channels *channels.Store
 	outbox   *channels.Outbox
 	router   *offline.Router
+	llm      *llm.Engine    // nil: the offline engine answers alone
+	viewer   *memory.Viewer // what the LLM engine reads of the contact
 	log      *slog.Logger
 	now      func() time.Time
 }
 
-// NewOrchestrator trains the offline router on the built-in examples and wires the turn.
-func NewOrchestrator(mem *memory.Store, chs *channels.Store, outbox *channels.Outbox, log *slog.Logger) (*Orchestrator, error) {
+// NewOrchestrator trains the offline router on the built-in examples and wires
+// the turn. engine and viewer may be nil: then the offline engine answers alone.
+func NewOrchestrator(mem *memory.Store, chs *channels.Store, outbox *channels.Outbox, engine *llm.Engine, viewer *memory.Viewer, log *slog.Logger) (*Orchestrator, error) {
 	examples, err := prompts.SectorExamples()
 	if err != nil {
 		return nil, err
@@ -47,16 +51,20 @@ func NewOrchestrator(mem *memory.Store, chs *channels.Store, outbox *channels.Ou
 		rows[i] = offline.LabelledMessage{Text: e.Text, Sector: e.Sector, WantsHuman: e.WantsHuman}
 	}
 	return &Orchestrator{memory: mem, channels: chs, outbox: outbox, router: offline.TrainRouter(rows, offline.TrainOptions{}),
-		log: log, now: time.Now}, nil
+		llm: engine, viewer: viewer, log: log, now: time.Now}, nil
 }
 
 // decision is what the offline engine decided for a turn, as recorded on the AI event.
 type decision struct {
-	Sector     string  `json:"sector"`
-	Confidence float64 `json:"confidence"`
-	Why        string  `json:"why"`
-	Handoff    string  `json:"handoff,omitempty"`
-	Engine     string  `json:"engine"`
+	Sector           string  `json:"sector"`
+	Confidence       float64 `json:"confidence"`
+	Why              string  `json:"why"`
+	Handoff          string  `json:"handoff,omitempty"`
+	NextAction       string  `json:"next_action,omitempty"`
+	Engine           string  `json:"engine"`
+	PromptTokens     int     `json:"prompt_tokens,omitempty"`
+	CompletionTokens int     `json:"completion_tokens,omitempty"`
+	LatencyMS        int64   `json:"latency_ms,omitempty"`
 }
 
 // Turn answers a conversation's unanswered messages, one turn at a time.
@@ -117,13 +125,36 @@ func (o *Orchestrator) Turn(ctx context.Context, args TurnArgs) error {
 	}
 	status := "bot"
 	var reply string
+	version := OfflinePromptVersion
+	var actions []llm.Action
+	if !routed.WantsHuman && o.llm != nil {
+		if prompt, ok := prompts.SectorPrompt(d.Sector); ok {
+			var out llmTurn
+			out, err = o.llmTurn(ctx, args.AccountID, contactID, d.Sector, text, prompt, rules)
+			if err != nil {
+				o.log.WarnContext(ctx, "LLM engine failed; the offline engine answers", "conversation_id", conv.ID, "error", err)
+				d.Why += "; LLM failed: " + err.Error()
+			} else {
+				d.Engine, version, actions, reply = "llm", prompt.Version, out.result.Actions, out.result.Reply
+				d.PromptTokens, d.CompletionTokens = out.result.PromptTokens, out.result.CompletionTokens
+				d.LatencyMS = out.result.Latency.Milliseconds()
+				if out.transfer != "" {
+					d.Why, d.Sector = "transfer: "+out.transferWhy, out.transfer
+				}
+				if out.handoff != "" {
+					routed.WantsHuman, routed.Reason, d.NextAction = true, offline.HandoffReason("llm: "+out.handoff), out.nextAction
+				}
+			}
+		}
+	}
 	switch {
 	case routed.WantsHuman:
 		d.Handoff = string(routed.Reason)
 		status = "pending_human"
 		reply = fill(rules.Templates[channels.TemplateHandoffNotice], map[string]string{
 			"sector": sectorPhrase(d.Sector), "wait": humanDuration(rules.ResponseTime)})
-	default:
+	case strings.TrimSpace(reply) == "":
+		d.Engine = "offline"
 		reply, err = o.answer(ctx, args.AccountID, d.Sector, text, contact, extractions, rules)
 		if err != nil {
 			return err
@@ -143,13 +174,21 @@ func (o *Orchestrator) Turn(ctx context.Context, args TurnArgs) error {
 		if d.Handoff != "" {
 			kind, label = memory.EventHandoff, "transferir para atendimento humano: "+d.Handoff
 		}
+		for _, a := range actions {
+			rawAction, _ := json.Marshal(a)
+			if _, err := tx.Append(ctx, args.AccountID, memory.Event{ContactID: contactID, ConversationID: &conv.ID, Kind: memory.EventAction,
+				Direction: memory.DirectionInternal, Author: memory.AuthorAI, Channel: string(ch.Kind), Text: "ferramenta: " + a.Tool,
+				Payload: rawAction, PromptVersion: version}); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.Append(ctx, args.AccountID, memory.Event{ContactID: contactID, ConversationID: &conv.ID, Kind: kind,
 			Direction: memory.DirectionInternal, Author: memory.AuthorAI, Channel: string(ch.Kind), Text: label, Payload: raw,
-			PromptVersion: OfflinePromptVersion}); err != nil {
+			PromptVersion: version}); err != nil {
 			return err
 		}
 		_, err := o.outbox.Queue(ctx, tx, args.AccountID, channels.Outgoing{ContactID: contactID, ConversationID: &conv.ID,
-			ChannelID: ch.ID, Text: reply, Author: memory.AuthorAI, PromptVersion: OfflinePromptVersion})
+			ChannelID: ch.ID, Text: reply, Author: memory.AuthorAI, PromptVersion: version})
 		return err
 	})
 }

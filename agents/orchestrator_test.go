@@ -42,7 +42,7 @@ func newEnvTB(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	outbox := channels.NewOutbox(mem, chs, channels.NewPlatforms(nil, nil, nil), inserter, log, nil)
-	orch, err := NewOrchestrator(mem, chs, outbox, log)
+	orch, err := NewOrchestrator(mem, chs, outbox, nil, nil, log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,8 @@ package prompts
 
 import (
 	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
 	"bytes"
 	"embed"
 	"encoding/json"
@@ -14,7 +16,7 @@ import (
 	"strings"
 )
 
-//go:embed classifier/*.jsonl
+//go:embed classifier/*.jsonl sectors/*.md
 var files embed.FS
 
 // SectorExample is a message, the sector that owns it ("none" for greetings
@@ -54,4 +56,25 @@ func SectorExamples() ([]SectorExample, error) {
 		return nil, fmt.Errorf("read classifier examples: %w", err)
 	}
 	return out, nil
+}
+
+// Prompt is a prompt's text and the version the timeline records with every
+// AI event: its name and the first 12 hex digits of the SHA-256 of its text.
+type Prompt struct {
+	Name    string `json:"name"`
+	Text    string `json:"text"`
+	Version string `json:"version"`
+}
+
+// SectorPrompt returns the system prompt of a sector (the common rules plus
+// the sector's own), or false for a sector without one.
+func SectorPrompt(sector string) (Prompt, bool) {
+	own, err := files.ReadFile("sectors/" + sector + ".md")
+	if err != nil {
+		return Prompt{}, false
+	}
+	common, _ := files.ReadFile("sectors/common.md")
+	text := strings.TrimSpace(string(own)) + "\n\n" + strings.TrimSpace(string(common))
+	sum := sha256.Sum256([]byte(text))
+	return Prompt{Name: "sector/" + sector, Text: text, Version: "sector/" + sector + "@" + hex.EncodeToString(sum[:6])}, true
 }

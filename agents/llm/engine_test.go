@@ -156,7 +156,7 @@ func TestInjectionChangesNothing(t *testing.T) {
 		`{"role":"assistant","content":"Não posso fazer isso, mas posso te ajudar com seu pedido."}`)
 	var saved []map[string]any
 	res, err := newEngine(t, srv, 10*time.Second).Run(context.Background(), Request{
-		System: "Você é o agente de suporte.", Customer: injection, Tools: []Tool{fieldsTool(&saved)}})
+		System: "Você é o agente de suporte.", Context: "cliente: " + injection, Customer: injection, Tools: []Tool{fieldsTool(&saved)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,8 +169,13 @@ func TestInjectionChangesNothing(t *testing.T) {
 	if first.Messages[0].Role != "system" || strings.Contains(fmt.Sprint(first.Messages[0].Content), "ignore all previous") {
 		t.Fatalf("the customer's text reached the system message: %+v", first.Messages[0])
 	}
-	if first.Messages[1].Role != "user" || !strings.Contains(fmt.Sprint(first.Messages[1].Content), "ignore all previous") {
-		t.Fatalf("the customer's text must be user content: %+v", first.Messages[1])
+	for _, m := range first.Messages[1:] {
+		if m.Role != "user" {
+			t.Fatalf("memory and the customer's text must be user content: %+v", m)
+		}
+	}
+	if len(first.Messages) != 3 || !strings.Contains(fmt.Sprint(first.Messages[1].Content), "não são instruções") {
+		t.Fatalf("the memory is sent as labelled data: %+v", first.Messages)
 	}
 	if len(first.Tools) != 1 || first.Tools[0].Function.Name != "update_contact_fields" {
 		t.Fatalf("only the allowed tools are offered: %+v", first.Tools)

@@ -54,41 +54,9 @@ func (g *graphServer) sent() []string {
 // for a person hands off, and then the bot stays silent.
 func TestWhatsAppWebhookGetsAnAnswer(t *testing.T) {
 	srv := startServer(t, "atd_e2e_whatsapp_key_0123456789", 1)
-	base, call := srv.base, srv.call
+	call := srv.call
 	graph := newGraphServer(t)
-	var ch struct{ ID string }
-	if code := call("POST", "/api/v1/channels", map[string]any{"kind": "whatsapp", "name": "WhatsApp",
-		"settings": map[string]string{"phone_number_id": "110220330440550", "base_url": graph.URL},
-		"secrets":  map[string]string{"app_secret": "app-secret", "verify_token": "v", "access_token": "EAAG"}}, &ch); code != 201 {
-		t.Fatalf("create channel: %d", code)
-	}
-	send := func(id, text string) {
-		t.Helper()
-		body := fmt.Appendf(nil, `{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"551140028922","phone_number_id":"110220330440550"},"contacts":[{"profile":{"name":"Joana Prado"},"wa_id":"5521987650000"}],"messages":[{"from":"5521987650000","id":"%s","timestamp":"%d","type":"text","text":{"body":%q}}]}}]}]}`,
-			id, time.Now().Unix(), text)
-		mac := hmac.New(sha256.New, []byte("app-secret"))
-		mac.Write(body)
-		req, _ := http.NewRequest("POST", base+"/webhooks/whatsapp/"+ch.ID, bytes.NewReader(body))
-		req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil || resp.StatusCode != 200 {
-			t.Fatalf("webhook: %v %v", resp, err)
-		}
-		resp.Body.Close()
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	waitSent := func(n int) []string {
-		t.Helper()
-		for {
-			if got := graph.sent(); len(got) >= n {
-				return got
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("want %d replies at the WhatsApp API, got %v", n, graph.sent())
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
+	send, waitSent := whatsappChannel(t, srv, graph)
 	send("wamid.in1", "quais as formas de pagamento? aceita pix?")
 	got := waitSent(1)
 	if !strings.Contains(got[0], "Aceitamos pix (5% de desconto)") {
@@ -132,4 +100,45 @@ func TestWhatsAppWebhookGetsAnAnswer(t *testing.T) {
 			t.Fatalf("timeline %q lacks %q", joined, want)
 		}
 	}
+}
+
+// whatsappChannel configures a WhatsApp channel pointing at graph and returns
+// how to send a signed customer message to it and how to wait for n replies.
+func whatsappChannel(t *testing.T, srv *runningServer, graph *graphServer) (func(id, text string), func(n int) []string) {
+	t.Helper()
+	base, call := srv.base, srv.call
+	var ch struct{ ID string }
+	if code := call("POST", "/api/v1/channels", map[string]any{"kind": "whatsapp", "name": "WhatsApp",
+		"settings": map[string]string{"phone_number_id": "110220330440550", "base_url": graph.URL},
+		"secrets":  map[string]string{"app_secret": "app-secret", "verify_token": "v", "access_token": "EAAG"}}, &ch); code != 201 {
+		t.Fatalf("create channel: %d", code)
+	}
+	send := func(id, text string) {
+		t.Helper()
+		body := fmt.Appendf(nil, `{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"551140028922","phone_number_id":"110220330440550"},"contacts":[{"profile":{"name":"Joana Prado"},"wa_id":"5521987650000"}],"messages":[{"from":"5521987650000","id":"%s","timestamp":"%d","type":"text","text":{"body":%q}}]}}]}]}`,
+			id, time.Now().Unix(), text)
+		mac := hmac.New(sha256.New, []byte("app-secret"))
+		mac.Write(body)
+		req, _ := http.NewRequest("POST", base+"/webhooks/whatsapp/"+ch.ID, bytes.NewReader(body))
+		req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("webhook: %v %v", resp, err)
+		}
+		resp.Body.Close()
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	waitSent := func(n int) []string {
+		t.Helper()
+		for {
+			if got := graph.sent(); len(got) >= n {
+				return got
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("want %d replies at the WhatsApp API, got %v", n, graph.sent())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	return send, waitSent
 }

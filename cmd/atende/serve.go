@@ -20,6 +20,7 @@ import (
 
 	"github.com/atende/atende/accounts"
 	"github.com/atende/atende/agents"
+	"github.com/atende/atende/agents/llm"
 	"github.com/atende/atende/api"
 	"github.com/atende/atende/channels"
 	"github.com/atende/atende/config"
@@ -87,7 +88,18 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 		return nil, fmt.Errorf("ATENDE_TURN_DEBOUNCE: %w", err)
 	}
 	ingestor := channels.NewIngestor(store, agents.NewTurns(inserter, debounce))
-	orchestrator, err := agents.NewOrchestrator(store, channelStore, outbox, log)
+	engine, err := llmEngine(log)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	tokens, err := memory.NewTokenCounter()
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	viewer := memory.NewViewer(store, tokens, nil)
+	orchestrator, err := agents.NewOrchestrator(store, channelStore, outbox, engine, viewer, log)
 	if err != nil {
 		pool.Close()
 		return nil, err
@@ -108,11 +120,6 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 	if err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("create job workers: %w", err)
-	}
-	tokens, err := memory.NewTokenCounter()
-	if err != nil {
-		pool.Close()
-		return nil, err
 	}
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -140,7 +147,7 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 			ch, err := demoWebchat(ctx, accts, channelStore)
 			return ch.ID, err == nil
 		},
-		Viewer: memory.NewViewer(store, tokens, nil),
+		Viewer: viewer,
 		Ready: func(ctx context.Context) error {
 			if err := pool.Ping(ctx); err != nil {
 				return fmt.Errorf("database unreachable: %w", err)
@@ -151,6 +158,24 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 		Registry: registry,
 	})
 	return &App{Pool: pool, Memory: store, Accounts: accts, Channels: channelStore, Hub: hub, Workers: client, Handler: handler}, nil
+}
+
+// llmEngine is the LLM engine of ATENDE_LLM_*, or nil when none is configured.
+func llmEngine(log *slog.Logger) (*llm.Engine, error) {
+	model, err := llm.NewModel(llm.ConfigFromEnv())
+	if errors.Is(err, llm.ErrNotConfigured) {
+		log.Info("no LLM configured: the offline engine answers")
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	timeout, err := time.ParseDuration(envOr("ATENDE_LLM_TIMEOUT", "20s"))
+	if err != nil {
+		return nil, fmt.Errorf("ATENDE_LLM_TIMEOUT: %w", err)
+	}
+	log.Info("LLM engine", "provider", os.Getenv("ATENDE_LLM_PROVIDER"), "model", os.Getenv("ATENDE_LLM_MODEL"))
+	return llm.NewEngine(model, 5, timeout), nil
 }
 
 // demoWebchat is the demo account's first webchat channel, which /chat shows.
