@@ -442,14 +442,44 @@ func (s *Store) RecentContacts(ctx context.Context, accountID uuid.UUID, limit i
 	return s.contactsByID(ctx, accountID, ids)
 }
 
+// contactsByID loads contacts with their identities in two queries, in the order of ids.
 func (s *Store) contactsByID(ctx context.Context, accountID uuid.UUID, ids []uuid.UUID) ([]Contact, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+contactColumns+` FROM contacts WHERE account_id = $1 AND id = ANY($2)`, accountID, ids)
+	if err != nil {
+		return nil, fmt.Errorf("read contacts: %w", err)
+	}
+	byID := make(map[uuid.UUID]*Contact, len(ids))
+	loaded, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Contact, error) { return scanContact(r) })
+	if err != nil {
+		return nil, fmt.Errorf("read contacts: %w", err)
+	}
+	for i := range loaded {
+		byID[loaded[i].ID] = &loaded[i]
+	}
+	idRows, err := s.pool.Query(ctx, `SELECT contact_id, kind, value FROM contact_identities
+		WHERE account_id = $1 AND contact_id = ANY($2) ORDER BY created_at, kind, value`, accountID, ids)
+	if err != nil {
+		return nil, fmt.Errorf("read identities: %w", err)
+	}
+	defer idRows.Close()
+	for idRows.Next() {
+		var owner uuid.UUID
+		var id Identity
+		if err := idRows.Scan(&owner, &id.Kind, &id.Value); err != nil {
+			return nil, fmt.Errorf("read identities: %w", err)
+		}
+		if c := byID[owner]; c != nil {
+			c.Identities = append(c.Identities, id)
+		}
+	}
+	if err := idRows.Err(); err != nil {
+		return nil, fmt.Errorf("read identities: %w", err)
+	}
 	out := make([]Contact, 0, len(ids))
 	for _, id := range ids {
-		c, err := s.Contact(ctx, accountID, id)
-		if err != nil {
-			return nil, err
+		if c := byID[id]; c != nil {
+			out = append(out, *c)
 		}
-		out = append(out, c)
 	}
 	return out, nil
 }

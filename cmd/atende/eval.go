@@ -28,7 +28,7 @@ func evalCmd(_ context.Context, _ *slog.Logger, args []string) error {
 		return err
 	}
 	if fs.NArg() == 0 {
-		return errors.New("usage: atende eval [-folds 5] [-json] FILE.jsonl...")
+		return errors.New("usage: atende eval [-folds 5] [-json] FILE.jsonl [FILE.jsonl]")
 	}
 	var always []offline.LabelledMessage
 	if *builtin {
