@@ -78,3 +78,26 @@ func TestScore(t *testing.T) {
 		t.Fatalf("macro-F1 %f, want %f", rep.SectorMacroF1, wantMacro)
 	}
 }
+
+// A built-in example that is the same line as a scored one is not trained on
+// while that line is scored.
+func TestNearCopiesOfScoredLinesAreNotTrainedOn(t *testing.T) {
+	examples := []LabelledMessage{{Text: "Bom dia!", Sector: "none"}, {Text: "quero a segunda via do boleto", Sector: "billing"}, {Text: "qual o preço?", Sector: "sales"}}
+	scored := []LabelledMessage{{Text: "bom dia"}, {Text: "quero a 2 via do boleto de março por favor"}}
+	got := withoutNearCopies(examples, scored)
+	if len(got) != 2 || got[0].Text != "quero a segunda via do boleto" || got[1].Text != "qual o preço?" {
+		t.Fatalf("kept %+v", got)
+	}
+}
+
+func TestScoreFollowsTheProtocol(t *testing.T) {
+	// Lines with no topic are left out; predicting no sector for a topical
+	// line is wrong and counts for no sector's precision.
+	rep := Score([]string{"sales", "sales", "billing", "none", "none"}, []string{"sales", "none", "billing", "none", "sales"})
+	if rep.SectorLines != 3 || rep.SectorAccuracy != 2.0/3 || rep.Labels["sales"].Recall != 0.5 || rep.Labels["sales"].Precision != 1 {
+		t.Fatalf("%+v", rep)
+	}
+	if rep.NoTopicDeclined.Count != 1 || rep.NoTopicDeclined.Of != 2 || rep.Confusion["sales"]["none"] != 1 {
+		t.Fatalf("%+v", rep)
+	}
+}

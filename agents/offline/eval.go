@@ -3,16 +3,27 @@ package offline
 import (
 	"hash/fnv"
 	"sort"
+
+	"github.com/atende/atende/memory"
 )
 
 // LabelledMessage is one line of a routing evaluation set
-// (../shared/eval/routing-*.jsonl).
+// (../shared/eval/routing-*.jsonl) or of the built-in examples.
 type LabelledMessage struct {
-	ID         string `json:"id"`
-	Text       string `json:"text"`
-	Sector     string `json:"sector"`
-	WantsHuman bool   `json:"wants_human"`
-	Channel    string `json:"channel,omitempty"`
+	ID           string `json:"id"`
+	Text         string `json:"text"`
+	Sector       string `json:"sector"`
+	WantsHuman   bool   `json:"wants_human"`
+	Channel      string `json:"channel,omitempty"`
+	SourceIntent string `json:"source_intent,omitempty"`
+}
+
+// HasTopic reports whether a gold label names a business sector. The sets
+// label messages with no business topic "none" (pt) or "human" (a bare
+// request for a person, en); the eval protocol leaves those out of sector
+// scores, and predicting them for a topical line counts as wrong.
+func HasTopic(label string) bool {
+	return label != "" && label != "none" && label != "human"
 }
 
 // LabelScore is precision, recall and F1 of one label.
@@ -25,18 +36,46 @@ type LabelScore struct {
 	F1        float64 `json:"f1"`
 }
 
-// Report is what a prompt engineer compares between two versions.
+// Rate is a count out of a total, for breakdowns.
+type Rate struct {
+	Count int     `json:"count"`
+	Of    int     `json:"of"`
+	Rate  float64 `json:"rate"`
+}
+
+func (r *Rate) add(hit bool) {
+	r.Of++
+	if hit {
+		r.Count++
+	}
+	r.Rate = float64(r.Count) / float64(r.Of)
+}
+
+// Report is what a prompt engineer compares between two versions. Sector
+// figures follow the sets' protocol: only lines with a business sector are
+// scored, macro-F1 is the mean over those sectors, and a prediction of no
+// sector counts as wrong. Handoff figures use every line.
 type Report struct {
 	Examples         int                       `json:"examples"`
 	Folds            int                       `json:"folds"`
+	SectorLines      int                       `json:"sector_lines"`
 	SectorAccuracy   float64                   `json:"sector_accuracy"`
 	SectorMacroF1    float64                   `json:"sector_macro_f1"`
+	Labels           map[string]LabelScore     `json:"labels"`
+	Confusion        map[string]map[string]int `json:"confusion"` // gold -> predicted -> count
+	NoTopicDeclined  Rate                      `json:"no_topic_declined"`
 	HandoffPrecision float64                   `json:"handoff_precision"`
 	HandoffRecall    float64                   `json:"handoff_recall"`
 	HandoffF1        float64                   `json:"handoff_f1"`
-	Labels           map[string]LabelScore     `json:"labels"`
-	Confusion        map[string]map[string]int `json:"confusion"` // gold -> predicted -> count
 	Handoff          map[string]int            `json:"handoff_counts"`
+	// HandoffFalsePositives is the rate of handoffs on lines that did not
+	// want one, by "sector:X" and "channel:Y".
+	HandoffFalsePositives map[string]Rate `json:"handoff_false_positives"`
+	// IntentAccuracy is sector accuracy by source_intent (sets that have one).
+	IntentAccuracy map[string]Rate `json:"intent_accuracy,omitempty"`
+	// HandoffRecallBy is handoff recall by source_intent or, without one, by
+	// gold sector: explicit requests and escalations apart.
+	HandoffRecallBy map[string]Rate `json:"handoff_recall_by"`
 }
 
 // Router is the offline decision for one message: sector and handoff.
@@ -84,10 +123,21 @@ func (r *Router) Route(text string) Decision {
 	return d
 }
 
+// Sectors are the labels the router can pick, sorted.
+func (r *Router) Sectors() []string { return r.sector.Labels() }
+
+// prediction is what a router said of one scored line.
+type prediction struct {
+	row     LabelledMessage
+	sector  string
+	handoff bool
+}
+
 // CrossValidate scores the router on rows it never trained on: each line is
 // put in one of k folds (by a hash of its id), and each fold is scored by a
 // router trained on the other folds plus always (the built-in examples,
-// which are trained on and never scored).
+// which are trained on and never scored; those that are a near copy of a
+// scored line are left out of that fold's training).
 func CrossValidate(rows []LabelledMessage, k int, opts TrainOptions, always []LabelledMessage) Report {
 	if k < 2 {
 		k = 5
@@ -97,12 +147,9 @@ func CrossValidate(rows []LabelledMessage, k int, opts TrainOptions, always []La
 		_, _ = h.Write([]byte(id))
 		return int(h.Sum32() % uint32(k))
 	}
-	golds := make([]string, 0, len(rows))
-	preds := make([]string, 0, len(rows))
-	var tp, fp, fn, tn int
+	var preds []prediction
 	for f := range k {
-		train := append([]LabelledMessage(nil), always...)
-		var test []LabelledMessage
+		var train, test []LabelledMessage
 		for _, r := range rows {
 			if fold(r.ID) == f {
 				test = append(test, r)
@@ -113,36 +160,138 @@ func CrossValidate(rows []LabelledMessage, k int, opts TrainOptions, always []La
 		if len(test) == 0 || len(train) == 0 {
 			continue
 		}
+		train = append(train, withoutNearCopies(always, test)...)
 		router := TrainRouter(train, opts)
 		for _, r := range test {
 			d := router.Route(r.Text)
-			golds = append(golds, r.Sector)
-			preds = append(preds, d.Sector.Label)
-			switch {
-			case d.WantsHuman && r.WantsHuman:
-				tp++
-			case d.WantsHuman:
-				fp++
-			case r.WantsHuman:
-				fn++
-			default:
-				tn++
-			}
+			preds = append(preds, prediction{row: r, sector: d.Sector.Label, handoff: d.WantsHuman})
 		}
 	}
-	rep := Score(golds, preds)
+	golds := make([]string, len(preds))
+	sectors := make([]string, len(preds))
+	for i, p := range preds {
+		golds[i], sectors[i] = p.row.Sector, p.sector
+	}
+	rep := Score(golds, sectors)
 	rep.Folds = k
-	rep.HandoffPrecision, rep.HandoffRecall, rep.HandoffF1 = prf(tp, fp, fn)
-	rep.Handoff = map[string]int{"true_positive": tp, "false_positive": fp, "false_negative": fn, "true_negative": tn}
+	scoreHandoff(&rep, preds)
+	rep.IntentAccuracy = map[string]Rate{}
+	for _, p := range preds {
+		if p.row.SourceIntent != "" && HasTopic(p.row.Sector) {
+			r := rep.IntentAccuracy[p.row.SourceIntent]
+			r.add(p.sector == p.row.Sector)
+			rep.IntentAccuracy[p.row.SourceIntent] = r
+		}
+	}
+	if len(rep.IntentAccuracy) == 0 {
+		rep.IntentAccuracy = nil
+	}
 	return rep
 }
 
-// Score computes accuracy, macro-F1, per-label scores and the confusion matrix.
+// nearCopy is the word-set Jaccard similarity from which two messages count
+// as the same line (the threshold the eval sets were split with).
+const nearCopy = 0.8
+
+// withoutNearCopies drops the examples that are the same line as, or a near
+// copy of, a line about to be scored: "oi" in the built-in examples must not
+// score "oi" in an eval set as a line the model never saw.
+func withoutNearCopies(examples, scored []LabelledMessage) []LabelledMessage {
+	sets := make([]map[string]bool, len(scored))
+	for i, r := range scored {
+		sets[i] = wordSet(r.Text)
+	}
+	out := make([]LabelledMessage, 0, len(examples))
+	for _, e := range examples {
+		ws := wordSet(e.Text)
+		copied := false
+		for _, s := range sets {
+			if jaccard(ws, s) >= nearCopy {
+				copied = true
+				break
+			}
+		}
+		if !copied {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func wordSet(text string) map[string]bool {
+	set := map[string]bool{}
+	for _, w := range memory.Words(text) {
+		set[w] = true
+	}
+	return set
+}
+
+func jaccard(a, b map[string]bool) float64 {
+	if len(a) == 0 && len(b) == 0 {
+		return 1
+	}
+	inter := 0
+	for w := range a {
+		if b[w] {
+			inter++
+		}
+	}
+	return float64(inter) / float64(len(a)+len(b)-inter)
+}
+
+func scoreHandoff(rep *Report, preds []prediction) {
+	var tp, fp, fn, tn int
+	rep.HandoffFalsePositives = map[string]Rate{}
+	rep.HandoffRecallBy = map[string]Rate{}
+	for _, p := range preds {
+		switch {
+		case p.handoff && p.row.WantsHuman:
+			tp++
+		case p.handoff:
+			fp++
+		case p.row.WantsHuman:
+			fn++
+		default:
+			tn++
+		}
+		if p.row.WantsHuman {
+			key := p.row.SourceIntent
+			if key == "" {
+				key = p.row.Sector
+			}
+			r := rep.HandoffRecallBy[key]
+			r.add(p.handoff)
+			rep.HandoffRecallBy[key] = r
+			continue
+		}
+		groups := []string{"sector:" + p.row.Sector}
+		if p.row.Channel != "" {
+			groups = append(groups, "channel:"+p.row.Channel)
+		}
+		for _, g := range groups {
+			r := rep.HandoffFalsePositives[g]
+			r.add(p.handoff)
+			rep.HandoffFalsePositives[g] = r
+		}
+	}
+	rep.HandoffPrecision, rep.HandoffRecall, rep.HandoffF1 = prf(tp, fp, fn)
+	rep.Handoff = map[string]int{"true_positive": tp, "false_positive": fp, "false_negative": fn, "true_negative": tn}
+}
+
+// Score computes the sector figures of the protocol: accuracy and macro-F1
+// over the lines whose gold label is a business sector (HasTopic), per-sector
+// scores, the confusion matrix of those lines, and how often lines with no
+// topic were left without a sector.
 func Score(golds, preds []string) Report {
 	rep := Report{Examples: len(golds), Labels: map[string]LabelScore{}, Confusion: map[string]map[string]int{}}
 	correct := 0
 	for i := range golds {
 		g, p := golds[i], preds[i]
+		if !HasTopic(g) {
+			rep.NoTopicDeclined.add(!HasTopic(p))
+			continue
+		}
+		rep.SectorLines++
 		if rep.Confusion[g] == nil {
 			rep.Confusion[g] = map[string]int{}
 		}
@@ -154,12 +303,14 @@ func Score(golds, preds []string) Report {
 			correct++
 		}
 		rep.Labels[g] = ls
-		lp := rep.Labels[p]
-		lp.Predicted++
-		rep.Labels[p] = lp
+		if HasTopic(p) {
+			lp := rep.Labels[p]
+			lp.Predicted++
+			rep.Labels[p] = lp
+		}
 	}
-	if len(golds) > 0 {
-		rep.SectorAccuracy = float64(correct) / float64(len(golds))
+	if rep.SectorLines > 0 {
+		rep.SectorAccuracy = float64(correct) / float64(rep.SectorLines)
 	}
 	var sumF1 float64
 	var n int

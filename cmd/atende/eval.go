@@ -99,30 +99,58 @@ func readRoutingSet(path string) ([]offline.LabelledMessage, error) {
 
 func printReport(w io.Writer, path string, rep offline.Report) {
 	fmt.Fprintf(w, "%s — %d messages, %d-fold cross-validation\n", path, rep.Examples, rep.Folds)
-	fmt.Fprintf(w, "  sector accuracy %.3f   macro-F1 %.3f\n", rep.SectorAccuracy, rep.SectorMacroF1)
+	fmt.Fprintf(w, "  sector (%d lines with a business sector): accuracy %.3f   macro-F1 %.3f\n", rep.SectorLines, rep.SectorAccuracy, rep.SectorMacroF1)
+	if rep.NoTopicDeclined.Of > 0 {
+		fmt.Fprintf(w, "  no-topic lines left without a sector: %d/%d\n", rep.NoTopicDeclined.Count, rep.NoTopicDeclined.Of)
+	}
 	fmt.Fprintf(w, "  handoff precision %.3f   recall %.3f   F1 %.3f   (tp %d fp %d fn %d)\n", rep.HandoffPrecision,
 		rep.HandoffRecall, rep.HandoffF1, rep.Handoff["true_positive"], rep.Handoff["false_positive"], rep.Handoff["false_negative"])
-	labels := make([]string, 0, len(rep.Labels))
-	for l := range rep.Labels {
-		labels = append(labels, l)
-	}
-	sort.Strings(labels)
-	fmt.Fprintf(w, "  %-10s %9s %9s %9s %8s\n", "label", "precision", "recall", "f1", "support")
+	labels := sortedKeys(rep.Labels)
+	fmt.Fprintf(w, "  %-10s %9s %9s %9s %8s\n", "sector", "precision", "recall", "f1", "support")
 	for _, l := range labels {
 		s := rep.Labels[l]
 		fmt.Fprintf(w, "  %-10s %9.3f %9.3f %9.3f %8d\n", l, s.Precision, s.Recall, s.F1, s.Support)
 	}
-	fmt.Fprintf(w, "  confusion (rows gold, columns predicted)\n  %-10s", "")
+	fmt.Fprintf(w, "  confusion (rows gold, columns predicted; other = no sector)\n  %-10s", "")
 	for _, l := range labels {
 		fmt.Fprintf(w, " %8s", l)
 	}
-	fmt.Fprintln(w)
+	fmt.Fprintf(w, " %8s\n", "other")
 	for _, g := range labels {
 		fmt.Fprintf(w, "  %-10s", g)
+		other := 0
+		for p, n := range rep.Confusion[g] {
+			if !offline.HasTopic(p) {
+				other += n
+			}
+		}
 		for _, p := range labels {
 			fmt.Fprintf(w, " %8d", rep.Confusion[g][p])
 		}
-		fmt.Fprintln(w)
+		fmt.Fprintf(w, " %8d\n", other)
 	}
+	printRates(w, "handoff recall by", rep.HandoffRecallBy)
+	printRates(w, "handoff false positives by", rep.HandoffFalsePositives)
+	printRates(w, "sector accuracy by source intent", rep.IntentAccuracy)
 	fmt.Fprintln(w)
+}
+
+func printRates(w io.Writer, title string, rates map[string]offline.Rate) {
+	if len(rates) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "  %s:\n", title)
+	for _, k := range sortedKeys(rates) {
+		r := rates[k]
+		fmt.Fprintf(w, "    %-28s %4d/%-4d %.3f\n", k, r.Count, r.Of, r.Rate)
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
