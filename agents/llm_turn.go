@@ -2,10 +2,10 @@ package agents
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
-
-	"github.com/google/uuid"
+	"time"
 
 	"github.com/atende/atende/agents/llm"
 	"github.com/atende/atende/channels"
@@ -16,33 +16,130 @@ import (
 // viewBudget is the MemoryView's share of the prompt, in tokens.
 const viewBudget = 1500
 
-// llmTurn is what the LLM engine did in a turn besides its reply.
-type llmTurn struct {
-	result      llm.Result
+// fieldTools are the fields update_contact_fields may set (identifiers are linked as identities).
+var fieldTools = map[string]bool{"name": true, "need": true, "intent": true, "product_interest": true, "order_number": true}
+
+// llmDecide asks the LLM engine. The sector's prompt, the common rules and the
+// channel's style are the system message; the contact's MemoryView (which
+// quotes the customer) and the customer's new words are user content. Its
+// tools act on the memory and call the business's HTTP tools. On failure the
+// decision is left for the offline engine, with the error recorded.
+func (o *Orchestrator) llmDecide(ctx context.Context, in turnInput, sec Sector, sectors []Sector, opt decideOptions, d *Decision) {
+	used, system, err := o.systemPrompt(ctx, in, sec, opt.Override)
+	if err == nil {
+		var t *llmTools
+		t, err = o.tools(ctx, in, sec, sectors, opt.DryRun)
+		if err == nil {
+			var view memory.MemoryView
+			view, err = o.viewer.View(ctx, in.AccountID, in.Contact.ID, memory.ViewRequest{Query: in.Text, Budget: viewBudget, Sector: sec.Name})
+			if err == nil {
+				var res llm.Result
+				res, err = o.llm.Run(ctx, llm.Request{System: system, Context: view.Text, Customer: in.Text, Tools: t.list,
+					Model: sec.Model, MaxTokens: sec.MaxTokens, Timeout: timeoutOf(sec)})
+				d.Model, d.PromptTokens, d.CompletionTokens = res.Model, res.PromptTokens, res.CompletionTokens
+				d.CostUSD, d.LatencyMS, d.Prompts = res.CostUSD, res.Latency.Milliseconds(), used
+				d.Actions = res.Actions
+				if err == nil {
+					d.Engine, d.Reply = "llm", res.Reply
+					if t.transfer != "" {
+						d.TransferFrom, d.Sector, d.Why = d.Sector, t.transfer, "transfer: "+t.transferWhy
+					}
+					if t.handoff != "" {
+						d.Handoff, d.NextAction = "llm: "+t.handoff, t.nextAction
+					}
+					return
+				}
+			}
+		}
+	}
+	o.log.WarnContext(ctx, "LLM engine failed; the offline engine answers", "conversation_id", in.Conversation.ID, "error", err)
+	d.LLMError = err.Error()
+	d.Why += "; LLM failed"
+}
+
+func timeoutOf(sec Sector) time.Duration { return time.Duration(sec.Timeout) }
+
+// systemPrompt composes Atende's instructions: the sector's prompt (its own,
+// else the built-in one it is like, else a generic one), the rules common to
+// all sectors and the channel's style. It returns the versions used, the
+// sector's first.
+func (o *Orchestrator) systemPrompt(ctx context.Context, in turnInput, sec Sector, override map[string]prompts.Prompt) ([]string, string, error) {
+	get := func(names ...string) (prompts.Prompt, bool, error) {
+		for _, n := range names {
+			if p, ok := override[n]; ok {
+				return p, true, nil
+			}
+			p, err := o.prompts.Get(ctx, in.AccountID, n)
+			if errors.Is(err, prompts.ErrNotFound) {
+				continue
+			}
+			return p, err == nil, err
+		}
+		return prompts.Prompt{}, false, nil
+	}
+	var used, parts []string
+	names := []string{"sectors." + sec.Name}
+	if sec.Like != "" && sec.Like != sec.Name {
+		names = append(names, "sectors."+sec.Like)
+	}
+	p, ok, err := get(names...)
+	if err != nil {
+		return nil, "", err
+	}
+	if !ok {
+		text := fmt.Sprintf("Você é o agente do setor %s. Ajude o cliente no que for deste setor usando a base de conhecimento (search_knowledge); nunca invente informações.", sec.Title)
+		p = prompts.Prompt{Name: "sectors." + sec.Name, Text: text, Version: prompts.VersionOf("sectors."+sec.Name, text)}
+	}
+	used, parts = append(used, p.Version), append(parts, p.Text)
+	for _, name := range []string{"sectors.common", "channels." + channelStyle(in.Channel.Kind)} {
+		p, ok, err := get(name)
+		if err != nil {
+			return nil, "", err
+		}
+		if ok {
+			used, parts = append(used, p.Version), append(parts, p.Text)
+		}
+	}
+	if len(used) < 3 && in.Rules.Tone != "" {
+		parts = append(parts, "Estilo do canal: "+in.Rules.Tone)
+	}
+	return used, strings.Join(parts, "\n\n"), nil
+}
+
+// channelStyle names the style prompt of a channel kind (Evolution is WhatsApp).
+func channelStyle(k channels.Kind) string {
+	if k == channels.KindEvolution {
+		return string(channels.KindWhatsApp)
+	}
+	return string(k)
+}
+
+// llmTools are a turn's tools and what the control tools decided.
+type llmTools struct {
+	list        []llm.Tool
 	transfer    string
 	transferWhy string
 	handoff     string
 	nextAction  string
 }
 
-// fieldTools are the fields update_contact_fields may set (identifiers are linked as identities).
-var fieldTools = map[string]bool{"name": true, "need": true, "intent": true, "product_interest": true}
-
-// llmTurn asks the LLM engine: the sector's prompt and the channel's style are
-// the system message; the contact's MemoryView (which quotes the customer) and
-// the customer's new words are user content. Its tools act on the memory.
-func (o *Orchestrator) llmTurn(ctx context.Context, accountID, contactID uuid.UUID, sector, text string, prompt prompts.Prompt, rules channels.Rules) (llmTurn, error) {
-	view, err := o.viewer.View(ctx, accountID, contactID, memory.ViewRequest{Query: text, Budget: viewBudget, Sector: sector})
-	if err != nil {
-		return llmTurn{}, err
-	}
-	system := prompt.Text + "\n\nEstilo do canal: " + rules.Tone
-	var out llmTurn
+// tools builds the tools the sector allows. In a dry run (replay) the tools
+// that write or call out say what they would have done instead.
+func (o *Orchestrator) tools(ctx context.Context, in turnInput, sec Sector, sectors []Sector, dryRun bool) (*llmTools, error) {
+	t := &llmTools{}
+	accountID, contactID := in.AccountID, in.Contact.ID
 	str := func(args map[string]any, k string) string { v, _ := args[k].(string); return strings.TrimSpace(v) }
-	tools := []llm.Tool{
-		{Name: "update_contact_fields", Description: "Salva o que o cliente informou: email, phone, cpf, name, need, intent, product_interest.",
-			Parameters: objectSchema("email", "phone", "cpf", "name", "need", "intent", "product_interest"),
+	names := make([]string, len(sectors))
+	for i, s := range sectors {
+		names[i] = s.Name
+	}
+	all := []llm.Tool{
+		{Name: ToolUpdateFields, Description: "Salva o que o cliente informou: email, phone, cpf, name, need, intent, product_interest, order_number.",
+			Parameters: objectSchema("email", "phone", "cpf", "name", "need", "intent", "product_interest", "order_number"),
 			Run: func(ctx context.Context, args map[string]any) (string, error) {
+				if dryRun {
+					return "salvo (replay: nada foi gravado)", nil
+				}
 				return "salvo", o.memory.InTx(ctx, func(tx *memory.Tx) error {
 					fields := map[string]any{}
 					for k, v := range args {
@@ -67,7 +164,7 @@ func (o *Orchestrator) llmTurn(ctx context.Context, accountID, contactID uuid.UU
 					return err
 				})
 			}},
-		{Name: "search_history", Description: "Busca no histórico inteiro do cliente, em todos os canais.", Parameters: objectSchema("query"),
+		{Name: ToolSearchHistory, Description: "Busca no histórico inteiro do cliente, em todos os canais.", Parameters: objectSchema("query"),
 			Run: func(ctx context.Context, args map[string]any) (string, error) {
 				hits, err := o.memory.SearchHistory(ctx, accountID, contactID, str(args, "query"), 3)
 				var b strings.Builder
@@ -76,36 +173,66 @@ func (o *Orchestrator) llmTurn(ctx context.Context, accountID, contactID uuid.UU
 				}
 				return b.String(), err
 			}},
-		{Name: "search_knowledge", Description: "Busca na base de conhecimento do setor.", Parameters: objectSchema("query"),
+		{Name: ToolSearchKnowledge, Description: "Busca na base de conhecimento do setor.", Parameters: objectSchema("query"),
 			Run: func(ctx context.Context, args map[string]any) (string, error) {
-				hits, err := o.memory.SearchKnowledge(ctx, accountID, sector, str(args, "query"), 3)
 				var b strings.Builder
-				for _, h := range hits {
-					b.WriteString(h.Title + ": " + h.Body + "\n")
+				for _, k := range sec.Knowledge {
+					hits, err := o.memory.SearchKnowledge(ctx, accountID, k, str(args, "query"), 3)
+					if err != nil {
+						return "", err
+					}
+					for _, h := range hits {
+						b.WriteString(h.Title + ": " + h.Body + "\n")
+					}
 				}
-				return b.String(), err
+				return b.String(), nil
 			}},
-		{Name: "transfer_to_sector", Description: "Transfere a conversa para outro setor: sales, support ou billing.", Parameters: objectSchema("sector", "reason"),
+		{Name: ToolTransfer, Description: "Transfere a conversa para outro setor: " + strings.Join(names, ", ") + ".", Parameters: objectSchema("sector", "reason"),
 			Run: func(_ context.Context, args map[string]any) (string, error) {
 				to := str(args, "sector")
-				if _, ok := prompts.SectorPrompt(to); !ok {
-					return "", fmt.Errorf("setor %q não existe (sales, support, billing)", to)
+				if _, ok := sectorNamed(sectors, to); !ok {
+					return "", fmt.Errorf("setor %q não existe (%s)", to, strings.Join(names, ", "))
 				}
-				out.transfer, out.transferWhy = to, str(args, "reason")
+				t.transfer, t.transferWhy = to, str(args, "reason")
 				return "transferido para " + to, nil
 			}},
-		{Name: "handoff_to_human", Description: "Passa a conversa para uma pessoa da equipe, com o motivo e a próxima ação.", Parameters: objectSchema("reason", "next_action"),
+		{Name: ToolHandoff, Description: "Passa a conversa para uma pessoa da equipe, com o motivo e a próxima ação.", Parameters: objectSchema("reason", "next_action"),
 			Run: func(_ context.Context, args map[string]any) (string, error) {
-				out.handoff, out.nextAction = str(args, "reason"), str(args, "next_action")
-				if out.handoff == "" {
-					out.handoff = "pedido do agente"
+				t.handoff, t.nextAction = str(args, "reason"), str(args, "next_action")
+				if t.handoff == "" {
+					t.handoff = "pedido do agente"
 				}
 				return "a equipe foi avisada", nil
 			}},
 	}
-	res, err := o.llm.Run(ctx, llm.Request{System: system, Context: view.Text, Customer: text, Tools: tools})
-	out.result = res
-	return out, err
+	for _, tool := range all {
+		if sec.Allows(tool.Name) {
+			t.list = append(t.list, tool)
+		}
+	}
+	httpTools, err := o.sectors.Tools(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range sec.Tools {
+		ht, ok := httpTools[name]
+		if !ok {
+			continue
+		}
+		params := ht.Parameters
+		if params == nil {
+			params = map[string]any{"type": "object", "properties": map[string]any{}}
+		}
+		t.list = append(t.list, llm.Tool{Name: ht.Name, Description: ht.Description, Parameters: params,
+			Run: func(ctx context.Context, args map[string]any) (string, error) {
+				if dryRun {
+					return "", fmt.Errorf("replay: %s não foi chamada", ht.Name)
+				}
+				return ht.Call(ctx, o.http, ToolCall{Tool: ht.Name, Arguments: args, AccountID: accountID, ContactID: contactID,
+					ConversationID: in.Conversation.ID, Sector: sec.Name}, o.now())
+			}})
+	}
+	return t, nil
 }
 
 func objectSchema(props ...string) map[string]any {

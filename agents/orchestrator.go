@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"time"
 
@@ -22,49 +23,73 @@ import (
 // prompt versions name the LLM engine's.
 const OfflinePromptVersion = "offline-v1"
 
-// stickyConfidence is the classifier confidence below which a conversation
-// keeps its current sector instead of transferring.
-const stickyConfidence = 0.6
-
 // Orchestrator runs a conversation turn: unanswered messages in, one reply
 // (or handoff) out, everything on the timeline with author ai.
 type Orchestrator struct {
 	memory   *memory.Store
 	channels *channels.Store
 	outbox   *channels.Outbox
-	router   *offline.Router
+	sectors  *SectorStore
+	routers  *Routers
+	prompts  *prompts.Library
 	llm      *llm.Engine    // nil: the offline engine answers alone
 	viewer   *memory.Viewer // what the LLM engine reads of the contact
+	http     *http.Client   // calls the business file's HTTP tools
+	metrics  *Metrics
 	log      *slog.Logger
 	now      func() time.Time
 }
 
-// NewOrchestrator trains the offline router on the built-in examples and wires
-// the turn. engine and viewer may be nil: then the offline engine answers alone.
-func NewOrchestrator(mem *memory.Store, chs *channels.Store, outbox *channels.Outbox, engine *llm.Engine, viewer *memory.Viewer, log *slog.Logger) (*Orchestrator, error) {
-	examples, err := prompts.SectorExamples()
-	if err != nil {
-		return nil, err
-	}
-	rows := make([]offline.LabelledMessage, len(examples))
-	for i, e := range examples {
-		rows[i] = offline.LabelledMessage{Text: e.Text, Sector: e.Sector, WantsHuman: e.WantsHuman}
-	}
-	return &Orchestrator{memory: mem, channels: chs, outbox: outbox, router: offline.TrainRouter(rows, offline.TrainOptions{}),
-		llm: engine, viewer: viewer, log: log, now: time.Now}, nil
+// Deps are what the orchestrator needs. LLM and Viewer may be nil (the
+// offline engine answers alone); Metrics may be nil.
+type Deps struct {
+	Memory     *memory.Store
+	Channels   *channels.Store
+	Outbox     *channels.Outbox
+	Sectors    *SectorStore
+	Routers    *Routers
+	Prompts    *prompts.Library
+	LLM        *llm.Engine
+	Viewer     *memory.Viewer
+	HTTPClient *http.Client
+	Metrics    *Metrics
+	Log        *slog.Logger
 }
 
-// decision is what the offline engine decided for a turn, as recorded on the AI event.
-type decision struct {
-	Sector           string  `json:"sector"`
-	Confidence       float64 `json:"confidence"`
-	Why              string  `json:"why"`
-	Handoff          string  `json:"handoff,omitempty"`
-	NextAction       string  `json:"next_action,omitempty"`
-	Engine           string  `json:"engine"`
-	PromptTokens     int     `json:"prompt_tokens,omitempty"`
-	CompletionTokens int     `json:"completion_tokens,omitempty"`
-	LatencyMS        int64   `json:"latency_ms,omitempty"`
+// NewOrchestrator wires the turn.
+func NewOrchestrator(d Deps) (*Orchestrator, error) {
+	if d.Memory == nil || d.Channels == nil || d.Outbox == nil || d.Sectors == nil || d.Routers == nil || d.Prompts == nil {
+		return nil, errors.New("orchestrator: memory, channels, outbox, sectors, routers and prompts are required")
+	}
+	if d.HTTPClient == nil {
+		d.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	return &Orchestrator{memory: d.Memory, channels: d.Channels, outbox: d.Outbox, sectors: d.Sectors, routers: d.Routers,
+		prompts: d.Prompts, llm: d.LLM, viewer: d.Viewer, http: d.HTTPClient, metrics: d.Metrics, log: d.Log, now: time.Now}, nil
+}
+
+// turnInput is what a turn decides on.
+type turnInput struct {
+	AccountID    uuid.UUID
+	Conversation memory.ConversationState
+	Contact      memory.Contact
+	Text         string
+	Extractions  []offline.Extraction
+	Channel      channels.Channel
+	Rules        channels.Rules
+}
+
+// decideOptions change how a decision is reached, for replays: Last stands
+// in for the conversation's last decision, Override replaces prompts by name,
+// and DryRun keeps tools from writing or calling out.
+type decideOptions struct {
+	Last     *Decision
+	HasLast  bool
+	Override map[string]prompts.Prompt
+	DryRun   bool
 }
 
 // Turn answers a conversation's unanswered messages, one turn at a time.
@@ -84,30 +109,15 @@ func (o *Orchestrator) Turn(ctx context.Context, args TurnArgs) error {
 	}
 	if conv.Status == "pending_human" || conv.Status == "human" {
 		o.log.InfoContext(ctx, "conversation is with a human; no AI reply", "conversation_id", conv.ID)
+		o.metrics.observe(Decision{Engine: "none"}, "silent")
 		return nil
 	}
 	last := pending[len(pending)-1]
-	var payload struct {
-		ChannelID uuid.UUID `json:"channel_id"`
-	}
-	if err := json.Unmarshal(last.Payload, &payload); err != nil || payload.ChannelID == uuid.Nil {
-		return fmt.Errorf("message %d has no channel to answer on", last.ID)
-	}
-	ch, err := o.channels.Get(ctx, args.AccountID, payload.ChannelID)
+	ch, rules, err := o.channelOf(ctx, args.AccountID, last)
 	if err != nil {
 		return err
 	}
-	rules, err := channels.RulesFor(ch)
-	if err != nil {
-		return err
-	}
-	texts := make([]string, 0, len(pending))
-	for _, e := range pending {
-		if strings.TrimSpace(e.Text) != "" {
-			texts = append(texts, e.Text)
-		}
-	}
-	text := strings.Join(texts, "\n")
+	text := joinTexts(pending)
 	contactID, extractions, err := o.remember(ctx, args, last.ID, text)
 	if err != nil {
 		return err
@@ -116,81 +126,197 @@ func (o *Orchestrator) Turn(ctx context.Context, args TurnArgs) error {
 	if err != nil {
 		return err
 	}
-	routed := o.router.Route(text)
-	d := decision{Sector: routed.Sector.Label, Confidence: routed.Sector.Confidence, Engine: "offline",
-		Why: fmt.Sprintf("classifier %.2f", routed.Sector.Confidence)}
-	if conv.Sector != "" && d.Sector != conv.Sector && (d.Sector == "none" || d.Confidence < stickyConfidence) {
-		d.Why = fmt.Sprintf("kept %s: %s was only %.2f", conv.Sector, d.Sector, d.Confidence)
-		d.Sector = conv.Sector
+	in := turnInput{AccountID: args.AccountID, Conversation: conv, Contact: contact, Text: text, Extractions: extractions,
+		Channel: ch, Rules: rules}
+	d, err := o.decide(ctx, in, decideOptions{})
+	if err != nil {
+		return err
 	}
-	status := "bot"
-	var reply string
-	version := OfflinePromptVersion
-	var actions []llm.Action
-	if !routed.WantsHuman && o.llm != nil {
-		if prompt, ok := prompts.SectorPrompt(d.Sector); ok {
-			var out llmTurn
-			out, err = o.llmTurn(ctx, args.AccountID, contactID, d.Sector, text, prompt, rules)
-			if err != nil {
-				o.log.WarnContext(ctx, "LLM engine failed; the offline engine answers", "conversation_id", conv.ID, "error", err)
-				d.Why += "; LLM failed: " + err.Error()
-			} else {
-				d.Engine, version, actions, reply = "llm", prompt.Version, out.result.Actions, out.result.Reply
-				d.PromptTokens, d.CompletionTokens = out.result.PromptTokens, out.result.CompletionTokens
-				d.LatencyMS = out.result.Latency.Milliseconds()
-				if out.transfer != "" {
-					d.Why, d.Sector = "transfer: "+out.transferWhy, out.transfer
-				}
-				if out.handoff != "" {
-					routed.WantsHuman, routed.Reason, d.NextAction = true, offline.HandoffReason("llm: "+out.handoff), out.nextAction
-				}
+	if err := o.apply(ctx, in, d); err != nil {
+		return err
+	}
+	o.metrics.observe(d, outcome(d))
+	return nil
+}
+
+func (o *Orchestrator) channelOf(ctx context.Context, accountID uuid.UUID, msg memory.Event) (channels.Channel, channels.Rules, error) {
+	var payload struct {
+		ChannelID uuid.UUID `json:"channel_id"`
+	}
+	if err := json.Unmarshal(msg.Payload, &payload); err != nil || payload.ChannelID == uuid.Nil {
+		return channels.Channel{}, channels.Rules{}, fmt.Errorf("message %d has no channel to answer on", msg.ID)
+	}
+	ch, err := o.channels.Get(ctx, accountID, payload.ChannelID)
+	if err != nil {
+		return channels.Channel{}, channels.Rules{}, err
+	}
+	rules, err := channels.RulesFor(ch)
+	return ch, rules, err
+}
+
+func joinTexts(events []memory.Event) string {
+	texts := make([]string, 0, len(events))
+	for _, e := range events {
+		if strings.TrimSpace(e.Text) != "" {
+			texts = append(texts, e.Text)
+		}
+	}
+	return strings.Join(texts, "\n")
+}
+
+// decide reaches the turn's decision without writing anything but what the
+// LLM's tools write (none in a dry run).
+func (o *Orchestrator) decide(ctx context.Context, in turnInput, opt decideOptions) (Decision, error) {
+	sectors, err := o.sectors.Sectors(ctx, in.AccountID)
+	if err != nil {
+		return Decision{}, err
+	}
+	router, routerVersion, err := o.routers.For(ctx, in.AccountID, sectors)
+	if err != nil {
+		return Decision{}, err
+	}
+	last := opt.Last
+	if !opt.HasLast {
+		if last, err = o.lastDecision(ctx, in.AccountID, in.Conversation.ID); err != nil {
+			return Decision{}, err
+		}
+	}
+	routed := router.Route(in.Text)
+	d := route(routed, in.Text, in.Conversation.Sector, sectors, last)
+	d.Router, d.Engine = routerVersion, "offline"
+	sec, _ := sectorNamed(sectors, d.Sector)
+	if d.Handoff == "" && !d.Clarify && d.Sector != "none" && o.llm != nil {
+		o.llmDecide(ctx, in, sec, sectors, opt, &d)
+		sec, _ = sectorNamed(sectors, d.Sector) // the LLM may have transferred
+	}
+	switch {
+	case d.Handoff != "":
+	case d.Clarify:
+		d.Reply = fill(in.Rules.Templates[channels.TemplateClarify], map[string]string{"options": clarifyOptions(routed.Sector, sectors, 2)})
+	case d.Reply == "" && d.Sector == "none":
+		name := ""
+		if first := strings.Fields(in.Contact.DisplayName); len(first) > 0 {
+			name = ", " + first[0]
+		}
+		d.Engine = "offline"
+		d.Reply = fill(in.Rules.Templates[channels.TemplateGreeting], map[string]string{"name": name, "business": "nossa empresa"})
+	case d.Reply == "":
+		d.Engine = "offline"
+		if d.Reply, d.Answered, err = o.offlineAnswer(ctx, in.AccountID, sec, in.Text, in.Contact, in.Extractions, in.Rules); err != nil {
+			return Decision{}, err
+		}
+		if !d.Answered {
+			d.FailedRun++
+			if d.FailedRun >= sec.Handoff.FailedAnswers {
+				d.Handoff = string(ReasonFailedAnswers)
+				d.Why += fmt.Sprintf("; %d turns in a row without an answer", d.FailedRun)
 			}
 		}
 	}
-	switch {
-	case routed.WantsHuman:
-		d.Handoff = string(routed.Reason)
+	if d.Handoff != "" {
+		o.handoff(in, sec, &d)
+	}
+	return d, nil
+}
+
+// handoff fills the handoff's priority, team, SLA and next action, and the
+// notice the customer reads.
+func (o *Orchestrator) handoff(in turnInput, sec Sector, d *Decision) {
+	d.Priority = priority(d.Handoff)
+	d.Team = sec.Team
+	wait := in.Rules.ResponseTime
+	if sec.SLA > 0 {
+		wait = time.Duration(sec.SLA)
+	}
+	due := o.now().Add(wait).UTC()
+	d.SLADue = &due
+	if d.NextAction == "" {
+		d.NextAction = "Responder ao cliente: " + truncate(strings.ReplaceAll(in.Text, "\n", " "), 160)
+	}
+	title := ""
+	if sec.Name != "" {
+		title = " de " + strings.ToLower(sec.Title)
+	}
+	d.Reply = fill(in.Rules.Templates[channels.TemplateHandoffNotice], map[string]string{"sector": title, "wait": humanDuration(wait)})
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+func (o *Orchestrator) lastDecision(ctx context.Context, accountID, conversationID uuid.UUID) (*Decision, error) {
+	e, ok, err := o.memory.LastDecision(ctx, accountID, conversationID)
+	if err != nil || !ok {
+		return nil, err
+	}
+	var d Decision
+	if err := json.Unmarshal(e.Payload, &d); err != nil {
+		return nil, nil // an older payload shape: decide as if first
+	}
+	return &d, nil
+}
+
+// apply records the decision and queues the reply, in one transaction.
+func (o *Orchestrator) apply(ctx context.Context, in turnInput, d Decision) error {
+	conv := in.Conversation
+	status := "bot"
+	if d.Handoff != "" {
 		status = "pending_human"
-		reply = fill(rules.Templates[channels.TemplateHandoffNotice], map[string]string{
-			"sector": sectorPhrase(d.Sector), "wait": humanDuration(rules.ResponseTime)})
-	case strings.TrimSpace(reply) == "":
-		d.Engine = "offline"
-		reply, err = o.answer(ctx, args.AccountID, d.Sector, text, contact, extractions, rules)
-		if err != nil {
-			return err
-		}
 	}
 	sector := d.Sector
-	if sector == "none" {
+	if sector == "none" || d.Clarify {
 		sector = conv.Sector
+	}
+	version := OfflinePromptVersion
+	if d.Engine == "llm" && len(d.Prompts) > 0 {
+		version = d.Prompts[0]
 	}
 	raw, _ := json.Marshal(d)
 	return o.memory.InTx(ctx, func(tx *memory.Tx) error {
-		if err := tx.SetConversation(ctx, args.AccountID, conv.ID, sector, status); err != nil {
+		if err := tx.SetConversation(ctx, in.AccountID, conv.ID, sector, status); err != nil {
 			return err
 		}
-		kind := memory.EventAction
-		label := "rotear: " + d.Sector
-		if d.Handoff != "" {
-			kind, label = memory.EventHandoff, "transferir para atendimento humano: "+d.Handoff
-		}
-		for _, a := range actions {
+		for _, a := range d.Actions {
 			rawAction, _ := json.Marshal(a)
-			if _, err := tx.Append(ctx, args.AccountID, memory.Event{ContactID: contactID, ConversationID: &conv.ID, Kind: memory.EventAction,
-				Direction: memory.DirectionInternal, Author: memory.AuthorAI, Channel: string(ch.Kind), Text: "ferramenta: " + a.Tool,
+			if _, err := tx.Append(ctx, in.AccountID, memory.Event{ContactID: in.Contact.ID, ConversationID: &conv.ID, Kind: memory.EventAction,
+				Direction: memory.DirectionInternal, Author: memory.AuthorAI, Channel: string(in.Channel.Kind), Text: "ferramenta: " + a.Tool,
 				Payload: rawAction, PromptVersion: version}); err != nil {
 				return err
 			}
 		}
-		if _, err := tx.Append(ctx, args.AccountID, memory.Event{ContactID: contactID, ConversationID: &conv.ID, Kind: kind,
-			Direction: memory.DirectionInternal, Author: memory.AuthorAI, Channel: string(ch.Kind), Text: label, Payload: raw,
+		if _, err := tx.Append(ctx, in.AccountID, memory.Event{ContactID: in.Contact.ID, ConversationID: &conv.ID, Kind: decisionKind(d),
+			Direction: memory.DirectionInternal, Author: memory.AuthorAI, Channel: string(in.Channel.Kind), Text: decisionLabel(d), Payload: raw,
 			PromptVersion: version}); err != nil {
 			return err
 		}
-		_, err := o.outbox.Queue(ctx, tx, args.AccountID, channels.Outgoing{ContactID: contactID, ConversationID: &conv.ID,
-			ChannelID: ch.ID, Text: reply, Author: memory.AuthorAI, PromptVersion: version})
+		_, err := o.outbox.Queue(ctx, tx, in.AccountID, channels.Outgoing{ContactID: in.Contact.ID, ConversationID: &conv.ID,
+			ChannelID: in.Channel.ID, Text: d.Reply, Author: memory.AuthorAI, PromptVersion: version})
 		return err
 	})
+}
+
+func decisionKind(d Decision) memory.EventKind {
+	if d.Handoff != "" {
+		return memory.EventHandoff
+	}
+	return memory.EventAction
+}
+
+// decisionLabel is the AI event's text as a person reads it on the timeline.
+func decisionLabel(d Decision) string {
+	switch {
+	case d.Handoff != "":
+		return "transferir para atendimento humano: " + d.Handoff
+	case d.Clarify:
+		return "perguntar o assunto: " + d.Why
+	case d.TransferFrom != "":
+		return "transferir de " + d.TransferFrom + " para " + d.Sector
+	}
+	return "rotear: " + d.Sector
 }
 
 // remember stores what the customer just told: identifiers become identities
@@ -228,64 +354,11 @@ func (o *Orchestrator) remember(ctx context.Context, args TurnArgs, sourceEvent 
 	return contactID, extractions, err
 }
 
-// answer composes the reply: a correction for an invalid identifier, the
-// sector's knowledge when it matches, or the one question the sector still
-// needs — never a question memory already answered.
-func (o *Orchestrator) answer(ctx context.Context, accountID uuid.UUID, sector, text string, c memory.Contact, ex []offline.Extraction, rules channels.Rules) (string, error) {
-	for _, e := range ex {
-		if e.Field == "cpf" && !e.Valid {
-			return fmt.Sprintf("O CPF %s não confere (os dígitos verificadores não batem). Pode conferir e me mandar de novo?", e.Raw), nil
-		}
-	}
-	name := ""
-	if first := strings.Fields(c.DisplayName); len(first) > 0 {
-		name = ", " + first[0]
-	}
-	if sector == "none" {
-		return fill(rules.Templates[channels.TemplateGreeting], map[string]string{"name": name, "business": "nossa empresa"}), nil
-	}
-	hits, err := o.memory.SearchKnowledge(ctx, accountID, sector, text, 1)
-	if err != nil {
-		return "", err
-	}
-	if len(hits) > 0 && hits[0].TextRank > 0 {
-		return hits[0].Body + "\n\nPosso ajudar em mais alguma coisa?", nil
-	}
-	fields := c.Fields.Map()
-	switch sector {
-	case "billing":
-		if _, ok := fields["cpf"]; !ok {
-			return "Para localizar sua cobrança, me informe o CPF do titular, por favor.", nil
-		}
-	case "support":
-		if _, ok := fields["order_number"]; !ok {
-			return "Pode me passar o número do pedido ou do protocolo, por favor?", nil
-		}
-	case "sales":
-		if _, ok := fields["product_interest"]; !ok {
-			return "Legal! Qual produto ou plano te interessa?", nil
-		}
-	}
-	return "Obrigado" + name + "! Já registrei tudo por aqui e vou verificar. Te respondo em seguida.", nil
-}
-
 func fill(template string, values map[string]string) string {
 	for k, v := range values {
 		template = strings.ReplaceAll(template, "{{"+k+"}}", v)
 	}
 	return template
-}
-
-func sectorPhrase(sector string) string {
-	switch sector {
-	case "sales":
-		return " de vendas"
-	case "support":
-		return " de suporte"
-	case "billing":
-		return " do financeiro"
-	}
-	return ""
 }
 
 // humanDuration writes a wait in Portuguese: "5 minutos", "4 horas".

@@ -10,15 +10,18 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/atende/atende/channels"
 	"github.com/atende/atende/internal/testdb"
 	"github.com/atende/atende/memory"
+	"github.com/atende/atende/prompts"
 )
 
 type env struct {
+	pool *pgxpool.Pool
 	mem  *memory.Store
 	orch *Orchestrator
 	ing  *channels.Ingestor
@@ -42,7 +45,12 @@ func newEnvTB(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	outbox := channels.NewOutbox(mem, chs, channels.NewPlatforms(nil, nil, nil), inserter, log, nil)
-	orch, err := NewOrchestrator(mem, chs, outbox, nil, nil, log)
+	routers, err := NewRouters(pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	orch, err := NewOrchestrator(Deps{Memory: mem, Channels: chs, Outbox: outbox, Sectors: NewSectorStore(pool), Routers: routers,
+		Prompts: prompts.NewLibrary(pool, ""), Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +60,7 @@ func newEnvTB(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{mem: mem, orch: orch, ing: channels.NewIngestor(mem, nil), ch: ch, acct: acct}
+	return &env{pool: pool, mem: mem, orch: orch, ing: channels.NewIngestor(mem, nil), ch: ch, acct: acct}
 }
 
 // say stores customer messages as the Telegram webhook would, then runs one turn.
@@ -151,7 +159,7 @@ func TestHandoffThenSilenceAndTheAIEventSaysWhy(t *testing.T) {
 			handoff = ev
 		}
 	}
-	var d decision
+	var d Decision
 	if err := json.Unmarshal(handoff.Payload, &d); err != nil || d.Handoff != "threat_or_complaint" || d.Engine != "offline" || handoff.PromptVersion != OfflinePromptVersion {
 		t.Fatalf("the handoff event must say why: %+v %s", d, handoff.Payload)
 	}

@@ -36,6 +36,7 @@ const (
 	TemplateAway          = "away"
 	TemplateCSAT          = "csat"
 	TemplateWindowExpired = "window_expired"
+	TemplateClarify       = "clarify"
 )
 
 // Rules are how a channel's conversation must be held: limits, dialect, tone,
@@ -65,6 +66,7 @@ func ptTemplates() map[string]string {
 		TemplateAway:          "Nosso atendimento humano está fora do horário agora. Sua mensagem fica registrada e respondemos {{when}}.",
 		TemplateCSAT:          "Como você avalia este atendimento, de 1 a 5?",
 		TemplateWindowExpired: "Oi{{name}}! Temos uma atualização sobre o seu atendimento. Podemos continuar por aqui?",
+		TemplateClarify:       "Para eu te direcionar certo: é sobre {{options}}?",
 	}
 }
 
@@ -97,9 +99,11 @@ func DefaultRules(kind Kind) Rules {
 			Tone:       "Chatwoot: siga o tom do canal de origem da conversa; claro e cordial.",
 			Collection: CollectOneQuestion, Templates: ptTemplates()}
 	case KindEmail:
+		templates := ptTemplates()
+		templates[TemplateClarify] = "Olá! Para encaminharmos sua mensagem ao setor certo, poderia nos dizer se o assunto é {{options}}?\n\nAtenciosamente."
 		return Rules{Kind: kind, MaxLength: 100000, Format: FormatEmail, ResponseTime: 4 * time.Hour,
 			Tone:       "E-mail: completo e formal, com saudação e despedida, respondendo a todos os pontos.",
-			Collection: CollectInline, Templates: ptTemplates()}
+			Collection: CollectInline, Templates: templates}
 	}
 	return Rules{Kind: kind, MaxLength: 4000, Format: FormatPlain, ResponseTime: 15 * time.Minute, Collection: CollectInline, Templates: ptTemplates()}
 }

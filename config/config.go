@@ -1,5 +1,6 @@
-// Package config reads the business file (ATENDE_CONFIG, YAML): the accounts
-// and their channels today; sectors, teams and tools as they arrive. A fresh
+// Package config reads the business file (ATENDE_CONFIG, YAML): the accounts,
+// their channels, their sectors (prompt, tools, knowledge, team, handoff
+// policy, SLA) and the HTTP tools their agents may call. A fresh
 // start needs no file at all. Secrets are never written in the file: values
 // like ${WHATSAPP_APP_SECRET} are read from the environment.
 package config
@@ -15,7 +16,9 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/atende/atende/accounts"
+	"github.com/atende/atende/agents"
 	"github.com/atende/atende/channels"
+	"github.com/atende/atende/prompts"
 )
 
 // File is the business file.
@@ -28,6 +31,10 @@ type Account struct {
 	Slug     string    `yaml:"slug"`
 	Name     string    `yaml:"name"`
 	Channels []Channel `yaml:"channels"`
+	// Sectors replace the built-in sales, support and billing when present.
+	Sectors []agents.Sector `yaml:"sectors"`
+	// Tools are HTTP tools sectors may allow by name.
+	Tools []agents.HTTPTool `yaml:"tools"`
 }
 
 // Channel is one channel instance of an account.
@@ -76,10 +83,22 @@ func Load(path string, lookup func(string) (string, bool)) (File, error) {
 	return f, nil
 }
 
-// Apply makes the database hold what the file says: each account exists and
-// each of its channels has the file's settings and secrets. Applying twice
-// changes nothing; channels created by API and absent from the file are kept.
-func (f File) Apply(ctx context.Context, accts *accounts.Store, chs *channels.Store) error {
+// Stores are where Apply writes.
+type Stores struct {
+	Accounts *accounts.Store
+	Channels *channels.Store
+	Sectors  *agents.SectorStore
+	Prompts  *prompts.Library
+}
+
+// Apply makes the database hold what the file says: each account exists, each
+// of its channels has the file's settings and secrets, and, when the file
+// lists sectors, the account has exactly those sectors and tools. A sector's
+// prompt becomes a version of "sectors.<name>", activated when the file's
+// text is new (so an API activation stands until the file changes). Applying
+// twice changes nothing; channels created by API and absent from the file are kept.
+func (f File) Apply(ctx context.Context, st Stores) error {
+	accts, chs := st.Accounts, st.Channels
 	for _, a := range f.Accounts {
 		name := a.Name
 		if name == "" {
@@ -93,6 +112,26 @@ func (f File) Apply(ctx context.Context, accts *accounts.Store, chs *channels.St
 			if _, err := chs.Put(ctx, acct.ID, channels.NewChannel{Kind: channels.Kind(c.Kind), Name: c.Name,
 				Settings: c.Settings, Secrets: c.Secrets}); err != nil {
 				return fmt.Errorf("account %s, channel %q: %w", a.Slug, c.Name, err)
+			}
+		}
+		if len(a.Sectors) == 0 && len(a.Tools) == 0 {
+			continue
+		}
+		if err := st.Sectors.Put(ctx, acct.ID, a.Sectors, a.Tools); err != nil {
+			return fmt.Errorf("account %s: %w", a.Slug, err)
+		}
+		for _, s := range a.Sectors {
+			if s.Prompt == "" {
+				continue
+			}
+			p, created, err := st.Prompts.Create(ctx, acct.ID, "sectors."+s.Name, s.Prompt, "business file", "config", false)
+			if err != nil {
+				return fmt.Errorf("account %s, sector %s prompt: %w", a.Slug, s.Name, err)
+			}
+			if created {
+				if _, err := st.Prompts.Activate(ctx, acct.ID, p.Version); err != nil {
+					return fmt.Errorf("account %s, sector %s prompt: %w", a.Slug, s.Name, err)
+				}
 			}
 		}
 	}

@@ -122,3 +122,19 @@ func (s *Store) LockConversation(ctx context.Context, conversationID uuid.UUID) 
 		conn.Release()
 	}, nil
 }
+
+// LastDecision returns the latest AI decision event of a conversation (an
+// action or handoff by ai whose payload names an engine), false when the AI
+// has not decided anything there yet.
+func (s *Store) LastDecision(ctx context.Context, accountID, conversationID uuid.UUID) (Event, bool, error) {
+	e, err := scanEvent(s.pool.QueryRow(ctx, `SELECT `+eventColumns+` FROM events
+		WHERE account_id = $1 AND conversation_id = $2 AND author = 'ai' AND kind IN ('action', 'handoff')
+		AND payload ? 'engine' ORDER BY id DESC LIMIT 1`, accountID, conversationID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Event{}, false, nil
+	}
+	if err != nil {
+		return Event{}, false, fmt.Errorf("read last decision of %s: %w", conversationID, err)
+	}
+	return e, true, nil
+}

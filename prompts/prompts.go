@@ -1,22 +1,21 @@
 // Package prompts holds what shapes the agents and is tuned by prompt
-// engineers: classifier examples today; sector prompts, channel styles and
-// the handoff-summary prompt as they arrive. The files are embedded in the
-// binary.
+// engineers: each sector's system prompt, each channel's style snippet, the
+// handoff-summary prompt and the classifier examples. The files are embedded
+// in the binary; an override directory and versions created through the API
+// take precedence (Library).
 package prompts
 
 import (
 	"bufio"
 	"bytes"
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io/fs"
 	"strings"
 )
 
-//go:embed classifier/*.jsonl sectors/*.md
+//go:embed classifier/*.jsonl sectors/*.md channels/*.md handoff/*.md
 var files embed.FS
 
 // SectorExample is a message, the sector that owns it ("none" for greetings
@@ -58,23 +57,3 @@ func SectorExamples() ([]SectorExample, error) {
 	return out, nil
 }
 
-// Prompt is a prompt's text and the version the timeline records with every
-// AI event: its name and the first 12 hex digits of the SHA-256 of its text.
-type Prompt struct {
-	Name    string `json:"name"`
-	Text    string `json:"text"`
-	Version string `json:"version"`
-}
-
-// SectorPrompt returns the system prompt of a sector (the common rules plus
-// the sector's own), or false for a sector without one.
-func SectorPrompt(sector string) (Prompt, bool) {
-	own, err := files.ReadFile("sectors/" + sector + ".md")
-	if err != nil {
-		return Prompt{}, false
-	}
-	common, _ := files.ReadFile("sectors/common.md")
-	text := strings.TrimSpace(string(own)) + "\n\n" + strings.TrimSpace(string(common))
-	sum := sha256.Sum256([]byte(text))
-	return Prompt{Name: "sector/" + sector, Text: text, Version: "sector/" + sector + "@" + hex.EncodeToString(sum[:6])}, true
-}

@@ -97,7 +97,7 @@ func TestLLMAnswersThroughItsTools(t *testing.T) {
 	for _, e := range page.Events {
 		if e.Kind == "action" && strings.HasPrefix(e.Text, "ferramenta: ") {
 			tools = append(tools, strings.TrimPrefix(e.Text, "ferramenta: "))
-			if !strings.HasPrefix(e.PromptVersion, "sector/sales@") {
+			if !strings.HasPrefix(e.PromptVersion, "sectors.sales@") {
 				t.Errorf("tool action without the prompt version: %+v", e)
 			}
 		}
@@ -105,7 +105,7 @@ func TestLLMAnswersThroughItsTools(t *testing.T) {
 	if strings.Join(tools, ",") != "search_knowledge,update_contact_fields" {
 		t.Fatalf("every tool call is an action event: %v", tools)
 	}
-	if sys := llm.system[0]; !strings.Contains(sys, "agente de vendas") || strings.Contains(sys, "meu email é") || strings.Contains(sys, "Joana") {
+	if sys := llm.system[0]; !strings.Contains(sys, "agente de vendas") || !strings.Contains(sys, "Estilo do canal — WhatsApp") || strings.Contains(sys, "meu email é") || strings.Contains(sys, "Joana") {
 		t.Fatalf("the system message holds only Atende's instructions, never anything the customer wrote: %q", sys)
 	}
 }

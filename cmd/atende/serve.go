@@ -27,6 +27,7 @@ import (
 	"github.com/atende/atende/internal/database"
 	"github.com/atende/atende/memory"
 	"github.com/atende/atende/migrations"
+	"github.com/atende/atende/prompts"
 )
 
 func migrate(ctx context.Context, log *slog.Logger, _ []string) error {
@@ -99,7 +100,17 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 		return nil, err
 	}
 	viewer := memory.NewViewer(store, tokens, nil)
-	orchestrator, err := agents.NewOrchestrator(store, channelStore, outbox, engine, viewer, log)
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	sectors := agents.NewSectorStore(pool)
+	library := prompts.NewLibrary(pool, os.Getenv("ATENDE_PROMPTS_DIR"))
+	routers, err := agents.NewRouters(pool)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	orchestrator, err := agents.NewOrchestrator(agents.Deps{Memory: store, Channels: channelStore, Outbox: outbox,
+		Sectors: sectors, Routers: routers, Prompts: library, LLM: engine, Viewer: viewer, Metrics: agents.NewMetrics(registry), Log: log})
 	if err != nil {
 		pool.Close()
 		return nil, err
@@ -121,8 +132,6 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 		pool.Close()
 		return nil, fmt.Errorf("create job workers: %w", err)
 	}
-	registry := prometheus.NewRegistry()
-	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	accts := accounts.NewStore(pool)
 	if path := os.Getenv("ATENDE_CONFIG"); path != "" {
 		file, err := config.Load(path, os.LookupEnv)
@@ -130,7 +139,7 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 			pool.Close()
 			return nil, err
 		}
-		if err := file.Apply(ctx, accts, channelStore); err != nil {
+		if err := file.Apply(ctx, config.Stores{Accounts: accts, Channels: channelStore, Sectors: sectors, Prompts: library}); err != nil {
 			pool.Close()
 			return nil, fmt.Errorf("apply %s: %w", path, err)
 		}

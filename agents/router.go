@@ -1,0 +1,215 @@
+package agents
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/atende/atende/agents/offline"
+	"github.com/atende/atende/prompts"
+)
+
+// Routers fits one offline router per account — on the built-in examples
+// mapped to the account's sectors plus the sectors' own examples, or on the
+// example set of the account's active trained version — and caches it by
+// that set (training is deterministic: the set is the model).
+type Routers struct {
+	pool    *pgxpool.Pool
+	builtin []offline.LabelledMessage
+	opts    offline.TrainOptions
+
+	mu    sync.Mutex
+	cache map[string]*offline.Router
+}
+
+// maxCachedRouters bounds the cache; past it the cache starts over.
+const maxCachedRouters = 256
+
+// NewRouters loads the built-in examples of prompts/.
+func NewRouters(pool *pgxpool.Pool) (*Routers, error) {
+	examples, err := prompts.SectorExamples()
+	if err != nil {
+		return nil, err
+	}
+	builtin := make([]offline.LabelledMessage, len(examples))
+	for i, e := range examples {
+		builtin[i] = offline.LabelledMessage{ID: fmt.Sprintf("builtin-%d", i), Text: e.Text, Sector: e.Sector, WantsHuman: e.WantsHuman}
+	}
+	return &Routers{pool: pool, builtin: builtin, cache: map[string]*offline.Router{}}, nil
+}
+
+// BaseSet is the training set without corrections: built-in examples of each
+// built-in sector relabelled to the account's sector that is like it (and
+// dropped when none is), the no-topic examples, and the sectors' examples.
+func (r *Routers) BaseSet(sectors []Sector) []offline.LabelledMessage {
+	like := map[string]string{}
+	for _, s := range sectors {
+		if s.Like != "" && like[s.Like] == "" {
+			like[s.Like] = s.Name
+		}
+	}
+	var out []offline.LabelledMessage
+	for _, e := range r.builtin {
+		if offline.HasTopic(e.Sector) {
+			to, ok := like[e.Sector]
+			if !ok {
+				continue
+			}
+			e.Sector = to
+		}
+		out = append(out, e)
+	}
+	for _, s := range sectors {
+		for i, text := range s.Examples {
+			out = append(out, offline.LabelledMessage{ID: fmt.Sprintf("%s-%d", s.Name, i), Text: text, Sector: s.Name})
+		}
+	}
+	return out
+}
+
+// Corrections are the account's routing examples from people: conversations
+// a human moved to another sector.
+func (r *Routers) Corrections(ctx context.Context, accountID uuid.UUID) ([]offline.LabelledMessage, error) {
+	rows, err := r.pool.Query(ctx, `SELECT id, text, sector, wants_human FROM routing_examples WHERE account_id = $1 ORDER BY id`, accountID)
+	if err != nil {
+		return nil, fmt.Errorf("load corrections of %s: %w", accountID, err)
+	}
+	defer rows.Close()
+	var out []offline.LabelledMessage
+	for rows.Next() {
+		var id int64
+		var m offline.LabelledMessage
+		if err := rows.Scan(&id, &m.Text, &m.Sector, &m.WantsHuman); err != nil {
+			return nil, fmt.Errorf("load corrections of %s: %w", accountID, err)
+		}
+		m.ID = fmt.Sprintf("correction-%d", id)
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// For returns the router that routes the account's turns and its version.
+func (r *Routers) For(ctx context.Context, accountID uuid.UUID, sectors []Sector) (*offline.Router, string, error) {
+	var version string
+	var raw []byte
+	err := r.pool.QueryRow(ctx, `SELECT version, examples FROM router_versions WHERE account_id = $1 AND active`, accountID).Scan(&version, &raw)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		set := r.BaseSet(sectors)
+		version = routerVersion(set)
+		return r.fit(version, func() ([]offline.LabelledMessage, error) { return set, nil }), version, nil
+	case err != nil:
+		return nil, "", fmt.Errorf("load router of %s: %w", accountID, err)
+	}
+	router := r.fit(version, func() ([]offline.LabelledMessage, error) {
+		var set []offline.LabelledMessage
+		return set, json.Unmarshal(raw, &set)
+	})
+	if router == nil {
+		return nil, "", fmt.Errorf("router %s of %s does not decode", version, accountID)
+	}
+	return router, version, nil
+}
+
+func (r *Routers) fit(version string, set func() ([]offline.LabelledMessage, error)) *offline.Router {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if router, ok := r.cache[version]; ok {
+		return router
+	}
+	rows, err := set()
+	if err != nil {
+		return nil
+	}
+	router := offline.TrainRouter(rows, r.opts)
+	if len(r.cache) >= maxCachedRouters {
+		r.cache = map[string]*offline.Router{}
+	}
+	r.cache[version] = router
+	return router
+}
+
+// routerVersion names an example set: "router@" and a hash of its lines.
+func routerVersion(set []offline.LabelledMessage) string {
+	h := sha256.New()
+	for _, m := range set {
+		fmt.Fprintf(h, "%s\x00%s\x00%t\n", m.Text, m.Sector, m.WantsHuman)
+	}
+	return "router@" + hex.EncodeToString(h.Sum(nil)[:6])
+}
+
+// Trained is a router version `atende train` produced.
+type Trained struct {
+	Version  string         `json:"version"`
+	Examples int            `json:"examples"`
+	Own      int            `json:"own_examples"`
+	Report   offline.Report `json:"report"`
+	Created  bool           `json:"created"`
+}
+
+// Train fits the account's router on the base set plus the corrections,
+// scores it by cross-validation on the account's own examples (sector
+// examples and corrections; the built-in ones are trained on, never scored),
+// stores the set as a router version and activates it.
+func (r *Routers) Train(ctx context.Context, accountID uuid.UUID, sectors []Sector, folds int) (Trained, error) {
+	base := r.BaseSet(sectors)
+	corrections, err := r.Corrections(ctx, accountID)
+	if err != nil {
+		return Trained{}, err
+	}
+	set := append(append([]offline.LabelledMessage(nil), base...), corrections...)
+	var own, always []offline.LabelledMessage
+	for _, m := range set {
+		if len(m.ID) > 8 && m.ID[:8] == "builtin-" {
+			always = append(always, m)
+		} else {
+			own = append(own, m)
+		}
+	}
+	t := Trained{Version: routerVersion(set), Examples: len(set), Own: len(own)}
+	if len(own) >= folds*2 {
+		t.Report = offline.CrossValidate(own, folds, r.opts, always)
+	}
+	examples, _ := json.Marshal(set)
+	report, _ := json.Marshal(t.Report)
+	err = pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `INSERT INTO router_versions (account_id, version, examples, report) VALUES ($1, $2, $3, $4)
+			ON CONFLICT DO NOTHING`, accountID, t.Version, examples, report)
+		if err != nil {
+			return err
+		}
+		t.Created = tag.RowsAffected() == 1
+		if _, err := tx.Exec(ctx, `UPDATE router_versions SET active = false WHERE account_id = $1 AND active`, accountID); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE router_versions SET active = true WHERE account_id = $1 AND version = $2`, accountID, t.Version)
+		return err
+	})
+	if err != nil {
+		return Trained{}, fmt.Errorf("store router of %s: %w", accountID, err)
+	}
+	return t, nil
+}
+
+// RecordCorrection keeps a person's routing decision as an example: the
+// customer's text belongs to sector. The same message corrected to the same
+// sector twice is one example.
+func (r *Routers) RecordCorrection(ctx context.Context, accountID uuid.UUID, eventID *int64, text, sector, by string) error {
+	if text == "" {
+		return nil
+	}
+	_, err := r.pool.Exec(ctx, `INSERT INTO routing_examples (account_id, text, sector, source, event_id, created_by)
+		VALUES ($1, $2, $3, 'correction', $4, $5) ON CONFLICT DO NOTHING`, accountID, text, sector, eventID, by)
+	if err != nil {
+		return fmt.Errorf("record correction to %s: %w", sector, err)
+	}
+	return nil
+}
