@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/tmc/langchaingo/llms"
@@ -148,9 +149,9 @@ func (e *Engine) Run(ctx context.Context, req Request) (res Result, err error) {
 		if len(resp.Choices) == 0 {
 			return res, fmt.Errorf("model step %d: no choices", res.Steps)
 		}
-		choice := resp.Choices[0]
-		res.PromptTokens += intInfo(choice.GenerationInfo, "PromptTokens")
-		res.CompletionTokens += intInfo(choice.GenerationInfo, "CompletionTokens")
+		choice := merge(resp.Choices)
+		res.PromptTokens += intInfo(choice.GenerationInfo, "PromptTokens") + intInfo(choice.GenerationInfo, "InputTokens")
+		res.CompletionTokens += intInfo(choice.GenerationInfo, "CompletionTokens") + intInfo(choice.GenerationInfo, "OutputTokens")
 		if len(choice.ToolCalls) == 0 {
 			res.Reply = choice.Content
 			return res, nil
@@ -201,6 +202,28 @@ func (e *Engine) runTool(ctx context.Context, allowed map[string]Tool, call llms
 	}
 	a.Result = out
 	return a
+}
+
+// merge folds a response's choices into one: Anthropic returns each content
+// block (text, tool_use) as its own choice, OpenAI one choice with both.
+// Usage is the same on every block, so it is taken once.
+func merge(choices []*llms.ContentChoice) *llms.ContentChoice {
+	if len(choices) == 1 {
+		return choices[0]
+	}
+	out := &llms.ContentChoice{GenerationInfo: choices[0].GenerationInfo}
+	var texts []string
+	for _, c := range choices {
+		if c == nil {
+			continue
+		}
+		if c.Content != "" {
+			texts = append(texts, c.Content)
+		}
+		out.ToolCalls = append(out.ToolCalls, c.ToolCalls...)
+	}
+	out.Content = strings.Join(texts, "\n")
+	return out
 }
 
 func intInfo(info map[string]any, key string) int {

@@ -171,7 +171,8 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 
 // llmEngine is the LLM engine of ATENDE_LLM_*, or nil when none is configured.
 func llmEngine(log *slog.Logger) (*llm.Engine, error) {
-	model, err := llm.NewModel(llm.ConfigFromEnv())
+	cfg := llm.ConfigFromEnv()
+	model, err := llm.NewModel(cfg)
 	if errors.Is(err, llm.ErrNotConfigured) {
 		log.Info("no LLM configured: the offline engine answers")
 		return nil, nil
@@ -183,8 +184,16 @@ func llmEngine(log *slog.Logger) (*llm.Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ATENDE_LLM_TIMEOUT: %w", err)
 	}
-	log.Info("LLM engine", "provider", os.Getenv("ATENDE_LLM_PROVIDER"), "model", os.Getenv("ATENDE_LLM_MODEL"))
-	return llm.NewEngine(model, 5, timeout), nil
+	prices, err := llm.ParsePrices(os.Getenv("ATENDE_LLM_PRICES"))
+	if err != nil {
+		return nil, fmt.Errorf("ATENDE_LLM_PRICES: %w", err)
+	}
+	name := cfg.Model
+	if name == "" {
+		name = llm.DefaultModel(cfg.Provider)
+	}
+	log.Info("LLM engine", "provider", cfg.Provider, "model", name, "priced", len(prices) > 0)
+	return llm.NewEngine(model, 5, timeout, llm.WithModelName(name), llm.WithPrices(prices)), nil
 }
 
 // demoWebchat is the demo account's first webchat channel, which /chat shows.
