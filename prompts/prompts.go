@@ -56,4 +56,3 @@ func SectorExamples() ([]SectorExample, error) {
 	}
 	return out, nil
 }
-
