@@ -8,7 +8,9 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/atende/atende/accounts"
+	"github.com/atende/atende/agents"
 	"github.com/atende/atende/memory"
+	"github.com/atende/atende/prompts"
 )
 
 // errorBody is the one shape every error takes: {"error": {"code", "message"}}.
@@ -41,6 +43,10 @@ func fail(c *gin.Context, err error) {
 		abortWith(c, http.StatusConflict, "conflict", err.Error())
 	case errors.Is(err, memory.ErrInvalidEvent), errors.Is(err, memory.ErrBadCursor), errors.Is(err, memory.ErrBudgetTooSmall):
 		abortWith(c, http.StatusBadRequest, "bad_request", err.Error())
+	case errors.Is(err, prompts.ErrNotFound):
+		abortWith(c, http.StatusNotFound, "not_found", err.Error())
+	case errors.Is(err, prompts.ErrInvalid), errors.Is(err, agents.ErrUnknownSector), errors.Is(err, agents.ErrInvalidSector):
+		abortWith(c, http.StatusUnprocessableEntity, "invalid", err.Error())
 	case errors.Is(err, accounts.ErrUnauthorized):
 		abortWith(c, http.StatusUnauthorized, "unauthorized", "missing or invalid API key")
 	default:

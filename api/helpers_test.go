@@ -24,10 +24,12 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/atende/atende/accounts"
+	"github.com/atende/atende/agents"
 	"github.com/atende/atende/channels"
 	"github.com/atende/atende/internal/testdb"
 	"github.com/atende/atende/memory"
 	"github.com/atende/atende/migrations"
+	"github.com/atende/atende/prompts"
 )
 
 // testServer is a real HTTP server over a real database, with two accounts.
@@ -79,11 +81,21 @@ func newTestServer(t *testing.T) *testServer {
 	t.Cleanup(stopHub)
 	ingestor := channels.NewIngestor(store, nil)
 	outbox := channels.NewOutbox(store, channelStore, channels.NewPlatforms(nil, nil, hub), insertOnly(t, pool), log, func(int) time.Duration { return 10 * time.Millisecond })
+	library := prompts.NewLibrary(pool, "")
+	routers, err := agents.NewRouters(pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	orch, err := agents.NewOrchestrator(agents.Deps{Memory: store, Channels: channelStore, Outbox: outbox, Sectors: agents.NewSectorStore(pool),
+		Routers: routers, Prompts: library, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
 	handler := NewHandler(Deps{
 		Now:  func() time.Time { return *clock.Load() },
 		Auth: accts, Memory: store, Viewer: memory.NewViewer(store, tokens, nil),
 		Channels: channelStore, Ingestor: ingestor, Outbox: outbox,
-		Webchat: channels.NewWebchat(store, ingestor), Hub: hub,
+		Webchat: channels.NewWebchat(store, ingestor), Hub: hub, Prompts: library, Agents: orch,
 		Ready:    func(ctx context.Context) error { return migrations.Check(ctx, pool) },
 		Log:      log,
 		Registry: prometheus.NewRegistry(),

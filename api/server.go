@@ -16,8 +16,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/atende/atende/accounts"
+	"github.com/atende/atende/agents"
 	"github.com/atende/atende/channels"
 	"github.com/atende/atende/memory"
+	"github.com/atende/atende/prompts"
 )
 
 // Authenticator resolves an API key to its account.
@@ -39,6 +41,8 @@ type Deps struct {
 	Outbox   *channels.Outbox
 	Webchat  *channels.Webchat
 	Hub      *channels.Hub
+	Prompts  *prompts.Library
+	Agents   *agents.Orchestrator
 	// DemoWebchat names the channel /chat shows (nil: /chat needs an id).
 	DemoWebchat DemoWebchat
 	Ready       ReadinessCheck
@@ -110,6 +114,12 @@ func NewHandler(d Deps) *gin.Engine {
 	v1.POST("/channels/:id/secrets", small, h.rotateSecrets)
 	v1.PUT("/knowledge", small, h.putKnowledge)
 	v1.GET("/knowledge", h.getKnowledge)
+	v1.GET("/prompts", h.listPrompts)
+	v1.GET("/prompts/:name/versions", h.promptVersions)
+	v1.POST("/prompts/:name/versions", small, h.createPromptVersion)
+	v1.POST("/prompts/:name/versions/:version/activate", h.activatePrompt)
+	v1.GET("/prompts/:name/diff", h.diffPrompts)
+	v1.POST("/conversations/:id/sector", small, h.reassignConversation)
 	return r
 }
 

@@ -138,3 +138,18 @@ func (s *Store) LastDecision(ctx context.Context, accountID, conversationID uuid
 	}
 	return e, true, nil
 }
+
+// LastCustomerMessage returns the latest message the customer sent in a
+// conversation, false when there is none.
+func (s *Store) LastCustomerMessage(ctx context.Context, accountID, conversationID uuid.UUID) (Event, bool, error) {
+	e, err := scanEvent(s.pool.QueryRow(ctx, `SELECT `+eventColumns+` FROM events
+		WHERE account_id = $1 AND conversation_id = $2 AND kind = 'message' AND direction = 'in'
+		ORDER BY id DESC LIMIT 1`, accountID, conversationID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Event{}, false, nil
+	}
+	if err != nil {
+		return Event{}, false, fmt.Errorf("read last message of %s: %w", conversationID, err)
+	}
+	return e, true, nil
+}

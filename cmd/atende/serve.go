@@ -152,6 +152,8 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 		Outbox:   outbox,
 		Webchat:  channels.NewWebchat(store, ingestor),
 		Hub:      hub,
+		Prompts:  library,
+		Agents:   orchestrator,
 		DemoWebchat: func(ctx context.Context) (uuid.UUID, bool) {
 			ch, err := demoWebchat(ctx, accts, channelStore)
 			return ch.ID, err == nil
