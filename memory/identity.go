@@ -1,11 +1,15 @@
 package memory
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/mail"
 	"strings"
+	"time"
 	"unicode/utf8"
+
+	"github.com/google/uuid"
 )
 
 // IdentityKind names what an identifier is: a strong identifier (phone, e-mail,
@@ -182,4 +186,24 @@ func cpfCheckDigit(digits []byte) byte {
 		rest = 0
 	}
 	return byte(rest)
+}
+
+// IdentityTimes says when each of a contact's identities ("kind:value") was
+// linked, so a replay can see the contact as it was at a past turn.
+func (s *Store) IdentityTimes(ctx context.Context, accountID, contactID uuid.UUID) (map[string]time.Time, error) {
+	rows, err := s.pool.Query(ctx, `SELECT kind, value, created_at FROM contact_identities WHERE account_id = $1 AND contact_id = $2`, accountID, contactID)
+	if err != nil {
+		return nil, fmt.Errorf("read identity times of %s: %w", contactID, err)
+	}
+	defer rows.Close()
+	out := map[string]time.Time{}
+	for rows.Next() {
+		var kind, value string
+		var at time.Time
+		if err := rows.Scan(&kind, &value, &at); err != nil {
+			return nil, fmt.Errorf("read identity times of %s: %w", contactID, err)
+		}
+		out[kind+":"+value] = at
+	}
+	return out, rows.Err()
 }

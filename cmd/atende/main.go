@@ -25,6 +25,11 @@ commands:
               post signed WhatsApp webhooks concurrently to a running server; compare with raw commits
   eval [-folds 5] [-json] FILE.jsonl...
               score the offline router (sector, handoff) on routing sets with cross-validation
+  train [-account demo] [-folds 5] [-json]
+              fit the account's router on the built-in examples, its sectors' examples and
+              people's corrections; report it by cross-validation and make it active
+  replay CONTACT_ID [--prompt-version NAME@HASH]... [-account demo] [-json]
+              re-run a contact's stored turns with other prompt versions; show what changes
   bench-seed  fill a database with synthetic contacts and history chunks (COPY) for benchmarks
   bench-retrieval  time contact-scoped hybrid retrieval against langchaingo's pgvector store
 
@@ -35,7 +40,12 @@ environment:
   ATENDE_DEMO_API_KEY          the demo account's API key, for seed
   ATENDE_PUBLIC_URL            the public https URL platforms reach this server at
   ATENDE_TURN_DEBOUNCE         wait before answering, so a burst of messages is one turn (default 2s)
-  ATENDE_CONFIG                the business file (YAML): accounts and channels, secrets as ${ENV_VAR}
+  ATENDE_CONFIG                the business file (YAML): accounts, channels, sectors, tools; secrets as ${ENV_VAR}
+  ATENDE_PROMPTS_DIR           a directory of prompt files that override the built-in ones (same layout as prompts/)
+  ATENDE_LLM_PROVIDER          openai, ollama, anthropic, google (unset: the offline engine answers)
+  ATENDE_LLM_MODEL, ATENDE_LLM_BASE_URL, ATENDE_LLM_API_KEY (or OPENAI_API_KEY / ANTHROPIC_API_KEY / GEMINI_API_KEY)
+  ATENDE_LLM_TIMEOUT           per turn (default 20s); on timeout the offline engine answers
+  ATENDE_LLM_PRICES            model=input/output USD per million tokens, comma-separated, for cost per turn
   ATENDE_EMBEDDINGS_PROVIDER   builtin (default), openai, ollama
   ATENDE_EMBEDDINGS_MODEL, ATENDE_EMBEDDINGS_BASE_URL, ATENDE_EMBEDDINGS_API_KEY (or OPENAI_API_KEY)
 `
@@ -57,6 +67,8 @@ func main() {
 		"channels":        channelsCmd,
 		"load-webhooks":   loadWebhooks,
 		"eval":            evalCmd,
+		"train":           trainCmd,
+		"replay":          replayCmd,
 	}
 	run, ok := commands[os.Args[1]]
 	if !ok {

@@ -51,6 +51,11 @@ type App struct {
 	Hub      *channels.Hub
 	Workers  *river.Client[pgx.Tx]
 	Handler  http.Handler
+	// The agents' parts, for the train and replay commands.
+	Orchestrator *agents.Orchestrator
+	Sectors      *agents.SectorStore
+	Routers      *agents.Routers
+	Prompts      *prompts.Library
 }
 
 // newApp migrates, connects and wires every part. The caller starts Workers.
@@ -168,7 +173,8 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 		Log:      log,
 		Registry: registry,
 	})
-	return &App{Pool: pool, Memory: store, Accounts: accts, Channels: channelStore, Hub: hub, Workers: client, Handler: handler}, nil
+	return &App{Pool: pool, Memory: store, Accounts: accts, Channels: channelStore, Hub: hub, Workers: client, Handler: handler,
+		Orchestrator: orchestrator, Sectors: sectors, Routers: routers, Prompts: library}, nil
 }
 
 // llmEngine is the LLM engine of ATENDE_LLM_*, or nil when none is configured.

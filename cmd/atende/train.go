@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/atende/atende/agents"
+)
+
+// trainCmd fits an account's router on the built-in examples, its sectors'
+// examples and the corrections people made, reports it by cross-validation,
+// and makes it the router that routes the account's turns.
+func trainCmd(ctx context.Context, log *slog.Logger, args []string) error {
+	return train(ctx, log, args, os.Stdout)
+}
+
+func train(ctx context.Context, log *slog.Logger, args []string, w io.Writer) error {
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	slug := fs.String("account", DemoAccountSlug, "the account (slug) whose router to train")
+	folds := fs.Int("folds", 5, "cross-validation folds over the account's own examples")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	app, err := appFromEnv(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer app.Pool.Close()
+	acct, err := app.Accounts.BySlug(ctx, *slug)
+	if err != nil {
+		return fmt.Errorf("account %s: %w", *slug, err)
+	}
+	sectors, err := app.Sectors.Sectors(ctx, acct.ID)
+	if err != nil {
+		return err
+	}
+	t, err := app.Routers.Train(ctx, acct.ID, sectors, *folds)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(t)
+	}
+	printTrained(w, *slug, t)
+	return nil
+}
+
+func printTrained(w io.Writer, slug string, t agents.Trained) {
+	state := "already existed; active again"
+	if t.Created {
+		state = "new; active"
+	}
+	fmt.Fprintf(w, "account %s: router %s (%s)\n", slug, t.Version, state)
+	fmt.Fprintf(w, "  %d examples: %d built in, %d of the account (sector examples and corrections)\n", t.Examples, t.Examples-t.Own, t.Own)
+	if t.Report.Examples == 0 {
+		fmt.Fprintln(w, "  too few of the account's own examples to cross-validate")
+		return
+	}
+	printReport(w, "the account's own examples", t.Report)
+}
+
+// appFromEnv builds the app on DATABASE_URL, for commands that use its parts.
+func appFromEnv(ctx context.Context, log *slog.Logger) (*App, error) {
+	url, err := databaseURL()
+	if err != nil {
+		return nil, err
+	}
+	return newApp(ctx, log, url)
+}
