@@ -61,16 +61,21 @@ func features(text string) []feature {
 		add("<caps>", 1)
 	}
 	add("<bias>", 1)
-	var norm float64
-	for _, v := range counts {
-		norm += v * v
-	}
+	// A fixed order makes float sums, and so training, exactly repeatable:
+	// the norm too is summed in index order, not in map order.
 	out := make([]feature, 0, len(counts))
 	for i, v := range counts {
-		out = append(out, feature{index: i, value: v / math.Sqrt(norm)})
+		out = append(out, feature{index: i, value: v})
 	}
-	// A fixed order makes float sums, and so training, exactly repeatable.
 	sort.Slice(out, func(a, b int) bool { return out[a].index < out[b].index })
+	var norm float64
+	for _, f := range out {
+		norm += f.value * f.value
+	}
+	norm = math.Sqrt(norm)
+	for i := range out {
+		out[i].value /= norm
+	}
 	return out
 }
 
