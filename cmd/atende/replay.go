@@ -43,15 +43,11 @@ func replay(ctx context.Context, log *slog.Logger, args []string, w io.Writer) e
 	if err != nil {
 		return errors.New("usage: atende replay CONTACT_ID [--prompt-version NAME@HASH]... [-account slug] [-json]")
 	}
-	app, err := appFromEnv(ctx, log)
+	app, acct, err := accountApp(ctx, log, *slug)
 	if err != nil {
 		return err
 	}
 	defer app.Pool.Close()
-	acct, err := app.Accounts.BySlug(ctx, *slug)
-	if err != nil {
-		return fmt.Errorf("account %s: %w", *slug, err)
-	}
 	var override []prompts.Prompt
 	for _, v := range versions {
 		p, err := app.Prompts.Version(ctx, acct.ID, v)

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/atende/atende/accounts"
 	"github.com/atende/atende/agents"
 )
 
@@ -27,15 +28,11 @@ func train(ctx context.Context, log *slog.Logger, args []string, w io.Writer) er
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	app, err := appFromEnv(ctx, log)
+	app, acct, err := accountApp(ctx, log, *slug)
 	if err != nil {
 		return err
 	}
 	defer app.Pool.Close()
-	acct, err := app.Accounts.BySlug(ctx, *slug)
-	if err != nil {
-		return fmt.Errorf("account %s: %w", *slug, err)
-	}
 	sectors, err := app.Sectors.Sectors(ctx, acct.ID)
 	if err != nil {
 		return err
@@ -67,11 +64,22 @@ func printTrained(w io.Writer, slug string, t agents.Trained) {
 	printReport(w, "the account's own examples", t.Report)
 }
 
-// appFromEnv builds the app on DATABASE_URL, for commands that use its parts.
-func appFromEnv(ctx context.Context, log *slog.Logger) (*App, error) {
+// accountApp builds the app on DATABASE_URL and finds an account by slug,
+// for the commands that work on one account with the app's parts. The
+// caller closes app.Pool.
+func accountApp(ctx context.Context, log *slog.Logger, slug string) (*App, accounts.Account, error) {
 	url, err := databaseURL()
 	if err != nil {
-		return nil, err
+		return nil, accounts.Account{}, err
 	}
-	return newApp(ctx, log, url)
+	app, err := newApp(ctx, log, url)
+	if err != nil {
+		return nil, accounts.Account{}, err
+	}
+	acct, err := app.Accounts.BySlug(ctx, slug)
+	if err != nil {
+		app.Pool.Close()
+		return nil, accounts.Account{}, fmt.Errorf("account %s: %w", slug, err)
+	}
+	return app, acct, nil
 }
