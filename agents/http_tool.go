@@ -3,9 +3,6 @@ package agents
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,6 +14,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/atende/atende/internal/sign"
 )
 
 // HTTPTool is a tool declared in the business file: the agent calls it with
@@ -70,14 +69,6 @@ type ToolCall struct {
 	Sector         string         `json:"sector"`
 }
 
-// Signature is the X-Atende-Signature of a call: "sha256=" and the hex
-// HMAC-SHA256, keyed by the tool's secret, of the timestamp, a dot and the body.
-func Signature(secret, timestamp string, body []byte) string {
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write([]byte(timestamp + "."))
-	mac.Write(body)
-	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
-}
 
 // Call checks the arguments against the schema and POSTs the call. A non-2xx
 // answer is an error the model is told about.
@@ -105,7 +96,7 @@ func (t HTTPTool) Call(ctx context.Context, client *http.Client, call ToolCall, 
 	req.Header.Set("X-Atende-Tool", t.Name)
 	req.Header.Set("X-Atende-Timestamp", ts)
 	if t.Secret != "" {
-		req.Header.Set("X-Atende-Signature", Signature(t.Secret, ts, body))
+		req.Header.Set("X-Atende-Signature", sign.Signature(t.Secret, ts, body))
 	}
 	resp, err := client.Do(req)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/atende/atende/agents/llm"
 	"github.com/atende/atende/internal/fakes"
+	"github.com/atende/atende/internal/sign"
 	"github.com/atende/atende/memory"
 )
 
@@ -33,7 +34,7 @@ func newN8N(t *testing.T, secret string) *n8n {
 		body, _ := io.ReadAll(r.Body)
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		if r.Header.Get("X-Atende-Signature") != Signature(secret, r.Header.Get("X-Atende-Timestamp"), body) {
+		if r.Header.Get("X-Atende-Signature") != sign.Signature(secret, r.Header.Get("X-Atende-Timestamp"), body) {
 			s.bad++
 			http.Error(w, "bad signature", http.StatusUnauthorized)
 			return
