@@ -69,7 +69,6 @@ type ToolCall struct {
 	Sector         string         `json:"sector"`
 }
 
-
 // Call checks the arguments against the schema and POSTs the call. A non-2xx
 // answer is an error the model is told about.
 func (t HTTPTool) Call(ctx context.Context, client *http.Client, call ToolCall, now time.Time) (string, error) {

@@ -41,14 +41,35 @@ type TurnQueue interface {
 // nothing new), attaches delivery statuses to the messages they are about,
 // and enqueues the answer — all in one transaction.
 type Ingestor struct {
-	memory *memory.Store
-	turns  TurnQueue
+	memory    *memory.Store
+	turns     TurnQueue
+	takeovers Takeovers
+	events    EventSink
+}
+
+// Takeovers hear of a reply a person typed on the business's own phone or
+// app (an Evolution fromMe message Atende did not send): that person has
+// taken the conversation over, and the bot must stay silent.
+type Takeovers interface {
+	HumanReplied(ctx context.Context, tx *memory.Tx, accountID, contactID, conversationID uuid.UUID, eventID int64) error
+}
+
+// EventSink receives the events automations subscribe to (message.created),
+// in the transaction that stored what they describe.
+type EventSink interface {
+	Emit(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, event string, data any) error
 }
 
 // NewIngestor wires ingestion; turns may be nil until agents answer.
 func NewIngestor(mem *memory.Store, turns TurnQueue) *Ingestor {
 	return &Ingestor{memory: mem, turns: turns}
 }
+
+// WithTakeovers makes human replies from the business's phone take conversations over.
+func (i *Ingestor) WithTakeovers(t Takeovers) *Ingestor { i.takeovers = t; return i }
+
+// WithEvents emits message.created for every stored message.
+func (i *Ingestor) WithEvents(e EventSink) *Ingestor { i.events = e; return i }
 
 // IngestResult counts what a delivery added.
 type IngestResult struct {
@@ -142,6 +163,19 @@ func (i *Ingestor) ingestMessage(ctx context.Context, tx *memory.Tx, ch Channel,
 	}
 	if appended.Duplicate {
 		return appended.Event.ID, true, nil
+	}
+	if err := NotifyTx(ctx, tx.PgxTx(), InboxTopic(ch.AccountID)); err != nil {
+		return 0, false, err
+	}
+	if i.events != nil {
+		if err := i.events.Emit(ctx, tx.PgxTx(), ch.AccountID, "message.created", appended.Event); err != nil {
+			return 0, false, err
+		}
+	}
+	if m.FromBusiness && i.takeovers != nil {
+		if err := i.takeovers.HumanReplied(ctx, tx, ch.AccountID, contactID, conv.ID, appended.Event.ID); err != nil {
+			return 0, false, fmt.Errorf("human reply %s: %w", m.ExternalID, err)
+		}
 	}
 	if !m.FromBusiness && i.turns != nil {
 		if err := i.turns.EnqueueTurn(ctx, tx.PgxTx(), Turn{AccountID: ch.AccountID, ContactID: contactID,

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/atende/atende/memory"
@@ -194,7 +195,14 @@ func hubKey(channelID uuid.UUID, visitorID string) string {
 // Subscribe returns a channel that receives a signal whenever something is
 // sent to the visitor, and the function that ends the subscription.
 func (h *Hub) Subscribe(channelID uuid.UUID, visitorID string) (<-chan struct{}, func()) {
-	key := hubKey(channelID, visitorID)
+	return h.SubscribeTopic(hubKey(channelID, visitorID))
+}
+
+// InboxTopic is the topic that wakes an account's inbox pages.
+func InboxTopic(accountID uuid.UUID) string { return "inbox/" + accountID.String() }
+
+// SubscribeTopic is Subscribe for any topic (the inbox of an account).
+func (h *Hub) SubscribeTopic(key string) (<-chan struct{}, func()) {
 	c := make(chan struct{}, 1)
 	h.mu.Lock()
 	if h.subs[key] == nil {
@@ -259,6 +267,14 @@ func (h *Hub) listen(ctx context.Context) error {
 		}
 		h.wake(n.Payload)
 	}
+}
+
+// NotifyTx wakes a topic's subscribers on every replica when tx commits.
+func NotifyTx(ctx context.Context, tx pgx.Tx, topic string) error {
+	if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, topic); err != nil {
+		return fmt.Errorf("notify %s: %w", topic, err)
+	}
+	return nil
 }
 
 // Notify is the webchat's transport: it wakes the visitor's streams (the

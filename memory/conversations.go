@@ -60,8 +60,8 @@ func (t *Tx) EventByExternalID(ctx context.Context, accountID uuid.UUID, channel
 // Conversation reads a conversation of the account.
 func (s *Store) Conversation(ctx context.Context, accountID, id uuid.UUID) (ConversationState, error) {
 	var c ConversationState
-	err := s.pool.QueryRow(ctx, `SELECT id, status, sector, assignee_id, last_channel FROM conversations
-		WHERE account_id = $1 AND id = $2`, accountID, id).Scan(&c.ID, &c.Status, &c.Sector, &c.AssigneeID, &c.LastChannel)
+	err := s.pool.QueryRow(ctx, `SELECT id, contact_id, status, sector, assignee_id, last_channel FROM conversations
+		WHERE account_id = $1 AND id = $2`, accountID, id).Scan(&c.ID, &c.ContactID, &c.Status, &c.Sector, &c.AssigneeID, &c.LastChannel)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, notFound("conversation", id)
 	}
@@ -152,4 +152,65 @@ func (s *Store) LastCustomerMessage(ctx context.Context, accountID, conversation
 		return Event{}, false, fmt.Errorf("read last message of %s: %w", conversationID, err)
 	}
 	return e, true, nil
+}
+
+// ConversationMessages returns the latest limit messages of a conversation,
+// in the order they happened (the handoff card reads them).
+func (s *Store) ConversationMessages(ctx context.Context, accountID, conversationID uuid.UUID, limit int) ([]Event, error) {
+	rows, err := s.pool.Query(ctx, `SELECT * FROM (SELECT `+eventColumns+` FROM events e
+		WHERE e.account_id = $1 AND e.conversation_id = $2 AND e.kind = 'message'
+		ORDER BY e.id DESC LIMIT $3) latest ORDER BY occurred_at, id`, accountID, conversationID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read messages of %s: %w", conversationID, err)
+	}
+	return collectEvents(rows)
+}
+
+// SetConversationStatus changes a conversation's status (bot, pending_human,
+// human, resolved) and keeps its sector.
+func (t *Tx) SetConversationStatus(ctx context.Context, accountID, id uuid.UUID, status string) error {
+	tag, err := t.tx.Exec(ctx, `UPDATE conversations SET status = $3,
+		resolved_at = CASE WHEN $3 = 'resolved' THEN now() ELSE NULL END WHERE account_id = $1 AND id = $2`, accountID, id, status)
+	if err != nil {
+		return fmt.Errorf("update conversation %s: %w", id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return notFound("conversation", id)
+	}
+	return nil
+}
+
+// RequestCSAT marks a (resolved) conversation as waiting for the customer's
+// satisfaction score.
+func (t *Tx) RequestCSAT(ctx context.Context, accountID, id uuid.UUID) error {
+	_, err := t.tx.Exec(ctx, `UPDATE conversations SET csat_requested_at = now(), csat_score = NULL WHERE account_id = $1 AND id = $2`, accountID, id)
+	if err != nil {
+		return fmt.Errorf("request csat on %s: %w", id, err)
+	}
+	return nil
+}
+
+// AwaitingCSAT returns the contact's conversation whose score was asked for
+// after since and not given yet, false when there is none.
+func (s *Store) AwaitingCSAT(ctx context.Context, accountID, contactID uuid.UUID, since time.Time) (ConversationState, bool, error) {
+	var c ConversationState
+	err := s.pool.QueryRow(ctx, `SELECT id, contact_id, status, sector, assignee_id, last_channel FROM conversations
+		WHERE account_id = $1 AND contact_id = $2 AND csat_requested_at > $3 AND csat_score IS NULL
+		ORDER BY csat_requested_at DESC LIMIT 1`, accountID, contactID, since).Scan(&c.ID, &c.ContactID, &c.Status, &c.Sector, &c.AssigneeID, &c.LastChannel)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return c, false, nil
+	}
+	if err != nil {
+		return c, false, fmt.Errorf("read csat of %s: %w", contactID, err)
+	}
+	return c, true, nil
+}
+
+// RecordCSATScore stores the score a conversation got.
+func (t *Tx) RecordCSATScore(ctx context.Context, accountID, id uuid.UUID, score int) error {
+	_, err := t.tx.Exec(ctx, `UPDATE conversations SET csat_score = $3 WHERE account_id = $1 AND id = $2`, accountID, id, score)
+	if err != nil {
+		return fmt.Errorf("record csat on %s: %w", id, err)
+	}
+	return nil
 }

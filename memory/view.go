@@ -31,6 +31,7 @@ type HandoffLookup interface {
 // ConversationState is the state of the contact's current conversation.
 type ConversationState struct {
 	ID          uuid.UUID  `json:"id"`
+	ContactID   uuid.UUID  `json:"contact_id"`
 	Status      string     `json:"status"`
 	Sector      string     `json:"sector,omitempty"`
 	AssigneeID  *uuid.UUID `json:"assignee_id,omitempty"`

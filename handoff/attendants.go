@@ -1,0 +1,172 @@
+package handoff
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Roles an attendant may have: agents answer; admins also manage.
+const (
+	RoleAgent = "agent"
+	RoleAdmin = "admin"
+)
+
+// passwordCost is bcrypt's work factor: slow enough to make a leaked table
+// expensive to crack, fast enough for a login (~100 ms here).
+const passwordCost = 11
+
+// minPasswordLength is the shortest password accepted.
+const minPasswordLength = 8
+
+// Errors callers branch on.
+var (
+	ErrNotFound     = errors.New("not found")
+	ErrInvalid      = errors.New("invalid")
+	ErrConflict     = errors.New("conflict")
+	ErrBadLogin     = errors.New("wrong e-mail or password")
+	ErrNotAvailable = errors.New("attendant not available")
+)
+
+// Attendant is a person who answers customers in the inbox.
+type Attendant struct {
+	ID        uuid.UUID `json:"id"`
+	Email     string    `json:"email"`
+	Name      string    `json:"name"`
+	Role      string    `json:"role"`
+	Available bool      `json:"available"`
+	Capacity  int       `json:"capacity"`
+	Open      int       `json:"open_handoffs"`
+}
+
+// NewAttendant is what creating an attendant takes.
+type NewAttendant struct {
+	Email    string `yaml:"email" json:"email"`
+	Name     string `yaml:"name" json:"name"`
+	Password string `yaml:"password" json:"password"`
+	Role     string `yaml:"role" json:"role"`
+	Capacity int    `yaml:"capacity" json:"capacity"`
+}
+
+// PutAttendant creates the attendant or updates its name, role, capacity and
+// password (stored as a bcrypt hash, never in clear).
+func (s *Service) PutAttendant(ctx context.Context, accountID uuid.UUID, a NewAttendant) (Attendant, error) {
+	addr, err := mail.ParseAddress(a.Email)
+	if err != nil || addr.Address != strings.TrimSpace(a.Email) {
+		return Attendant{}, fmt.Errorf("%w: e-mail %q", ErrInvalid, a.Email)
+	}
+	email := strings.ToLower(addr.Address)
+	if len(a.Password) < minPasswordLength {
+		return Attendant{}, fmt.Errorf("%w: the password needs at least %d characters", ErrInvalid, minPasswordLength)
+	}
+	if a.Role == "" {
+		a.Role = RoleAgent
+	}
+	if a.Role != RoleAgent && a.Role != RoleAdmin {
+		return Attendant{}, fmt.Errorf("%w: role %q (agent or admin)", ErrInvalid, a.Role)
+	}
+	if a.Capacity <= 0 {
+		a.Capacity = 5
+	}
+	if a.Name == "" {
+		a.Name = strings.Split(email, "@")[0]
+	}
+	var current string
+	err = s.pool.QueryRow(ctx, `SELECT password_hash FROM attendants WHERE account_id = $1 AND email = $2`, accountID, email).Scan(&current)
+	hash := current
+	if errors.Is(err, pgx.ErrNoRows) || bcrypt.CompareHashAndPassword([]byte(current), []byte(a.Password)) != nil {
+		raw, err := bcrypt.GenerateFromPassword([]byte(a.Password), passwordCost)
+		if err != nil {
+			return Attendant{}, fmt.Errorf("hash password: %w", err)
+		}
+		hash = string(raw)
+	}
+	out := Attendant{Email: email, Name: a.Name, Role: a.Role, Capacity: a.Capacity, Available: true}
+	err = s.pool.QueryRow(ctx, `INSERT INTO attendants (id, account_id, email, name, password_hash, role, capacity)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (account_id, email) DO UPDATE SET name = $4, password_hash = $5, role = $6, capacity = $7
+		RETURNING id, available`, uuid.Must(uuid.NewV7()), accountID, email, a.Name, hash, a.Role, a.Capacity).Scan(&out.ID, &out.Available)
+	if err != nil {
+		return Attendant{}, fmt.Errorf("store attendant %s: %w", email, err)
+	}
+	return out, nil
+}
+
+// Login checks an attendant's password. The error does not say which of the
+// two was wrong, and an unknown e-mail costs the same time as a wrong password.
+func (s *Service) Login(ctx context.Context, accountID uuid.UUID, email, password string) (Attendant, error) {
+	var a Attendant
+	var hash string
+	err := s.pool.QueryRow(ctx, `SELECT id, email, name, role, available, capacity, password_hash FROM attendants
+		WHERE account_id = $1 AND email = $2`, accountID, strings.ToLower(strings.TrimSpace(email))).
+		Scan(&a.ID, &a.Email, &a.Name, &a.Role, &a.Available, &a.Capacity, &hash)
+	if errors.Is(err, pgx.ErrNoRows) {
+		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		return Attendant{}, ErrBadLogin
+	}
+	if err != nil {
+		return Attendant{}, fmt.Errorf("login: %w", err)
+	}
+	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
+		return Attendant{}, ErrBadLogin
+	}
+	return a, nil
+}
+
+var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("timing-equaliser"), passwordCost)
+
+// Attendant returns one attendant of the account, with open handoffs counted.
+func (s *Service) Attendant(ctx context.Context, accountID, id uuid.UUID) (Attendant, error) {
+	list, err := s.attendants(ctx, accountID, &id)
+	if err != nil {
+		return Attendant{}, err
+	}
+	if len(list) == 0 {
+		return Attendant{}, fmt.Errorf("attendant %s: %w", id, ErrNotFound)
+	}
+	return list[0], nil
+}
+
+// Attendants lists the account's attendants.
+func (s *Service) Attendants(ctx context.Context, accountID uuid.UUID) ([]Attendant, error) {
+	return s.attendants(ctx, accountID, nil)
+}
+
+func (s *Service) attendants(ctx context.Context, accountID uuid.UUID, id *uuid.UUID) ([]Attendant, error) {
+	rows, err := s.pool.Query(ctx, `SELECT a.id, a.email, a.name, a.role, a.available, a.capacity,
+		(SELECT count(*) FROM handoffs h WHERE h.account_id = a.account_id AND h.owner_id = a.id AND h.status = 'assigned')
+		FROM attendants a WHERE a.account_id = $1 AND ($2::uuid IS NULL OR a.id = $2) ORDER BY a.name`, accountID, id)
+	if err != nil {
+		return nil, fmt.Errorf("list attendants: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Attendant, error) {
+		var a Attendant
+		return a, r.Scan(&a.ID, &a.Email, &a.Name, &a.Role, &a.Available, &a.Capacity, &a.Open)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list attendants: %w", err)
+	}
+	return out, nil
+}
+
+// SetAvailable puts an attendant in or out of assignment (a break, the end of a shift).
+func (s *Service) SetAvailable(ctx context.Context, accountID, id uuid.UUID, available bool) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE attendants SET available = $3 WHERE account_id = $1 AND id = $2`, accountID, id, available)
+	if err != nil {
+		return fmt.Errorf("set availability of %s: %w", id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("attendant %s: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// sessionTTL is how long an inbox login lasts.
+const sessionTTL = 12 * time.Hour
