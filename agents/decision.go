@@ -53,6 +53,9 @@ type Decision struct {
 	LatencyMS        int64    `json:"latency_ms,omitempty"`
 	LLMError         string   `json:"llm_error,omitempty"`
 
+	HandoffID string `json:"handoff_id,omitempty"`
+
+	summary string       // the LLM's summary for the card, when it wrote one
 	Reply   string       `json:"-"` // the reply is its own message event
 	Actions []llm.Action `json:"-"` // each tool call is its own action event
 }

@@ -242,3 +242,22 @@ func objectSchema(props ...string) map[string]any {
 	}
 	return map[string]any{"type": "object", "properties": p}
 }
+
+// summarize asks the LLM for the handoff card's summary with the
+// handoff-summary prompt; on any failure the card is written extractively.
+func (o *Orchestrator) summarize(ctx context.Context, in turnInput, sec Sector) string {
+	p, err := o.prompts.Get(ctx, in.AccountID, "handoff.summary")
+	if err != nil {
+		return ""
+	}
+	view, err := o.viewer.View(ctx, in.AccountID, in.Contact.ID, memory.ViewRequest{Query: in.Text, Budget: viewBudget, Sector: sec.Name})
+	if err != nil {
+		return ""
+	}
+	res, err := o.llm.Run(ctx, llm.Request{System: p.Text, Context: view.Text, Customer: in.Text, Model: sec.Model, Timeout: timeoutOf(sec)})
+	if err != nil {
+		o.log.WarnContext(ctx, "handoff summary by the LLM failed; the card is written extractively", "error", err)
+		return ""
+	}
+	return strings.TrimSpace(res.Reply)
+}

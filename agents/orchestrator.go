@@ -15,6 +15,7 @@ import (
 	"github.com/atende/atende/agents/llm"
 	"github.com/atende/atende/agents/offline"
 	"github.com/atende/atende/channels"
+	"github.com/atende/atende/handoff"
 	"github.com/atende/atende/memory"
 	"github.com/atende/atende/prompts"
 )
@@ -35,6 +36,7 @@ type Orchestrator struct {
 	llm      *llm.Engine    // nil: the offline engine answers alone
 	viewer   *memory.Viewer // what the LLM engine reads of the contact
 	http     *http.Client   // calls the business file's HTTP tools
+	handoffs Handoffs       // nil: handoffs are only recorded on the timeline
 	metrics  *Metrics
 	log      *slog.Logger
 	now      func() time.Time
@@ -52,8 +54,19 @@ type Deps struct {
 	LLM        *llm.Engine
 	Viewer     *memory.Viewer
 	HTTPClient *http.Client
+	Handoffs   Handoffs
 	Metrics    *Metrics
 	Log        *slog.Logger
+}
+
+// Handoffs is the human side the orchestrator hands customers to.
+type Handoffs interface {
+	// Open creates the handoff card in the turn's transaction.
+	Open(ctx context.Context, tx *memory.Tx, r handoff.Request) (handoff.Handoff, error)
+	// CustomerWrote tells the owner the customer is waiting.
+	CustomerWrote(ctx context.Context, accountID, conversationID uuid.UUID) error
+	// RecordCSAT takes the message as a satisfaction score if one is awaited.
+	RecordCSAT(ctx context.Context, accountID, contactID uuid.UUID, text string) (bool, error)
 }
 
 // NewOrchestrator wires the turn.
@@ -68,7 +81,7 @@ func NewOrchestrator(d Deps) (*Orchestrator, error) {
 		d.Log = slog.Default()
 	}
 	return &Orchestrator{memory: d.Memory, channels: d.Channels, outbox: d.Outbox, sectors: d.Sectors, routers: d.Routers,
-		prompts: d.Prompts, llm: d.LLM, viewer: d.Viewer, http: d.HTTPClient, metrics: d.Metrics, log: d.Log, now: time.Now}, nil
+		prompts: d.Prompts, llm: d.LLM, viewer: d.Viewer, http: d.HTTPClient, handoffs: d.Handoffs, metrics: d.Metrics, log: d.Log, now: time.Now}, nil
 }
 
 // turnInput is what a turn decides on.
@@ -110,6 +123,9 @@ func (o *Orchestrator) Turn(ctx context.Context, args TurnArgs) error {
 	if conv.Status == "pending_human" || conv.Status == "human" {
 		o.log.InfoContext(ctx, "conversation is with a human; no AI reply", "conversation_id", conv.ID)
 		o.metrics.observe(Decision{Engine: "none"}, "silent")
+		if o.handoffs != nil {
+			return o.handoffs.CustomerWrote(ctx, args.AccountID, conv.ID)
+		}
 		return nil
 	}
 	last := pending[len(pending)-1]
@@ -118,6 +134,15 @@ func (o *Orchestrator) Turn(ctx context.Context, args TurnArgs) error {
 		return err
 	}
 	text := joinTexts(pending)
+	if o.handoffs != nil && len(pending) == 1 {
+		scored, err := o.handoffs.RecordCSAT(ctx, args.AccountID, args.ContactID, text)
+		if err != nil {
+			return err
+		}
+		if scored {
+			return o.thankForScore(ctx, args, conv, ch)
+		}
+	}
 	contactID, extractions, err := o.remember(ctx, args, last.ID, text)
 	if err != nil {
 		return err
@@ -215,6 +240,9 @@ func (o *Orchestrator) decide(ctx context.Context, in turnInput, opt decideOptio
 	}
 	if d.Handoff != "" {
 		o.handoff(in, sec, &d)
+		if o.llm != nil && !opt.DryRun {
+			d.summary = o.summarize(ctx, in, sec)
+		}
 	}
 	return d, nil
 }
@@ -260,6 +288,19 @@ func (o *Orchestrator) lastDecision(ctx context.Context, accountID, conversation
 	return &d, nil
 }
 
+// thankForScore answers a satisfaction score; the message opened a
+// conversation of its own, which closes with the thanks.
+func (o *Orchestrator) thankForScore(ctx context.Context, args TurnArgs, conv memory.ConversationState, ch channels.Channel) error {
+	o.metrics.observe(Decision{Engine: "offline"}, "csat")
+	return o.memory.InTx(ctx, func(tx *memory.Tx) error {
+		if _, err := o.outbox.Queue(ctx, tx, args.AccountID, channels.Outgoing{ContactID: args.ContactID, ConversationID: &conv.ID,
+			ChannelID: ch.ID, Text: "Obrigado pela sua avaliação!", Author: memory.AuthorAI, PromptVersion: OfflinePromptVersion}); err != nil {
+			return err
+		}
+		return tx.SetConversationStatus(ctx, args.AccountID, conv.ID, "resolved")
+	})
+}
+
 // apply records the decision and queues the reply, in one transaction.
 func (o *Orchestrator) apply(ctx context.Context, in turnInput, d Decision) error {
 	conv := in.Conversation
@@ -275,11 +316,16 @@ func (o *Orchestrator) apply(ctx context.Context, in turnInput, d Decision) erro
 	if d.Engine == "llm" && len(d.Prompts) > 0 {
 		version = d.Prompts[0]
 	}
-	raw, _ := json.Marshal(d)
 	return o.memory.InTx(ctx, func(tx *memory.Tx) error {
 		if err := tx.SetConversation(ctx, in.AccountID, conv.ID, sector, status); err != nil {
 			return err
 		}
+		if d.Handoff != "" && o.handoffs != nil {
+			if err := o.openCard(ctx, tx, in, &d); err != nil {
+				return err
+			}
+		}
+		raw, _ := json.Marshal(d)
 		for _, a := range d.Actions {
 			rawAction, _ := json.Marshal(a)
 			if _, err := tx.Append(ctx, in.AccountID, memory.Event{ContactID: in.Contact.ID, ConversationID: &conv.ID, Kind: memory.EventAction,
@@ -295,8 +341,67 @@ func (o *Orchestrator) apply(ctx context.Context, in turnInput, d Decision) erro
 		}
 		_, err := o.outbox.Queue(ctx, tx, in.AccountID, channels.Outgoing{ContactID: in.Contact.ID, ConversationID: &conv.ID,
 			ChannelID: in.Channel.ID, Text: d.Reply, Author: memory.AuthorAI, PromptVersion: version})
-		return err
+		if err != nil {
+			return err
+		}
+		return channels.NotifyTx(ctx, tx.PgxTx(), channels.InboxTopic(in.AccountID))
 	})
+}
+
+// openCard opens the handoff card and makes the decision and the customer's
+// notice say what it says: owner's team, priority, SLA due, next action; out
+// of the team's hours, the channel's away template with when they answer.
+func (o *Orchestrator) openCard(ctx context.Context, tx *memory.Tx, in turnInput, d *Decision) error {
+	sectors, err := o.sectors.Sectors(ctx, in.AccountID)
+	if err != nil {
+		return err
+	}
+	sec, _ := sectorNamed(sectors, d.Sector)
+	sla := time.Duration(sec.SLA)
+	if sla <= 0 {
+		sla = in.Rules.ResponseTime
+	}
+	source := d.Engine
+	if offline.HandoffReason(d.Handoff) == offline.ReasonAskedForPerson {
+		source = "customer"
+	}
+	nextAction := ""
+	if strings.HasPrefix(d.Handoff, "llm: ") {
+		nextAction = d.NextAction
+	}
+	h, err := o.handoffs.Open(ctx, tx, handoff.Request{AccountID: in.AccountID, ContactID: in.Contact.ID, ConversationID: in.Conversation.ID,
+		Source: source, Reason: d.Handoff, Summary: d.summary, NextAction: nextAction, Sector: sec.Name, Like: sec.Like, Team: sec.Team,
+		Priority: d.Priority, SLA: sla, Channel: string(in.Channel.Kind)})
+	if err != nil {
+		return err
+	}
+	due := h.SLADue
+	d.SLADue, d.NextAction, d.Team, d.Priority, d.HandoffID = &due, h.NextAction, h.Team, h.Priority, h.ID.String()
+	if h.Away {
+		d.Reply = fill(in.Rules.Templates[channels.TemplateAway], map[string]string{"when": whenPhrase(h.AnswerFrom, o.now())})
+		return nil
+	}
+	title := ""
+	if sec.Name != "" {
+		title = " de " + strings.ToLower(sec.Title)
+	}
+	d.Reply = fill(in.Rules.Templates[channels.TemplateHandoffNotice], map[string]string{"sector": title,
+		"wait": humanDuration(max(time.Minute, h.SLADue.Sub(o.now()).Round(time.Minute)))})
+	return nil
+}
+
+// whenPhrase says when a team answers again: "hoje às 09:00", "amanhã às
+// 09:00", "em 26/12 às 09:00" (in the team's time zone).
+func whenPhrase(at, now time.Time) string {
+	day := func(t time.Time) string { return t.Format("2006-01-02") }
+	clock := at.Format("15:04")
+	switch day(at) {
+	case day(now.In(at.Location())):
+		return "hoje às " + clock
+	case day(now.In(at.Location()).AddDate(0, 0, 1)):
+		return "amanhã às " + clock
+	}
+	return "em " + at.Format("02/01") + " às " + clock
 }
 
 func decisionKind(d Decision) memory.EventKind {

@@ -24,10 +24,12 @@ type Sector struct {
 	// business file. handoff_to_human is always allowed (never silence).
 	Tools []string `json:"tools,omitempty" yaml:"tools"`
 	// Knowledge names the knowledge sectors searched (default: its own).
-	Knowledge []string      `json:"knowledge,omitempty" yaml:"knowledge"`
-	Team      string        `json:"team,omitempty" yaml:"team"`
-	SLA       Duration      `json:"sla,omitempty" yaml:"sla"`
-	Handoff   HandoffPolicy `json:"handoff" yaml:"handoff"`
+	Knowledge []string `json:"knowledge,omitempty" yaml:"knowledge"`
+	Team      string   `json:"team,omitempty" yaml:"team"`
+	// SLA is the first-response target of the sector's handoffs (zero: the
+	// channel's response time), halved for high priority.
+	SLA     Duration      `json:"sla,omitempty" yaml:"sla"`
+	Handoff HandoffPolicy `json:"handoff" yaml:"handoff"`
 	// Model, Timeout and MaxTokens tune the LLM engine for this sector
 	// (empty: the engine's defaults). MaxTokens caps each completion.
 	Model     string   `json:"model,omitempty" yaml:"model"`
@@ -86,9 +88,9 @@ var builtinTools = []string{ToolUpdateFields, ToolSearchHistory, ToolSearchKnowl
 // DefaultSectors are an account's sectors when its business file defines none.
 func DefaultSectors() []Sector {
 	return []Sector{
-		{Name: "sales", Title: "Vendas", Team: "vendas", SLA: Duration(15 * time.Minute)},
-		{Name: "support", Title: "Suporte", Team: "suporte", SLA: Duration(time.Hour)},
-		{Name: "billing", Title: "Financeiro", Team: "financeiro", SLA: Duration(4 * time.Hour)},
+		{Name: "sales", Title: "Vendas", Team: "vendas"},
+		{Name: "support", Title: "Suporte", Team: "suporte"},
+		{Name: "billing", Title: "Financeiro", Team: "financeiro"},
 	}
 }
 
@@ -117,9 +119,6 @@ func (s Sector) withDefaults() Sector {
 	}
 	if s.Team == "" {
 		s.Team = s.Name
-	}
-	if s.SLA == 0 {
-		s.SLA = Duration(time.Hour)
 	}
 	if s.Handoff.MinConfidence == 0 {
 		s.Handoff.MinConfidence = 0.45

@@ -9,8 +9,10 @@ import (
 
 	"github.com/atende/atende/accounts"
 	"github.com/atende/atende/agents"
+	"github.com/atende/atende/handoff"
 	"github.com/atende/atende/memory"
 	"github.com/atende/atende/prompts"
+	"github.com/atende/atende/webhooks"
 )
 
 // errorBody is the one shape every error takes: {"error": {"code", "message"}}.
@@ -47,6 +49,12 @@ func fail(c *gin.Context, err error) {
 		abortWith(c, http.StatusNotFound, "not_found", err.Error())
 	case errors.Is(err, prompts.ErrInvalid), errors.Is(err, agents.ErrUnknownSector), errors.Is(err, agents.ErrInvalidSector):
 		abortWith(c, http.StatusUnprocessableEntity, "invalid", err.Error())
+	case errors.Is(err, handoff.ErrNotFound), errors.Is(err, webhooks.ErrNotFound):
+		abortWith(c, http.StatusNotFound, "not_found", err.Error())
+	case errors.Is(err, handoff.ErrInvalid), errors.Is(err, webhooks.ErrInvalid):
+		abortWith(c, http.StatusUnprocessableEntity, "invalid", err.Error())
+	case errors.Is(err, handoff.ErrClosed):
+		abortWith(c, http.StatusConflict, "closed", err.Error())
 	case errors.Is(err, accounts.ErrUnauthorized):
 		abortWith(c, http.StatusUnauthorized, "unauthorized", "missing or invalid API key")
 	default:

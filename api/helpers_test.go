@@ -26,10 +26,12 @@ import (
 	"github.com/atende/atende/accounts"
 	"github.com/atende/atende/agents"
 	"github.com/atende/atende/channels"
+	"github.com/atende/atende/handoff"
 	"github.com/atende/atende/internal/testdb"
 	"github.com/atende/atende/memory"
 	"github.com/atende/atende/migrations"
 	"github.com/atende/atende/prompts"
+	"github.com/atende/atende/webhooks"
 )
 
 // testServer is a real HTTP server over a real database, with two accounts.
@@ -86,8 +88,10 @@ func newTestServer(t *testing.T) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	hooks := webhooks.NewStore(pool, insertOnly(t, pool))
+	handoffs := handoff.NewService(pool, store, channelStore, outbox, insertOnly(t, pool), hooks, log)
 	orch, err := agents.NewOrchestrator(agents.Deps{Memory: store, Channels: channelStore, Outbox: outbox, Sectors: agents.NewSectorStore(pool),
-		Routers: routers, Prompts: library, Log: log})
+		Routers: routers, Prompts: library, Handoffs: handoffs, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +99,7 @@ func newTestServer(t *testing.T) *testServer {
 		Now:  func() time.Time { return *clock.Load() },
 		Auth: accts, Memory: store, Viewer: memory.NewViewer(store, tokens, nil),
 		Channels: channelStore, Ingestor: ingestor, Outbox: outbox,
-		Webchat: channels.NewWebchat(store, ingestor), Hub: hub, Prompts: library, Agents: orch,
+		Webchat: channels.NewWebchat(store, ingestor), Hub: hub, Prompts: library, Agents: orch, Handoffs: handoffs, Webhooks: hooks,
 		Ready:    func(ctx context.Context) error { return migrations.Check(ctx, pool) },
 		Log:      log,
 		Registry: prometheus.NewRegistry(),

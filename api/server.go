@@ -18,8 +18,10 @@ import (
 	"github.com/atende/atende/accounts"
 	"github.com/atende/atende/agents"
 	"github.com/atende/atende/channels"
+	"github.com/atende/atende/handoff"
 	"github.com/atende/atende/memory"
 	"github.com/atende/atende/prompts"
+	"github.com/atende/atende/webhooks"
 )
 
 // Authenticator resolves an API key to its account.
@@ -43,6 +45,8 @@ type Deps struct {
 	Hub      *channels.Hub
 	Prompts  *prompts.Library
 	Agents   *agents.Orchestrator
+	Handoffs *handoff.Service
+	Webhooks *webhooks.Store
 	// DemoWebchat names the channel /chat shows (nil: /chat needs an id).
 	DemoWebchat DemoWebchat
 	Ready       ReadinessCheck
@@ -120,6 +124,17 @@ func NewHandler(d Deps) *gin.Engine {
 	v1.POST("/prompts/:name/versions/:version/activate", h.activatePrompt)
 	v1.GET("/prompts/:name/diff", h.diffPrompts)
 	v1.POST("/conversations/:id/sector", small, h.reassignConversation)
+	v1.POST("/conversations/:id/takeover", small, h.takeOver)
+	v1.GET("/handoffs", h.listHandoffs)
+	v1.GET("/handoffs/:id", h.getHandoff)
+	v1.POST("/handoffs/:id/:action", small, h.handoffAct)
+	v1.GET("/attendants", h.listAttendants)
+	v1.PUT("/attendants", small, h.putAttendant)
+	v1.PUT("/teams", small, h.putTeams)
+	v1.POST("/webhooks", small, h.subscribe)
+	v1.GET("/webhooks", h.listSubscriptions)
+	v1.DELETE("/webhooks/:id", h.unsubscribe)
+	v1.GET("/webhooks/:id/deliveries", h.deliveries)
 	return r
 }
 

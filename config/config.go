@@ -18,6 +18,7 @@ import (
 	"github.com/atende/atende/accounts"
 	"github.com/atende/atende/agents"
 	"github.com/atende/atende/channels"
+	"github.com/atende/atende/handoff"
 	"github.com/atende/atende/prompts"
 )
 
@@ -35,6 +36,10 @@ type Account struct {
 	Sectors []agents.Sector `yaml:"sectors"`
 	// Tools are HTTP tools sectors may allow by name.
 	Tools []agents.HTTPTool `yaml:"tools"`
+	// Attendants are the people of the inbox (passwords as ${ENV}).
+	Attendants []handoff.NewAttendant `yaml:"attendants"`
+	// Teams answer sectors' handoffs: members, business hours, escalation.
+	Teams []handoff.Team `yaml:"teams"`
 }
 
 // Channel is one channel instance of an account.
@@ -89,6 +94,7 @@ type Stores struct {
 	Channels *channels.Store
 	Sectors  *agents.SectorStore
 	Prompts  *prompts.Library
+	Handoffs *handoff.Service
 }
 
 // Apply makes the database hold what the file says: each account exists, each
@@ -112,6 +118,16 @@ func (f File) Apply(ctx context.Context, st Stores) error {
 			if _, err := chs.Put(ctx, acct.ID, channels.NewChannel{Kind: channels.Kind(c.Kind), Name: c.Name,
 				Settings: c.Settings, Secrets: c.Secrets}); err != nil {
 				return fmt.Errorf("account %s, channel %q: %w", a.Slug, c.Name, err)
+			}
+		}
+		for _, at := range a.Attendants {
+			if _, err := st.Handoffs.PutAttendant(ctx, acct.ID, at); err != nil {
+				return fmt.Errorf("account %s, attendant %s: %w", a.Slug, at.Email, err)
+			}
+		}
+		if len(a.Teams) > 0 {
+			if err := st.Handoffs.PutTeams(ctx, acct.ID, a.Teams); err != nil {
+				return fmt.Errorf("account %s: %w", a.Slug, err)
 			}
 		}
 		if len(a.Sectors) == 0 && len(a.Tools) == 0 {

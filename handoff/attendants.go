@@ -170,3 +170,16 @@ func (s *Service) SetAvailable(ctx context.Context, accountID, id uuid.UUID, ava
 
 // sessionTTL is how long an inbox login lasts.
 const sessionTTL = 12 * time.Hour
+
+// AttendantByEmail finds an attendant of the account by e-mail.
+func (s *Service) AttendantByEmail(ctx context.Context, accountID uuid.UUID, email string) (Attendant, error) {
+	var id uuid.UUID
+	err := s.pool.QueryRow(ctx, `SELECT id FROM attendants WHERE account_id = $1 AND email = $2`, accountID, strings.ToLower(strings.TrimSpace(email))).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Attendant{}, fmt.Errorf("attendant %s: %w", email, ErrNotFound)
+	}
+	if err != nil {
+		return Attendant{}, fmt.Errorf("find attendant %s: %w", email, err)
+	}
+	return s.Attendant(ctx, accountID, id)
+}

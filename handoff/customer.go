@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/atende/atende/memory"
+	"github.com/google/uuid"
 )
 
 // CustomerWrote is told when the customer writes to a conversation a person

@@ -24,10 +24,12 @@ import (
 	"github.com/atende/atende/api"
 	"github.com/atende/atende/channels"
 	"github.com/atende/atende/config"
+	"github.com/atende/atende/handoff"
 	"github.com/atende/atende/internal/database"
 	"github.com/atende/atende/memory"
 	"github.com/atende/atende/migrations"
 	"github.com/atende/atende/prompts"
+	"github.com/atende/atende/webhooks"
 )
 
 func migrate(ctx context.Context, log *slog.Logger, _ []string) error {
@@ -56,6 +58,7 @@ type App struct {
 	Sectors      *agents.SectorStore
 	Routers      *agents.Routers
 	Prompts      *prompts.Library
+	Handoffs     *handoff.Service
 }
 
 // newApp migrates, connects and wires every part. The caller starts Workers.
@@ -93,7 +96,9 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 		pool.Close()
 		return nil, fmt.Errorf("ATENDE_TURN_DEBOUNCE: %w", err)
 	}
-	ingestor := channels.NewIngestor(store, agents.NewTurns(inserter, debounce))
+	hooks := webhooks.NewStore(pool, inserter)
+	handoffs := handoff.NewService(pool, store, channelStore, outbox, inserter, hooks, log)
+	ingestor := channels.NewIngestor(store, agents.NewTurns(inserter, debounce)).WithTakeovers(handoffs).WithEvents(hooks)
 	engine, err := llmEngine(log)
 	if err != nil {
 		pool.Close()
@@ -115,7 +120,7 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 		return nil, err
 	}
 	orchestrator, err := agents.NewOrchestrator(agents.Deps{Memory: store, Channels: channelStore, Outbox: outbox,
-		Sectors: sectors, Routers: routers, Prompts: library, LLM: engine, Viewer: viewer, Metrics: agents.NewMetrics(registry), Log: log})
+		Sectors: sectors, Routers: routers, Prompts: library, LLM: engine, Viewer: viewer, Handoffs: handoffs, Metrics: agents.NewMetrics(registry), Log: log})
 	if err != nil {
 		pool.Close()
 		return nil, err
@@ -124,11 +129,15 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 	river.AddWorker(workers, memory.NewChunkWorker(store))
 	river.AddWorker(workers, channels.NewSendWorker(outbox))
 	river.AddWorker(workers, agents.NewTurnWorker(orchestrator))
+	river.AddWorker(workers, handoff.NewSLAWorker(handoffs))
+	river.AddWorker(workers, webhooks.NewDeliverWorker(hooks, nil))
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		Queues: map[string]river.QueueConfig{
 			memory.ChunkQueue:    {MaxWorkers: 4},
 			channels.SendQueue:   {MaxWorkers: 8},
 			agents.TurnQueueName: {MaxWorkers: 8},
+			handoff.SLAQueue:     {MaxWorkers: 4},
+			webhooks.Queue:       {MaxWorkers: 4},
 		},
 		Workers: workers,
 		Logger:  log,
@@ -144,7 +153,7 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 			pool.Close()
 			return nil, err
 		}
-		if err := file.Apply(ctx, config.Stores{Accounts: accts, Channels: channelStore, Sectors: sectors, Prompts: library}); err != nil {
+		if err := file.Apply(ctx, config.Stores{Accounts: accts, Channels: channelStore, Sectors: sectors, Prompts: library, Handoffs: handoffs}); err != nil {
 			pool.Close()
 			return nil, fmt.Errorf("apply %s: %w", path, err)
 		}
@@ -159,6 +168,8 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 		Hub:      hub,
 		Prompts:  library,
 		Agents:   orchestrator,
+		Handoffs: handoffs,
+		Webhooks: hooks,
 		DemoWebchat: func(ctx context.Context) (uuid.UUID, bool) {
 			ch, err := demoWebchat(ctx, accts, channelStore)
 			return ch.ID, err == nil
@@ -174,7 +185,7 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 		Registry: registry,
 	})
 	return &App{Pool: pool, Memory: store, Accounts: accts, Channels: channelStore, Hub: hub, Workers: client, Handler: handler,
-		Orchestrator: orchestrator, Sectors: sectors, Routers: routers, Prompts: library}, nil
+		Orchestrator: orchestrator, Sectors: sectors, Routers: routers, Prompts: library, Handoffs: handoffs}, nil
 }
 
 // llmEngine is the LLM engine of ATENDE_LLM_*, or nil when none is configured.
