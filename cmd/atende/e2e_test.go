@@ -95,7 +95,7 @@ func TestWhatsAppWebhookGetsAnAnswer(t *testing.T) {
 		}
 	}
 	joined := strings.Join(kinds, " ")
-	for _, want := range []string{"message/contact action/ai message/ai status/system message/contact handoff/ai message/ai"} {
+	for _, want := range []string{"message/contact action/ai message/ai status/system message/contact assignment/system handoff/ai message/ai"} {
 		if !strings.Contains(joined, want) {
 			t.Fatalf("timeline %q lacks %q", joined, want)
 		}
