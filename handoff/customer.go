@@ -41,7 +41,7 @@ func (s *Service) CustomerWrote(ctx context.Context, accountID, conversationID u
 			accountID, h.ID, now); err != nil {
 			return err
 		}
-		return s.scheduleSLA(ctx, tx.PgxTx(), SLAArgs{AccountID: accountID, HandoffID: h.ID, Clock: SLANextResponse, Due: team.hours.Add(now, sla).UTC()})
+		return s.scheduleSLA(ctx, tx.PgxTx(), SLAArgs{AccountID: accountID, HandoffID: h.ID, Clock: SLANextResponse, Due: team.hours.Add(now, sla).UTC().Truncate(time.Microsecond)})
 	})
 	return err
 }

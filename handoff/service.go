@@ -151,7 +151,7 @@ func (s *Service) Open(ctx context.Context, tx *memory.Tx, r Request) (Handoff, 
 	now := s.now()
 	h := Handoff{ID: uuid.Must(uuid.NewV7()), ContactID: r.ContactID, ConversationID: r.ConversationID, Source: r.Source,
 		Reason: r.Reason, Summary: c.summary, Fields: c.fields, NextAction: c.nextAction, Sector: r.Sector, Team: r.Team,
-		Channel: r.Channel, Priority: r.Priority, SLADue: team.hours.Add(now, scaled(r.SLA, r.Priority)).UTC(), CreatedAt: now.UTC(),
+		Channel: r.Channel, Priority: r.Priority, SLADue: team.hours.Add(now, scaled(r.SLA, r.Priority)).UTC().Truncate(time.Microsecond), CreatedAt: now.UTC().Truncate(time.Microsecond),
 		Timeline: timelineLink(r.ContactID)}
 	if !team.hours.IsOpen(now) {
 		h.Away, h.AnswerFrom = true, team.hours.NextOpen(now)

@@ -83,7 +83,7 @@ func (s *Service) CheckSLA(ctx context.Context, args SLAArgs) (bool, error) {
 		}
 		switch args.Clock {
 		case SLAFirstResponse:
-			if h.FirstResponseAt != nil || h.BreachedAt != nil || !h.SLADue.Equal(args.Due) {
+			if h.FirstResponseAt != nil || h.BreachedAt != nil || !h.SLADue.Equal(args.Due.Truncate(time.Microsecond)) {
 				return nil
 			}
 		case SLANextResponse:
