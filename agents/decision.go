@@ -36,8 +36,11 @@ type Decision struct {
 	Clarify bool `json:"clarify,omitempty"`
 	// Answered is false when the agent could not answer (no knowledge, no
 	// question left to ask); FailedRun counts such turns in a row.
-	Answered   bool       `json:"answered"`
-	FailedRun  int        `json:"failed_run,omitempty"`
+	Answered  bool `json:"answered"`
+	FailedRun int  `json:"failed_run,omitempty"`
+	// FailedText is the question that went unanswered, to tell the same
+	// question asked again from a new one.
+	FailedText string     `json:"failed_text,omitempty"`
 	Handoff    string     `json:"handoff,omitempty"`
 	NextAction string     `json:"next_action,omitempty"`
 	Priority   string     `json:"priority,omitempty"`
@@ -111,10 +114,44 @@ func route(r offline.Decision, text, current string, sectors []Sector, last *Dec
 			}
 		}
 	}
-	if last != nil && last.Sector == d.Sector && !last.Answered {
-		d.FailedRun = last.FailedRun
-	}
 	return d
+}
+
+// sameQuestion is the word overlap (Jaccard) from which a message asks
+// again what an unanswered one asked.
+const sameQuestion = 0.4
+
+// failedAgain counts a turn the agent could not answer: the run grows only
+// while the customer keeps asking the same thing in the same sector — "the
+// same question failing twice" — and starts over with a new question.
+func failedAgain(d *Decision, last *Decision, text string) {
+	d.Answered, d.FailedText, d.FailedRun = false, truncate(text, 300), 1
+	if last != nil && !last.Answered && last.Sector == d.Sector && similarity(text, last.FailedText) >= sameQuestion {
+		d.FailedRun = last.FailedRun + 1
+	}
+}
+
+func similarity(a, b string) float64 {
+	set := func(s string) map[string]bool {
+		m := map[string]bool{}
+		for _, w := range memory.Words(s) {
+			if len(w) > 2 {
+				m[memory.Stem(w)] = true
+			}
+		}
+		return m
+	}
+	x, y := set(a), set(b)
+	if len(x) == 0 || len(y) == 0 {
+		return 0
+	}
+	inter := 0
+	for w := range x {
+		if y[w] {
+			inter++
+		}
+	}
+	return float64(inter) / float64(len(x)+len(y)-inter)
 }
 
 // priority is how urgent a handoff is: threats and anger first.

@@ -227,14 +227,15 @@ func (o *Orchestrator) decide(ctx context.Context, in turnInput, opt decideOptio
 		d.Reply = fill(in.Rules.Templates[channels.TemplateGreeting], map[string]string{"name": name, "business": "nossa empresa"})
 	case d.Reply == "":
 		d.Engine = "offline"
-		if d.Reply, d.Answered, err = o.offlineAnswer(ctx, in.AccountID, sec, in.Text, in.Contact, in.Extractions, in.Rules); err != nil {
+		var answered bool
+		if d.Reply, answered, err = o.offlineAnswer(ctx, in.AccountID, sec, in.Text, in.Contact, in.Extractions, in.Rules); err != nil {
 			return Decision{}, err
 		}
-		if !d.Answered {
-			d.FailedRun++
+		if !answered {
+			failedAgain(&d, last, in.Text)
 			if d.FailedRun >= sec.Handoff.FailedAnswers {
 				d.Handoff = string(ReasonFailedAnswers)
-				d.Why += fmt.Sprintf("; %d turns in a row without an answer", d.FailedRun)
+				d.Why += fmt.Sprintf("; the same question unanswered %d times", d.FailedRun)
 			}
 		}
 	}

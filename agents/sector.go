@@ -51,7 +51,7 @@ type HandoffPolicy struct {
 	// MinConfidence: below it the router asks one clarifying question, and
 	// hands off if it is still unsure after the answer (default 0.45).
 	MinConfidence float64 `json:"min_confidence,omitempty" yaml:"min_confidence"`
-	// FailedAnswers is how many turns in a row the agent may fail to answer
+	// FailedAnswers is how many times the same question may go unanswered
 	// before a person takes over (default 2).
 	FailedAnswers int `json:"failed_answers,omitempty" yaml:"failed_answers"`
 	// Keywords hand off whenever a message of this sector contains one.

@@ -104,21 +104,27 @@ func TestUnsureAsksOnceThenHandsOff(t *testing.T) {
 	}
 }
 
-func TestFailingTwiceHandsOff(t *testing.T) {
+func TestTheSameQuestionFailingTwiceHandsOff(t *testing.T) {
 	e := newEnv(t)
 	e.setSectors(t, Sector{Name: "ouvidoria", Title: "Ouvidoria", Like: "support", Collect: []string{"order_number"}})
 	contact, replies := e.say(t, "o produto chegou com defeito")
 	if !strings.Contains(replies[0], "número do pedido") {
 		t.Fatalf("asks what it needs: %q", replies[0])
 	}
-	_, replies = e.say(t, "pedido 48213, a tampa veio rachada")
-	_, replies = e.say(t, "e a caixa também veio amassada")
+	e.say(t, "pedido 48213, a tampa veio rachada")
+	// A new question after an unanswered one is not a repeat.
+	e.say(t, "e vocês entregam no sábado?")
+	_, replies = e.say(t, "entregam no sábado ou não?")
+	_, replies = e.say(t, "vocês entregam no sábado??") // with a person now: silence
 	d := e.decisions(t, contact)
-	if len(d) != 3 || d[1].Answered || d[1].FailedRun != 1 || d[2].Handoff != string(ReasonFailedAnswers) {
-		t.Fatalf("two turns without an answer hand off: %+v", d)
+	if len(d) != 4 || d[1].Answered || d[1].FailedRun != 1 || d[2].FailedRun != 1 || d[2].Handoff != "" {
+		t.Fatalf("a new question starts over: %+v", d)
 	}
-	if !strings.Contains(replies[2], "uma pessoa da nossa equipe") {
-		t.Fatalf("handoff notice: %q", replies[2])
+	if d[3].FailedRun != 2 || d[3].Handoff != string(ReasonFailedAnswers) {
+		t.Fatalf("the same question unanswered twice hands off: %+v", d[3])
+	}
+	if !strings.Contains(replies[len(replies)-1], "uma pessoa da nossa equipe") {
+		t.Fatalf("handoff notice: %q", replies)
 	}
 }
 

@@ -31,3 +31,17 @@ func (h *handlers) reassignConversation(c *gin.Context) {
 	}
 	c.JSON(http.StatusOK, r)
 }
+
+// getConversation answers a conversation's status, sector and channel.
+func (h *handlers) getConversation(c *gin.Context) {
+	id, ok := uuidParam(c, "id")
+	if !ok {
+		return
+	}
+	conv, err := h.d.Memory.Conversation(c.Request.Context(), accountID(c), id)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, conv)
+}

@@ -46,7 +46,7 @@ func (s *Service) buildCard(ctx context.Context, r Request) (card, error) {
 		}
 	}
 	out := card{fields: cardFields(c)}
-	need := longest(said)
+	need := firstNeed(said)
 	var b strings.Builder
 	if need != "" {
 		fmt.Fprintf(&b, "Pedido do cliente: «%s».", clip(need, 400))
@@ -157,6 +157,17 @@ func reasonPhrase(reason string) string {
 		return p
 	}
 	return reason
+}
+
+// firstNeed is the customer's need in their words: the first message that
+// says something (five words or more), else the longest.
+func firstNeed(texts []string) string {
+	for _, t := range texts {
+		if len(strings.Fields(t)) >= 5 {
+			return t
+		}
+	}
+	return longest(texts)
 }
 
 func longest(texts []string) string {

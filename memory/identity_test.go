@@ -17,7 +17,8 @@ func TestNormalizeIdentity(t *testing.T) {
 		{KindWhatsApp, "5511987654321", Identity{KindPhone, "+5511987654321"}, ""},
 		{KindPhone, "+55 (31) 8877-6655", Identity{KindPhone, "+5531988776655"}, ""},
 		{KindPhone, "(11) 98765-4321", Identity{KindPhone, "+5511987654321"}, ""},
-		{KindPhone, "11 4002-8922", Identity{KindPhone, "+551140028922"}, ""}, // landline keeps 8 digits
+		{KindPhone, "11 4002-8922", Identity{KindPhone, "+551140028922"}, ""},     // landline keeps 8 digits
+		{KindPhone, "(51) 99812-3344", Identity{KindPhone, "+5551998123344"}, ""}, // a DDD that is also a country code (Peru) stays Brazilian
 		{KindPhone, "+1 415 555 2671", Identity{KindPhone, "+14155552671"}, ""},
 		{KindPhone, "12", Identity{}, "8 to 15 digits"},
 		{KindPhone, "call me", Identity{}, "only digits"},

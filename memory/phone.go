@@ -30,8 +30,9 @@ func NormalizePhone(value string) (string, error) {
 	}
 	candidates := []string{"+" + d}
 	if !international && (len(d) == 10 || len(d) == 11) {
-		// Brazilian national form: DDD + number.
-		candidates = append(candidates, "+55"+d)
+		// Brazilian national form, DDD + number, before anything else:
+		// "(51) 99812-3344" is Porto Alegre, not a Peruvian +51 number.
+		candidates = []string{"+55" + d, "+" + d}
 	}
 	for _, c := range candidates {
 		if e164, ok := validE164(restoreNinthDigit(c)); ok {

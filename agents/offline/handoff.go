@@ -28,7 +28,7 @@ var handoffRules = []struct {
 		`|\b(me )?(passa|passe|transfere|transfira|encaminha|chama)\b[^.?!]{0,30}\b(atendente|humano|pessoa|alguem|tecnico|gerente|responsavel|financeiro)\b` +
 		`|\b(atendimento|atendente) humano\b|\bhumano mesmo\b|\bpessoa de verdade\b|\balguem de verdade\b|\bde carne e osso\b|\bde verdade\b.{0,20}\bme atender\b|\bme atender de verdade\b` +
 		`|^\s*(atendente|humano|pessoa)\b|\bchega de robo\b|\bcansei desse robo\b|\bnao quero (falar com )?(robo|bot|maquina)\b|\bnao com (robo|bot)\b|\bquero (uma pessoa|um humano|gente)\b|\bpreciso de alguem\b|\buma pessoa veja\b` +
-		`|\b(me )?lig(a|ue|uem)\b|\bentrar em contato comigo\b|\bsolicito contato\b|\bagendar uma reuniao\b` +
+		`|\bme (liga|ligue|liguem|ligar|ligam)\b|\b(pode|podem|podia|consegue|conseguem|da pra|alguem)\b[^.?!]{0,30}\bme ligar\b|\bpor ligacao\b|\bcall me\b|\bentrar em contato comigo\b|\bsolicito contato\b|\bagendar uma reuniao\b` +
 		`|\b(talk|speak|chat)\b[^.?!]{0,30}\b(human|person|agent|representative|someone|somebody|manager|operator|assistant)\b|\breal person\b|\blive agent\b|\bcustomer service\b.{0,20}\b(agent|representative|rep)\b|\bhuman agent\b` +
 		`|\b(hablar|comunicarme)\b[^.?!]{0,30}\b(persona|agente|humano|asesor|representante)\b|\batencion humana\b`)},
 	{ReasonThreat, regexp.MustCompile(`\bprocon\b|\breclame ?aqui\b|\bconsumidor\.gov\b|\badvogad[oa]\b|\bprocessar\b|\bentrar na justica\b|\bjuizado\b|\banatel\b|\bdenunciar\b` +

@@ -12,6 +12,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/atende/atende/agents/offline"
 	"github.com/atende/atende/prompts"
@@ -19,16 +20,34 @@ import (
 
 // evalCmd scores the offline router on routing sets with k-fold
 // cross-validation: no line is scored by a model that trained on it.
-func evalCmd(_ context.Context, _ *slog.Logger, args []string) error {
+func evalCmd(ctx context.Context, _ *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
 	folds := fs.Int("folds", 5, "cross-validation folds")
 	asJSON := fs.Bool("json", false, "print one JSON object (per file) for scripts and CI")
 	builtin := fs.Bool("builtin", true, "also train on the built-in examples of prompts/ (never scored)")
+	server := fs.String("server", envOr("ATENDE_EVAL_SERVER", "http://"+envOr("ATENDE_ADDR", "127.0.0.1:8080")), "scenarios: the running Atende to send them to")
+	key := fs.String("key", os.Getenv("ATENDE_DEMO_API_KEY"), "scenarios: an API key of the account to run them in (a fresh one: contacts persist)")
+	stepWait := fs.Duration("step-wait", 30*time.Second, "scenarios: how long a step may take to be answered")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
-		return errors.New("usage: atende eval [-folds 5] [-json] FILE.jsonl [FILE.jsonl]")
+		return errors.New("usage: atende eval [-folds 5] [-json] FILE.jsonl... | [-server URL -key KEY] SCENARIO.json|DIR...")
+	}
+	routing, scenarios, err := splitEvalArgs(fs.Args())
+	if err != nil {
+		return err
+	}
+	if len(scenarios) > 0 {
+		if len(routing) > 0 {
+			return errors.New("eval: give routing sets (.jsonl) or scenarios (.json, directories), not both")
+		}
+		if *key == "" {
+			if raw, err := os.ReadFile(".atende/demo-api-key"); err == nil {
+				*key = strings.TrimSpace(string(raw))
+			}
+		}
+		return runScenarios(ctx, os.Stdout, *server, *key, scenarios, *stepWait, *asJSON)
 	}
 	var always []offline.LabelledMessage
 	if *builtin {
@@ -41,7 +60,7 @@ func evalCmd(_ context.Context, _ *slog.Logger, args []string) error {
 		}
 	}
 	out := map[string]offline.Report{}
-	for _, path := range fs.Args() {
+	for _, path := range routing {
 		rows, err := readRoutingSet(path)
 		if err != nil {
 			return err

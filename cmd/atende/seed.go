@@ -98,7 +98,7 @@ func seedDemoKnowledge(ctx context.Context, store *memory.Store, acct uuid.UUID)
 	for _, k := range []memory.Knowledge{
 		{Sector: "sales", Title: "Formas de pagamento", Body: "Aceitamos pix (5% de desconto), cartão em até 10x sem juros e boleto."},
 		{Sector: "sales", Title: "Prazo de entrega", Body: "Capitais do Sudeste: 2 a 4 dias úteis. Demais regiões: 5 a 9 dias úteis."},
-		{Sector: "support", Title: "Produto com defeito ou avaria", Body: "Produto que chegou quebrado ou com defeito é trocado sem custo em até 7 dias: peça foto e número do pedido."},
+		{Sector: "support", Title: "Produto com defeito ou avaria", Body: "Produto que chegou quebrado ou com defeito é trocado sem custo em até 7 dias após o recebimento; a coleta é agendada pela nossa equipe."},
 		{Sector: "support", Title: "Garantia", Body: "Todos os produtos têm 12 meses de garantia de fábrica."},
 		{Sector: "billing", Title: "Segunda via de boleto", Body: "A 2ª via do boleto é emitida com o CPF do titular e vale por 3 dias."},
 		{Sector: "billing", Title: "Reembolso", Body: "Reembolsos no cartão aparecem em até 2 faturas; no pix, em até 2 dias úteis."},

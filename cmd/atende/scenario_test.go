@@ -1,0 +1,42 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+)
+
+// Every dev scenario passes with the offline engine, through the real
+// webhook paths of a running server.
+func TestScenariosDev(t *testing.T) {
+	srv := startServer(t, "atd_scenarios_key_0123456789", 1)
+	_, file, _, _ := runtime.Caller(0)
+	dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "eval", "scenarios-dev")
+	_, scenarios, err := splitEvalArgs([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	err = runScenarios(context.Background(), &out, srv.base, srv.key, scenarios, 20*time.Second, true)
+	var rep ScenarioReport
+	if jerr := json.Unmarshal(out.Bytes(), &rep); jerr != nil {
+		t.Fatalf("%v: %s", jerr, out.String())
+	}
+	for _, s := range rep.Scenarios {
+		if !s.Passed {
+			t.Errorf("%s: %s", s.ID, s.Error)
+			for _, o := range s.Outcomes {
+				if !o.Passed {
+					t.Errorf("   %s: %s", o.Expectation, o.Detail)
+				}
+			}
+		}
+	}
+	if err != nil || rep.Passed != 15 {
+		t.Fatalf("%d passed, %d failed: %v", rep.Passed, rep.Failed, err)
+	}
+}
