@@ -45,6 +45,7 @@ type testServer struct {
 	channels     *channels.Store
 	pool         *pgxpool.Pool
 	outbox       *channels.Outbox
+	handoffs     *handoff.Service
 }
 
 // setNow sets the server's clock (webhook timestamps are checked against it).
@@ -99,7 +100,7 @@ func newTestServer(t *testing.T) *testServer {
 		Now:  func() time.Time { return *clock.Load() },
 		Auth: accts, Memory: store, Viewer: memory.NewViewer(store, tokens, nil),
 		Channels: channelStore, Ingestor: ingestor, Outbox: outbox,
-		Webchat: channels.NewWebchat(store, ingestor), Hub: hub, Prompts: library, Agents: orch, Handoffs: handoffs, Webhooks: hooks,
+		Webchat: channels.NewWebchat(store, ingestor), Hub: hub, Prompts: library, Agents: orch, Handoffs: handoffs, Webhooks: hooks, Accounts: accts,
 		Ready:    func(ctx context.Context) error { return migrations.Check(ctx, pool) },
 		Log:      log,
 		Registry: prometheus.NewRegistry(),
@@ -107,7 +108,7 @@ func newTestServer(t *testing.T) *testServer {
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
 	return &testServer{Server: srv, keyA: keys[0], keyB: keys[1], acctA: ids[0], acctB: ids[1], store: store, engine: handler,
-		clock: clock, channels: channelStore, pool: pool, outbox: outbox}
+		clock: clock, channels: channelStore, pool: pool, outbox: outbox, handoffs: handoffs}
 }
 
 // call sends a request with the key and decodes the JSON answer into out (when non-nil).

@@ -47,6 +47,10 @@ type Deps struct {
 	Agents   *agents.Orchestrator
 	Handoffs *handoff.Service
 	Webhooks *webhooks.Store
+	// Accounts finds the company an attendant logs in to.
+	Accounts AccountFinder
+	// PublicURL is the server's public address; https makes cookies Secure.
+	PublicURL string
 	// DemoWebchat names the channel /chat shows (nil: /chat needs an id).
 	DemoWebchat DemoWebchat
 	Ready       ReadinessCheck
@@ -97,6 +101,18 @@ func NewHandler(d Deps) *gin.Engine {
 	r.POST("/webchat/:channel_id/sessions", limitBody(64<<10), h.webchatSession)
 	r.POST("/webchat/:channel_id/messages", limitBody(64<<10), h.webchatPost)
 	r.GET("/webchat/:channel_id/stream", h.webchatStream)
+
+	r.GET("/inbox/assets/inbox.css", serveInboxAsset)
+	r.GET("/inbox/assets/inbox.js", serveInboxAsset)
+	r.GET("/inbox/login", h.inboxLoginPage)
+	r.POST("/inbox/login", limitBody(16<<10), h.inboxLogin)
+	inbox := r.Group("/inbox", h.inboxSession)
+	inbox.GET("", h.inboxQueue)
+	inbox.GET("/events", h.inboxEvents)
+	inbox.GET("/handoffs/:id", h.inboxCard)
+	inbox.POST("/handoffs/:id/:action", limitBody(64<<10), h.inboxAct)
+	inbox.POST("/contacts/:id/fields", limitBody(16<<10), h.inboxFields)
+	inbox.POST("/logout", limitBody(4<<10), h.inboxLogout)
 
 	v1 := r.Group("/api/v1", h.authenticate)
 	small := limitBody(d.MaxBodyBytes)

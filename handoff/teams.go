@@ -162,3 +162,12 @@ func assign(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, team string) (*
 	}
 	return &id, nil
 }
+
+// HasTeams reports whether the account has any team yet.
+func (s *Service) HasTeams(ctx context.Context, accountID uuid.UUID) (bool, error) {
+	var n int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM teams WHERE account_id = $1`, accountID).Scan(&n); err != nil {
+		return false, fmt.Errorf("count teams: %w", err)
+	}
+	return n > 0, nil
+}

@@ -411,3 +411,18 @@ func (s *Store) OutboundSince(ctx context.Context, accountID, contactID uuid.UUI
 	}
 	return collectEvents(rows)
 }
+
+// RecentTimeline returns a contact's latest limit events, in the order they
+// happened (the inbox shows the end of a long history first).
+func (s *Store) RecentTimeline(ctx context.Context, accountID, contactID uuid.UUID, limit int) ([]Event, error) {
+	if limit <= 0 || limit > 500 {
+		limit = 200
+	}
+	rows, err := s.pool.Query(ctx, `SELECT * FROM (SELECT `+eventColumns+` FROM events
+		WHERE account_id = $1 AND contact_id = $2 ORDER BY occurred_at DESC, id DESC LIMIT $3) latest
+		ORDER BY occurred_at, id`, accountID, contactID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read recent timeline of %s: %w", contactID, err)
+	}
+	return collectEvents(rows)
+}

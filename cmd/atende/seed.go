@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/atende/atende/channels"
+	"github.com/atende/atende/handoff"
 	"github.com/atende/atende/memory"
 )
 
@@ -61,8 +62,36 @@ func seed(ctx context.Context, log *slog.Logger, args []string) error {
 	if err != nil {
 		return fmt.Errorf("seed demo webchat: %w", err)
 	}
-	fmt.Printf("demo account: %s (%s)\ndemo api key: %s\ndemo contact: %s\ndemo webchat: %s\n", acct.Name, acct.ID, *key, contact, webchat.ID)
+	if err := seedDemoAttendant(ctx, app, acct.ID); err != nil {
+		return err
+	}
+	fmt.Printf("demo account: %s (%s)\ndemo api key: %s\ndemo contact: %s\ndemo webchat: %s\ndemo inbox login: empresa %s, %s / %s\n",
+		acct.Name, acct.ID, *key, contact, webchat.ID, DemoAccountSlug, DemoAttendantEmail, DemoAttendantPassword)
 	return nil
+}
+
+// The demo attendant the README gives for /inbox (a demo, not a secret).
+const (
+	DemoAttendantEmail    = "atendente@demo.atende.dev"
+	DemoAttendantPassword = "atende-demo"
+)
+
+// seedDemoAttendant creates the demo attendant and, when the account has no
+// teams yet, puts them in the three default teams so handoffs reach them.
+func seedDemoAttendant(ctx context.Context, app *App, acct uuid.UUID) error {
+	if _, err := app.Handoffs.PutAttendant(ctx, acct, handoff.NewAttendant{Email: DemoAttendantEmail, Name: "Ana (demo)",
+		Password: DemoAttendantPassword, Role: handoff.RoleAdmin, Capacity: 10}); err != nil {
+		return fmt.Errorf("seed demo attendant: %w", err)
+	}
+	has, err := app.Handoffs.HasTeams(ctx, acct)
+	if err != nil || has {
+		return err
+	}
+	var teams []handoff.Team
+	for _, name := range []string{"vendas", "suporte", "financeiro"} {
+		teams = append(teams, handoff.Team{Name: name, Members: []string{DemoAttendantEmail}, Supervisor: DemoAttendantEmail})
+	}
+	return app.Handoffs.PutTeams(ctx, acct, teams)
 }
 
 func seedDemoContact(ctx context.Context, store *memory.Store, acct uuid.UUID) (uuid.UUID, error) {

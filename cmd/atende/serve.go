@@ -159,17 +159,19 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 		}
 	}
 	handler := api.NewHandler(api.Deps{
-		Auth:     accts,
-		Memory:   store,
-		Channels: channelStore,
-		Ingestor: ingestor,
-		Outbox:   outbox,
-		Webchat:  channels.NewWebchat(store, ingestor),
-		Hub:      hub,
-		Prompts:  library,
-		Agents:   orchestrator,
-		Handoffs: handoffs,
-		Webhooks: hooks,
+		Auth:      accts,
+		Memory:    store,
+		Channels:  channelStore,
+		Ingestor:  ingestor,
+		Outbox:    outbox,
+		Webchat:   channels.NewWebchat(store, ingestor),
+		Hub:       hub,
+		Prompts:   library,
+		Agents:    orchestrator,
+		Handoffs:  handoffs,
+		Webhooks:  hooks,
+		Accounts:  accts,
+		PublicURL: os.Getenv("ATENDE_PUBLIC_URL"),
 		DemoWebchat: func(ctx context.Context) (uuid.UUID, bool) {
 			ch, err := demoWebchat(ctx, accts, channelStore)
 			return ch.ID, err == nil

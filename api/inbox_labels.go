@@ -1,0 +1,103 @@
+package api
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/atende/atende/memory"
+)
+
+func randomToken() string {
+	b := make([]byte, 24)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func urlEscape(s string) string { return url.QueryEscape(s) }
+
+var reasonLabels = map[string]string{
+	"asked_for_person":    "Pediu uma pessoa",
+	"threat_or_complaint": "Reclamação / ameaça",
+	"frustration":         "Cliente irritado",
+	"classifier":          "Parece querer uma pessoa",
+	"low_confidence":      "Assunto não entendido",
+	"failed_answers":      "Pergunta sem resposta",
+	"sector_policy":       "Política do setor",
+	"human_takeover":      "Assumido por pessoa",
+}
+
+func reasonLabel(r string) string {
+	if l, ok := reasonLabels[r]; ok {
+		return l
+	}
+	return r
+}
+
+func authorLabel(a memory.Author) string {
+	return map[memory.Author]string{memory.AuthorContact: "Cliente", memory.AuthorAI: "Assistente", memory.AuthorHuman: "Equipe",
+		memory.AuthorSystem: "Sistema"}[a]
+}
+
+func kindLabel(k memory.EventKind) string {
+	return map[memory.EventKind]string{memory.EventMessage: "mensagem", memory.EventNote: "nota interna", memory.EventAction: "ação",
+		memory.EventHandoff: "transferência", memory.EventAssignment: "atribuição", memory.EventFieldChange: "dado alterado",
+		memory.EventCSAT: "avaliação", memory.EventMerge: "contatos unidos", memory.EventStatus: "status"}[k]
+}
+
+func channelLabel(kind string) string {
+	if l, ok := map[string]string{"whatsapp": "WhatsApp", "evolution": "WhatsApp", "instagram": "Instagram", "telegram": "Telegram",
+		"webchat": "Site", "email": "E-mail", "chatwoot": "Chatwoot"}[kind]; ok {
+		return l
+	}
+	return kind
+}
+
+// editable are the fields the inbox's panel edits, in order.
+var editable = []string{"name", "email", "phone", "cpf", "order_number", "need", "intent", "product_interest"}
+
+var fieldLabels = map[string]string{"name": "Nome", "email": "E-mail", "phone": "Telefone", "cpf": "CPF", "order_number": "Pedido",
+	"need": "Necessidade", "intent": "Intenção", "product_interest": "Interesse", "origin": "Origem", "stage": "Etapa"}
+
+func fieldLabel(k string) string {
+	if l, ok := fieldLabels[k]; ok {
+		return l
+	}
+	if kind, ok := strings.CutPrefix(k, "id_"); ok {
+		return channelLabel(kind) + " (id)"
+	}
+	return k
+}
+
+func statusLabel(s string) string {
+	if l, ok := map[string]string{"queued": "na fila", "assigned": "atribuído", "resolved": "resolvido", "returned": "devolvido"}[s]; ok {
+		return l
+	}
+	return s
+}
+
+func priorityLabel(p string) string {
+	if l, ok := map[string]string{"normal": "prioridade normal", "high": "prioridade alta", "urgent": "urgente"}[p]; ok {
+		return l
+	}
+	return p
+}
+
+type fieldRow struct {
+	Key, Label, Value string
+}
+
+func editableFields(c memory.Contact) []fieldRow {
+	m := c.Fields.Map()
+	out := make([]fieldRow, 0, len(editable))
+	for _, k := range editable {
+		v := ""
+		if x, ok := m[k]; ok {
+			v = fmt.Sprint(x)
+		}
+		out = append(out, fieldRow{Key: k, Label: fieldLabel(k), Value: v})
+	}
+	return out
+}
