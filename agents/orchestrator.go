@@ -37,6 +37,7 @@ type Orchestrator struct {
 	viewer   *memory.Viewer // what the LLM engine reads of the contact
 	http     *http.Client   // calls the business file's HTTP tools
 	handoffs Handoffs       // nil: handoffs are only recorded on the timeline
+	events   channels.EventSink
 	metrics  *Metrics
 	log      *slog.Logger
 	now      func() time.Time
@@ -55,6 +56,7 @@ type Deps struct {
 	Viewer     *memory.Viewer
 	HTTPClient *http.Client
 	Handoffs   Handoffs
+	Events     channels.EventSink // contact.merged when a revealed identifier merges contacts
 	Metrics    *Metrics
 	Log        *slog.Logger
 }
@@ -81,7 +83,7 @@ func NewOrchestrator(d Deps) (*Orchestrator, error) {
 		d.Log = slog.Default()
 	}
 	return &Orchestrator{memory: d.Memory, channels: d.Channels, outbox: d.Outbox, sectors: d.Sectors, routers: d.Routers,
-		prompts: d.Prompts, llm: d.LLM, viewer: d.Viewer, http: d.HTTPClient, handoffs: d.Handoffs, metrics: d.Metrics, log: d.Log, now: time.Now}, nil
+		prompts: d.Prompts, llm: d.LLM, viewer: d.Viewer, http: d.HTTPClient, handoffs: d.Handoffs, events: d.Events, metrics: d.Metrics, log: d.Log, now: time.Now}, nil
 }
 
 // turnInput is what a turn decides on.
@@ -445,6 +447,11 @@ func (o *Orchestrator) remember(ctx context.Context, args TurnArgs, sourceEvent 
 				}
 				if err != nil {
 					return err
+				}
+				if res.Merged && o.events != nil {
+					if err := o.events.Emit(ctx, tx.PgxTx(), args.AccountID, "contact.merged", res); err != nil {
+						return err
+					}
 				}
 				contactID = res.Contact.ID
 			case "order_number":

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
@@ -21,12 +22,13 @@ import (
 )
 
 type env struct {
-	pool *pgxpool.Pool
-	mem  *memory.Store
-	orch *Orchestrator
-	ing  *channels.Ingestor
-	ch   channels.Channel
-	acct uuid.UUID
+	pool     *pgxpool.Pool
+	inserter *river.Client[pgx.Tx]
+	mem      *memory.Store
+	orch     *Orchestrator
+	ing      *channels.Ingestor
+	ch       channels.Channel
+	acct     uuid.UUID
 }
 
 // newEnv wires the orchestrator on a fresh database; turns are run by hand
@@ -60,7 +62,7 @@ func newEnvTB(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{pool: pool, mem: mem, orch: orch, ing: channels.NewIngestor(mem, nil), ch: ch, acct: acct}
+	return &env{pool: pool, inserter: inserter, mem: mem, orch: orch, ing: channels.NewIngestor(mem, nil), ch: ch, acct: acct}
 }
 
 // say stores customer messages as the Telegram webhook would, then runs one turn.

@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
+	"github.com/atende/atende/handoff"
 	"github.com/atende/atende/memory"
 )
 
@@ -140,4 +142,55 @@ func TestStickySectorAndTransfer(t *testing.T) {
 	if !strings.HasPrefix(d[1].Why, "kept billing") {
 		t.Fatalf("why it kept the sector: %q", d[1].Why)
 	}
+}
+
+// Out of the team's hours the customer is told when they will be answered
+// (the channel's away template), and the card's SLA starts when the team does.
+func TestHandoffOutOfHoursSaysWhen(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	log := e.orch.log
+	svc := handoff.NewService(e.pool, e.mem, e.orch.channels, e.orch.outbox, e.inserter, nil, log)
+	e.orch.handoffs = svc
+	loc, _ := time.LoadLocation("America/Sao_Paulo")
+	now := time.Now().In(loc)
+	opens := now.Add(3 * time.Hour)
+	day := strings.ToLower(opens.Weekday().String()[:3])
+	span := opens.Format("15:04") + "-" + opens.Add(time.Hour).Format("15:04")
+	if opens.Add(time.Hour).Day() != opens.Day() {
+		span = opens.Format("15:04") + "-23:59"
+	}
+	if err := svc.PutTeams(ctx, e.acct, []handoff.Team{{Name: "suporte", Timezone: "America/Sao_Paulo", Hours: map[string]string{day: span}}}); err != nil {
+		t.Fatal(err)
+	}
+	contact, replies := e.say(t, "quero falar com um atendente sobre meu pedido")
+	if !strings.Contains(replies[0], "fora do horário") || !strings.Contains(replies[0], opens.Format("15:04")) {
+		t.Fatalf("the away template with when: %q", replies[0])
+	}
+	list, _ := svc.List(ctx, e.acct, handoff.Filter{ContactID: &contact})
+	if len(list) != 1 || list[0].SLADue.Before(opens.Truncate(time.Minute)) {
+		t.Fatalf("the SLA starts when the team opens: %+v", list)
+	}
+}
+
+// A revealed identifier that merges two contacts emits contact.merged.
+func TestMergeByARevealedIdentifierIsAnEvent(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if _, err := e.mem.CreateContact(ctx, e.acct, memory.NewContact{Name: "Marcos (e-mail)", Identities: []memory.Identity{{Kind: memory.KindEmail, Value: "marcos@exemplo.com"}}}); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	e.orch.events = eventFunc(func(event string) { got = append(got, event) })
+	e.say(t, "meu email é marcos@exemplo.com")
+	if len(got) != 1 || got[0] != "contact.merged" {
+		t.Fatalf("events: %v", got)
+	}
+}
+
+type eventFunc func(string)
+
+func (f eventFunc) Emit(_ context.Context, _ pgx.Tx, _ uuid.UUID, event string, _ any) error {
+	f(event)
+	return nil
 }

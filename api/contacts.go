@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/atende/atende/memory"
+	"github.com/atende/atende/webhooks"
 )
 
 type identityJSON struct {
@@ -251,6 +252,11 @@ func (h *handlers) merge(c *gin.Context) {
 	if err != nil {
 		fail(c, err)
 		return
+	}
+	if h.d.Webhooks != nil {
+		if err := h.d.Webhooks.EmitNow(c.Request.Context(), accountID(c), webhooks.ContactMerged, res); err != nil {
+			h.d.Log.WarnContext(c.Request.Context(), "contact.merged not emitted", "error", err)
+		}
 	}
 	c.JSON(http.StatusOK, res)
 }

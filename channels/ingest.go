@@ -137,6 +137,11 @@ func (i *Ingestor) ingestMessage(ctx context.Context, tx *memory.Tx, ch Channel,
 		if err != nil {
 			return 0, false, fmt.Errorf("link %s of %s: %w", id.Kind, m.ExternalID, err)
 		}
+		if linked.Merged && i.events != nil {
+			if err := i.events.Emit(ctx, tx.PgxTx(), ch.AccountID, "contact.merged", linked); err != nil {
+				return 0, false, err
+			}
+		}
 		contactID = linked.Contact.ID
 	}
 	conv, err := tx.TouchConversation(ctx, ch.AccountID, contactID, string(ch.Kind), m.At)

@@ -359,3 +359,25 @@ func TestLoginAndSessions(t *testing.T) {
 		t.Fatal("a short password must be refused")
 	}
 }
+
+// A person who answers from the business's own phone (a fromMe message
+// Atende did not send) takes the conversation over: a card by "human", the
+// first response counted, the bot silent.
+func TestAReplyFromTheBusinessPhoneTakesOver(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	contact, conv := e.conversation(t, "600", "vocês têm o modelo azul?")
+	ing := channels.NewIngestor(e.mem, nil).WithTakeovers(e.svc)
+	if _, err := ing.Ingest(ctx, e.ch, channels.Batch{Messages: []channels.Inbound{{ExternalID: "mine-1", Type: "text", Text: "Oi! Temos sim, te mando foto.",
+		At: e.clock, FromBusiness: true, From: channels.Sender{Identities: []memory.Identity{{Kind: memory.KindTelegram, Value: "600"}}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := e.svc.List(ctx, e.acct, Filter{ContactID: &contact})
+	if err != nil || len(list) != 1 || list[0].Source != "human" || list[0].Reason != "human_takeover" || list[0].FirstResponseAt == nil {
+		t.Fatalf("takeover card: %+v %v", list, err)
+	}
+	c, _ := e.mem.Conversation(ctx, e.acct, conv)
+	if c.Status != "human" {
+		t.Fatalf("the conversation is the human's: %s", c.Status)
+	}
+}

@@ -188,3 +188,9 @@ func (s *Store) Emit(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, event 
 	}
 	return nil
 }
+
+// EmitNow is Emit in a transaction of its own, for events whose cause was
+// committed by someone else (a merge by hand).
+func (s *Store) EmitNow(ctx context.Context, accountID uuid.UUID, event string, data any) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return s.Emit(ctx, tx, accountID, event, data) })
+}

@@ -120,7 +120,7 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 		return nil, err
 	}
 	orchestrator, err := agents.NewOrchestrator(agents.Deps{Memory: store, Channels: channelStore, Outbox: outbox,
-		Sectors: sectors, Routers: routers, Prompts: library, LLM: engine, Viewer: viewer, Handoffs: handoffs, Metrics: agents.NewMetrics(registry), Log: log})
+		Sectors: sectors, Routers: routers, Prompts: library, LLM: engine, Viewer: viewer, Handoffs: handoffs, Events: hooks, Metrics: agents.NewMetrics(registry), Log: log})
 	if err != nil {
 		pool.Close()
 		return nil, err
