@@ -35,6 +35,7 @@ cat <<MSG
 
   Atende is starting on $base
     Webchat demo   $base/chat
+    Inbox          $base/inbox   (empresa demo, atendente@demo.atende.dev / atende-demo)
     API            $base/api/v1/contacts
     OpenAPI        $base/api/v1/openapi.yaml
     health         $base/healthz   $base/readyz   $base/metrics
