@@ -55,7 +55,7 @@ type env struct {
 	clock  time.Time
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	pool, _ := testdb.New(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -79,7 +79,7 @@ func newEnv(t *testing.T) *env {
 }
 
 // conversation stores a customer message from a new Telegram user and returns its contact and conversation.
-func (e *env) conversation(t *testing.T, user, text string) (uuid.UUID, uuid.UUID) {
+func (e *env) conversation(t testing.TB, user, text string) (uuid.UUID, uuid.UUID) {
 	t.Helper()
 	ctx := context.Background()
 	if _, err := e.ing.Ingest(ctx, e.ch, channels.Batch{Messages: []channels.Inbound{{ExternalID: uuid.NewString(), Type: "text", Text: text, At: e.clock,
@@ -97,7 +97,7 @@ func (e *env) conversation(t *testing.T, user, text string) (uuid.UUID, uuid.UUI
 	return c.ID, *msg.ConversationID
 }
 
-func (e *env) open(t *testing.T, contact, conv uuid.UUID, r Request) Handoff {
+func (e *env) open(t testing.TB, contact, conv uuid.UUID, r Request) Handoff {
 	t.Helper()
 	r.AccountID, r.ContactID, r.ConversationID = e.acct, contact, conv
 	var h Handoff
@@ -112,7 +112,7 @@ func (e *env) open(t *testing.T, contact, conv uuid.UUID, r Request) Handoff {
 	return h
 }
 
-func (e *env) attendant(t *testing.T, email string, capacity int) Attendant {
+func (e *env) attendant(t testing.TB, email string, capacity int) Attendant {
 	t.Helper()
 	a, err := e.svc.PutAttendant(context.Background(), e.acct, NewAttendant{Email: email, Name: strings.Split(email, "@")[0], Password: "senha-forte-123", Capacity: capacity})
 	if err != nil {
