@@ -277,7 +277,21 @@ func (h *handlers) inboxAct(c *gin.Context) {
 	ctx, svc, acct := c.Request.Context(), h.d.Handoffs, sess.AccountID
 	back := "/inbox/handoffs/" + id.String()
 	flash := ""
-	switch c.Param("action") {
+	action := c.Param("action")
+	if action == "claim" || action == "reassign" {
+		// An agent takes queued cards and passes on their own; taking a
+		// colleague's card is an admin's call.
+		card, err := svc.Get(ctx, acct, id)
+		if err != nil {
+			failErr(c, err)
+			return
+		}
+		if card.OwnerID != nil && *card.OwnerID != sess.Attendant.ID && sess.Attendant.Role != handoff.RoleAdmin {
+			c.Redirect(http.StatusSeeOther, back+"?erro="+urlEscape("Este cartão é de "+card.OwnerName+": só um administrador pode tirá-lo dele."))
+			return
+		}
+	}
+	switch action {
 	case "reply":
 		var ch *uuid.UUID
 		if v := c.PostForm("channel_id"); v != "" {

@@ -3,12 +3,14 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -149,6 +151,18 @@ func TestInboxInARealBrowser(t *testing.T) {
 			t.Errorf("the card page lacks %q", want)
 		}
 	}
+	// The customer writes while the card is open: it appears live (SSE).
+	c, _ := s.store.FindByIdentity(context.Background(), s.acctA, memory.Identity{Kind: memory.KindTelegram, Value: "777"})
+	ch, _ := s.channels.Get(context.Background(), s.acctA, tgChannel(t, s, c.ID))
+	if _, err := channels.NewIngestor(s.store, nil).Ingest(context.Background(), ch, channels.Batch{Messages: []channels.Inbound{{ExternalID: "3",
+		Type: "text", Text: "alguém aí? o fone é para o trabalho", At: time.Now(),
+		From: channels.Sender{Identities: []memory.Identity{{Kind: memory.KindTelegram, Value: "777"}}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('#timeline').innerText.indexOf('o fone é para o trabalho') >= 0`,
+		chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Fatalf("a new message must appear without reloading: %v", err)
+	}
 	if png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
 		path := filepath.Join(artifactsDir(t), "inbox-card.png")
 		_ = os.WriteFile(path, png, 0o644)
@@ -244,8 +258,44 @@ func TestInboxSessionsAndCSRF(t *testing.T) {
 	if resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("an unknown card: %d", resp.StatusCode)
 	}
-	// Another account's card is not found either (an account-B session).
 	if resp, _ = client.Get(s.URL + "/inbox?dono=eu"); resp.StatusCode != http.StatusOK {
 		t.Fatalf("queue: %d", resp.StatusCode)
 	}
+	// An agent cannot take a colleague's card; the card stays with its owner.
+	bia, err := s.handoffs.PutAttendant(context.Background(), s.acctA, handoff.NewAttendant{Email: "bia@acme.com", Name: "Bia", Password: "senha-da-bia-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.handoffs.Reassign(context.Background(), s.acctA, card.ID, &bia.ID); err != nil {
+		t.Fatal(err)
+	}
+	page, _ := client.Get(s.URL + "/inbox/handoffs/" + card.ID.String())
+	raw, _ := io.ReadAll(page.Body)
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(raw)
+	if csrf == nil {
+		t.Fatal("no CSRF token on the card page")
+	}
+	resp, _ = client.PostForm(s.URL+"/inbox/handoffs/"+card.ID.String()+"/claim", url.Values{"csrf": {string(csrf[1])}})
+	if resp.StatusCode != http.StatusSeeOther || !strings.Contains(resp.Header.Get("Location"), "erro=") {
+		t.Fatalf("an agent claiming a colleague's card: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if got, _ := s.handoffs.Get(context.Background(), s.acctA, card.ID); got.OwnerID == nil || *got.OwnerID != bia.ID {
+		t.Fatalf("the card changed hands: %+v", got)
+	}
+}
+
+// tgChannel is the Telegram channel the contact wrote on.
+func tgChannel(t *testing.T, s *testServer, contact uuid.UUID) uuid.UUID {
+	t.Helper()
+	msg, ok, err := s.store.LastInbound(context.Background(), s.acctA, contact, "telegram")
+	if err != nil || !ok {
+		t.Fatal("no telegram message")
+	}
+	var p struct {
+		ChannelID uuid.UUID `json:"channel_id"`
+	}
+	if err := json.Unmarshal(msg.Payload, &p); err != nil {
+		t.Fatal(err)
+	}
+	return p.ChannelID
 }
