@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/atende/atende/agents/llm"
+	"github.com/atende/atende/handoff"
 	"github.com/atende/atende/internal/fakes"
 	"github.com/atende/atende/internal/sign"
 	"github.com/atende/atende/memory"
@@ -148,5 +149,39 @@ func TestCheckArguments(t *testing.T) {
 		if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
 			t.Errorf("%v: %v, want %q", tc.args, err, tc.want)
 		}
+	}
+}
+
+// With the LLM, the handoff card's summary comes from the handoff-summary
+// prompt; the LLM's next action goes on the card as it wrote it.
+func TestLLMHandoffWritesTheCardSummary(t *testing.T) {
+	e := newEnv(t)
+	ai := fakes.NewOpenAI(t,
+		fakes.ToolCall("c1", "handoff_to_human", `{"reason":"cliente quer negociar desconto","next_action":"Ligar e oferecer 10% no plano anual"}`),
+		fakes.Reply("Vou chamar alguém da equipe."),
+		fakes.Reply("Marcos quer o plano anual com desconto; já informou o e-mail; prioridade normal."))
+	model, err := llm.NewModel(llm.Config{Provider: "openai", Model: "m", BaseURL: ai.URL + "/v1", APIKey: "k"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens, _ := memory.NewTokenCounter()
+	e.orch.llm, e.orch.viewer = llm.NewEngine(model, 4, 5*time.Second), memory.NewViewer(e.mem, tokens, nil)
+	svc := handoff.NewService(e.pool, e.mem, e.orch.channels, e.orch.outbox, e.inserter, nil, e.orch.log)
+	e.orch.handoffs = svc
+	contact, replies := e.say(t, "quanto fica o plano anual? queria negociar um desconto")
+	if len(replies) != 1 || !strings.Contains(replies[0], "uma pessoa da nossa equipe") {
+		t.Fatalf("handoff notice: %q", replies)
+	}
+	list, err := svc.List(context.Background(), e.acct, handoff.Filter{ContactID: &contact})
+	if err != nil || len(list) != 1 {
+		t.Fatalf("card: %+v %v", list, err)
+	}
+	card := list[0]
+	if card.Summary != "Marcos quer o plano anual com desconto; já informou o e-mail; prioridade normal." || card.NextAction != "Ligar e oferecer 10% no plano anual" || card.Source != "llm" {
+		t.Fatalf("card from the LLM: %+v", card)
+	}
+	reqs := ai.Requests()
+	if len(reqs) != 3 || !strings.Contains(reqs[2].System, "cartão de transferência") {
+		t.Fatalf("the third call uses the handoff-summary prompt: %d calls", len(reqs))
 	}
 }
