@@ -57,11 +57,10 @@ func NewSLAWorker(s *Service) *SLAWorker { return &SLAWorker{service: s} }
 
 // Work checks the timer; a timer that fires early (a clock skew) waits again.
 func (w *SLAWorker) Work(ctx context.Context, job *river.Job[SLAArgs]) error {
-	breached, err := w.service.CheckSLA(ctx, job.Args)
+	_, err := w.service.CheckSLA(ctx, job.Args)
 	if errors.Is(err, errTooEarly) {
 		return river.JobSnooze(time.Until(job.Args.Due) + time.Second)
 	}
-	_ = breached
 	return err
 }
 
