@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	_ "time/tzdata" // teams' time zones work on hosts and containers without a zoneinfo database
 )
 
 // BusinessHours are when a team answers: weekly spans in the team's time
