@@ -59,6 +59,7 @@ type Decision struct {
 	HandoffID string `json:"handoff_id,omitempty"`
 
 	summary string       // the LLM's summary for the card, when it wrote one
+	sec     Sector       // the definition of Sector, for the card
 	Reply   string       `json:"-"` // the reply is its own message event
 	Actions []llm.Action `json:"-"` // each tool call is its own action event
 }

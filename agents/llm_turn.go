@@ -96,12 +96,13 @@ func (o *Orchestrator) systemPrompt(ctx context.Context, in turnInput, sec Secto
 		if err != nil {
 			return nil, "", err
 		}
-		if ok {
+		switch {
+		case ok:
 			used, parts = append(used, p.Version), append(parts, p.Text)
+		case strings.HasPrefix(name, "channels.") && in.Rules.Tone != "":
+			// A channel without a style prompt: its rules' tone stands in.
+			parts = append(parts, "Estilo do canal: "+in.Rules.Tone)
 		}
-	}
-	if len(used) < 3 && in.Rules.Tone != "" {
-		parts = append(parts, "Estilo do canal: "+in.Rules.Tone)
 	}
 	return used, strings.Join(parts, "\n\n"), nil
 }

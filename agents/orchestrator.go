@@ -18,6 +18,7 @@ import (
 	"github.com/atende/atende/handoff"
 	"github.com/atende/atende/memory"
 	"github.com/atende/atende/prompts"
+	"github.com/atende/atende/webhooks"
 )
 
 // OfflinePromptVersion names the offline engine's behaviour on AI events, as
@@ -241,6 +242,7 @@ func (o *Orchestrator) decide(ctx context.Context, in turnInput, opt decideOptio
 			}
 		}
 	}
+	d.sec = sec
 	if d.Handoff != "" {
 		o.handoff(in, sec, &d)
 		if o.llm != nil && !opt.DryRun {
@@ -255,20 +257,32 @@ func (o *Orchestrator) decide(ctx context.Context, in turnInput, opt decideOptio
 func (o *Orchestrator) handoff(in turnInput, sec Sector, d *Decision) {
 	d.Priority = priority(d.Handoff)
 	d.Team = sec.Team
-	wait := in.Rules.ResponseTime
-	if sec.SLA > 0 {
-		wait = time.Duration(sec.SLA)
-	}
+	wait := firstResponseTarget(sec, in.Rules)
 	due := o.now().Add(wait).UTC()
 	d.SLADue = &due
 	if d.NextAction == "" {
 		d.NextAction = "Responder ao cliente: " + truncate(strings.ReplaceAll(in.Text, "\n", " "), 160)
 	}
+	d.Reply = handoffNotice(in.Rules, sec, wait)
+}
+
+// firstResponseTarget is how soon a person should first answer a handoff of
+// the sector: the sector's SLA, else the channel's response time.
+func firstResponseTarget(sec Sector, rules channels.Rules) time.Duration {
+	if sec.SLA > 0 {
+		return time.Duration(sec.SLA)
+	}
+	return rules.ResponseTime
+}
+
+// handoffNotice tells the customer a person of the sector's team takes over,
+// and how long they may wait.
+func handoffNotice(rules channels.Rules, sec Sector, wait time.Duration) string {
 	title := ""
 	if sec.Name != "" {
 		title = " de " + strings.ToLower(sec.Title)
 	}
-	d.Reply = fill(in.Rules.Templates[channels.TemplateHandoffNotice], map[string]string{"sector": title, "wait": humanDuration(wait)})
+	return fill(rules.Templates[channels.TemplateHandoffNotice], map[string]string{"sector": title, "wait": humanDuration(wait)})
 }
 
 func truncate(s string, n int) string {
@@ -355,15 +369,7 @@ func (o *Orchestrator) apply(ctx context.Context, in turnInput, d Decision) erro
 // notice say what it says: owner's team, priority, SLA due, next action; out
 // of the team's hours, the channel's away template with when they answer.
 func (o *Orchestrator) openCard(ctx context.Context, tx *memory.Tx, in turnInput, d *Decision) error {
-	sectors, err := o.sectors.Sectors(ctx, in.AccountID)
-	if err != nil {
-		return err
-	}
-	sec, _ := sectorNamed(sectors, d.Sector)
-	sla := time.Duration(sec.SLA)
-	if sla <= 0 {
-		sla = in.Rules.ResponseTime
-	}
+	sec := d.sec
 	source := d.Engine
 	if offline.HandoffReason(d.Handoff) == offline.ReasonAskedForPerson {
 		source = "customer"
@@ -374,7 +380,7 @@ func (o *Orchestrator) openCard(ctx context.Context, tx *memory.Tx, in turnInput
 	}
 	h, err := o.handoffs.Open(ctx, tx, handoff.Request{AccountID: in.AccountID, ContactID: in.Contact.ID, ConversationID: in.Conversation.ID,
 		Source: source, Reason: d.Handoff, Summary: d.summary, NextAction: nextAction, Sector: sec.Name, Like: sec.Like, Team: sec.Team,
-		Priority: d.Priority, SLA: sla, Channel: string(in.Channel.Kind)})
+		Priority: d.Priority, SLA: firstResponseTarget(sec, in.Rules), Channel: string(in.Channel.Kind)})
 	if err != nil {
 		return err
 	}
@@ -384,12 +390,7 @@ func (o *Orchestrator) openCard(ctx context.Context, tx *memory.Tx, in turnInput
 		d.Reply = fill(in.Rules.Templates[channels.TemplateAway], map[string]string{"when": whenPhrase(h.AnswerFrom, o.now())})
 		return nil
 	}
-	title := ""
-	if sec.Name != "" {
-		title = " de " + strings.ToLower(sec.Title)
-	}
-	d.Reply = fill(in.Rules.Templates[channels.TemplateHandoffNotice], map[string]string{"sector": title,
-		"wait": humanDuration(max(time.Minute, h.SLADue.Sub(o.now()).Round(time.Minute)))})
+	d.Reply = handoffNotice(in.Rules, sec, max(time.Minute, h.SLADue.Sub(o.now()).Round(time.Minute)))
 	return nil
 }
 
@@ -449,7 +450,7 @@ func (o *Orchestrator) remember(ctx context.Context, args TurnArgs, sourceEvent 
 					return err
 				}
 				if res.Merged && o.events != nil {
-					if err := o.events.Emit(ctx, tx.PgxTx(), args.AccountID, "contact.merged", res); err != nil {
+					if err := o.events.Emit(ctx, tx.PgxTx(), args.AccountID, webhooks.ContactMerged, res); err != nil {
 						return err
 					}
 				}

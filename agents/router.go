@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/google/uuid"
@@ -168,7 +169,7 @@ func (r *Routers) Train(ctx context.Context, accountID uuid.UUID, sectors []Sect
 	set := append(append([]offline.LabelledMessage(nil), base...), corrections...)
 	var own, always []offline.LabelledMessage
 	for _, m := range set {
-		if len(m.ID) > 8 && m.ID[:8] == "builtin-" {
+		if strings.HasPrefix(m.ID, "builtin-") {
 			always = append(always, m)
 		} else {
 			own = append(own, m)

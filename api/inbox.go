@@ -86,22 +86,22 @@ func (h *handlers) inboxLogin(c *gin.Context) {
 	if !checkCSRF(c, cookie) {
 		return
 	}
-	fail := func() {
+	refuse := func() {
 		c.Redirect(http.StatusSeeOther, "/inbox/login?erro=1&empresa="+urlEscape(c.PostForm("empresa"))+"&next="+urlEscape(c.PostForm("next")))
 	}
 	acct, err := h.d.Accounts.BySlug(c.Request.Context(), strings.TrimSpace(c.PostForm("empresa")))
 	if err != nil {
-		fail()
+		refuse()
 		return
 	}
 	a, err := h.d.Handoffs.Login(c.Request.Context(), acct.ID, c.PostForm("email"), c.PostForm("senha"))
 	if err != nil {
-		fail()
+		refuse()
 		return
 	}
 	token, _, err := h.d.Handoffs.StartSession(c.Request.Context(), acct.ID, a)
 	if err != nil {
-		failErr(c, err)
+		fail(c, err)
 		return
 	}
 	h.setCookie(c, loginCSRFCookie, "", -1)
@@ -129,7 +129,7 @@ func (h *handlers) inboxQueue(c *gin.Context) {
 	}
 	list, err := h.d.Handoffs.List(c.Request.Context(), sess.AccountID, f)
 	if err != nil {
-		failErr(c, err)
+		fail(c, err)
 		return
 	}
 	if owner == "fila" {
@@ -179,23 +179,23 @@ func (h *handlers) inboxCard(c *gin.Context) {
 		return
 	}
 	if err != nil {
-		failErr(c, err)
+		fail(c, err)
 		return
 	}
 	contact, err := h.d.Memory.Contact(ctx, sess.AccountID, card.ContactID)
 	if err != nil {
-		failErr(c, err)
+		fail(c, err)
 		return
 	}
 	events, err := h.d.Memory.RecentTimeline(ctx, sess.AccountID, card.ContactID, 300)
 	if err != nil {
-		failErr(c, err)
+		fail(c, err)
 		return
 	}
 	choices := h.channelChoices(ctx, sess.AccountID, events)
 	attendants, err := h.d.Handoffs.Attendants(ctx, sess.AccountID)
 	if err != nil {
-		failErr(c, err)
+		fail(c, err)
 		return
 	}
 	h.render(c, http.StatusOK, "card.html", gin.H{"S": sess, "H": card, "Contact": contact, "Events": events, "Channels": choices,
@@ -283,7 +283,7 @@ func (h *handlers) inboxAct(c *gin.Context) {
 		// colleague's card is an admin's call.
 		card, err := svc.Get(ctx, acct, id)
 		if err != nil {
-			failErr(c, err)
+			fail(c, err)
 			return
 		}
 		if card.OwnerID != nil && *card.OwnerID != sess.Attendant.ID && sess.Attendant.Role != handoff.RoleAdmin {
@@ -331,7 +331,7 @@ func (h *handlers) inboxAct(c *gin.Context) {
 			c.Redirect(http.StatusSeeOther, "/inbox/handoffs/"+id.String()+"?erro="+urlEscape(userMessage(err)))
 			return
 		}
-		failErr(c, err)
+		fail(c, err)
 		return
 	}
 	c.Redirect(http.StatusSeeOther, back+"?ok="+urlEscape(flash))
@@ -351,7 +351,7 @@ func (h *handlers) inboxFields(c *gin.Context) {
 	}
 	current, err := h.d.Memory.Contact(c.Request.Context(), sess.AccountID, contact)
 	if err != nil {
-		failErr(c, err)
+		fail(c, err)
 		return
 	}
 	known := current.Fields.Map()
@@ -403,13 +403,19 @@ func (h *handlers) inboxEvents(c *gin.Context) {
 	}
 }
 
-// failErr answers an unexpected error on an inbox page.
-func failErr(c *gin.Context, err error) { fail(c, err) }
-
+// userMessage says in the inbox's words why an action was refused.
 func userMessage(err error) string {
-	msg := err.Error()
-	if i := strings.LastIndex(msg, ": "); i >= 0 && len(msg)-i < 160 {
-		return msg[i+2:]
+	detail := err.Error()
+	if i := strings.LastIndex(detail, ": "); i >= 0 {
+		detail = detail[i+2:]
 	}
-	return msg
+	switch {
+	case errors.Is(err, handoff.ErrClosed):
+		return "Este cartão já foi encerrado (resolvido ou devolvido ao assistente)."
+	case errors.Is(err, handoff.ErrNotFound):
+		return "Cartão ou atendente não encontrado."
+	case errors.Is(err, channels.ErrNotFound):
+		return "Canal não encontrado."
+	}
+	return "Não foi possível: " + detail
 }

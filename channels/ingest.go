@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/atende/atende/memory"
+	"github.com/atende/atende/webhooks"
 )
 
 // ScopedID is the external id stored for a platform id: platform ids are
@@ -138,7 +139,7 @@ func (i *Ingestor) ingestMessage(ctx context.Context, tx *memory.Tx, ch Channel,
 			return 0, false, fmt.Errorf("link %s of %s: %w", id.Kind, m.ExternalID, err)
 		}
 		if linked.Merged && i.events != nil {
-			if err := i.events.Emit(ctx, tx.PgxTx(), ch.AccountID, "contact.merged", linked); err != nil {
+			if err := i.events.Emit(ctx, tx.PgxTx(), ch.AccountID, webhooks.ContactMerged, linked); err != nil {
 				return 0, false, err
 			}
 		}
@@ -173,7 +174,7 @@ func (i *Ingestor) ingestMessage(ctx context.Context, tx *memory.Tx, ch Channel,
 		return 0, false, err
 	}
 	if i.events != nil {
-		if err := i.events.Emit(ctx, tx.PgxTx(), ch.AccountID, "message.created", appended.Event); err != nil {
+		if err := i.events.Emit(ctx, tx.PgxTx(), ch.AccountID, webhooks.MessageCreated, appended.Event); err != nil {
 			return 0, false, err
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -28,11 +27,9 @@ const minPasswordLength = 8
 
 // Errors callers branch on.
 var (
-	ErrNotFound     = errors.New("not found")
-	ErrInvalid      = errors.New("invalid")
-	ErrConflict     = errors.New("conflict")
-	ErrBadLogin     = errors.New("wrong e-mail or password")
-	ErrNotAvailable = errors.New("attendant not available")
+	ErrNotFound = errors.New("not found")
+	ErrInvalid  = errors.New("invalid")
+	ErrBadLogin = errors.New("wrong e-mail or password")
 )
 
 // Attendant is a person who answers customers in the inbox.
@@ -167,9 +164,6 @@ func (s *Service) SetAvailable(ctx context.Context, accountID, id uuid.UUID, ava
 	}
 	return nil
 }
-
-// sessionTTL is how long an inbox login lasts.
-const sessionTTL = 12 * time.Hour
 
 // AttendantByEmail finds an attendant of the account by e-mail.
 func (s *Service) AttendantByEmail(ctx context.Context, accountID uuid.UUID, email string) (Attendant, error) {

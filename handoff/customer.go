@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/atende/atende/memory"
+	"github.com/atende/atende/webhooks"
 	"github.com/google/uuid"
 )
 
@@ -54,12 +55,8 @@ func (s *Service) HumanReplied(ctx context.Context, tx *memory.Tx, accountID, co
 	h, err := s.openFor(ctx, tx.PgxTx(), accountID, conversationID)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		if _, err := s.Open(ctx, tx, Request{AccountID: accountID, ContactID: contactID, ConversationID: conversationID, Source: "human",
+		if h, err = s.Open(ctx, tx, Request{AccountID: accountID, ContactID: contactID, ConversationID: conversationID, Source: "human",
 			Reason: "human_takeover", NextAction: "Continuar o atendimento iniciado pelo telefone da empresa"}); err != nil {
-			return err
-		}
-		h, err = s.openFor(ctx, tx.PgxTx(), accountID, conversationID)
-		if err != nil {
 			return err
 		}
 	case err != nil:
@@ -137,7 +134,7 @@ func (s *Service) RecordCSAT(ctx context.Context, accountID, contactID uuid.UUID
 		if err != nil {
 			return err
 		}
-		return s.emit(ctx, tx.PgxTx(), accountID, "csat.received", map[string]any{"score": score, "contact_id": contactID,
+		return s.emit(ctx, tx.PgxTx(), accountID, webhooks.CSATReceived, map[string]any{"score": score, "contact_id": contactID,
 			"conversation_id": conv.ID, "event_id": ev.Event.ID})
 	})
 	return err == nil, err

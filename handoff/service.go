@@ -20,6 +20,7 @@ import (
 
 	"github.com/atende/atende/channels"
 	"github.com/atende/atende/memory"
+	"github.com/atende/atende/webhooks"
 )
 
 // Statuses of a handoff.
@@ -179,7 +180,7 @@ func (s *Service) Open(ctx context.Context, tx *memory.Tx, r Request) (Handoff, 
 	if err := s.scheduleSLA(ctx, tx.PgxTx(), SLAArgs{AccountID: r.AccountID, HandoffID: h.ID, Clock: SLAFirstResponse, Due: h.SLADue}); err != nil {
 		return Handoff{}, err
 	}
-	if err := s.emit(ctx, tx.PgxTx(), r.AccountID, "handoff.created", h); err != nil {
+	if err := s.emit(ctx, tx.PgxTx(), r.AccountID, webhooks.HandoffCreated, h); err != nil {
 		return Handoff{}, err
 	}
 	who := "na fila da equipe " + displayTeam(r.Team) + " (ninguém disponível agora)"
@@ -189,7 +190,7 @@ func (s *Service) Open(ctx context.Context, tx *memory.Tx, r Request) (Handoff, 
 			return Handoff{}, err
 		}
 		h.OwnerName, who = a.Name, "atribuído a "+a.Name
-		if err := s.emit(ctx, tx.PgxTx(), r.AccountID, "handoff.assigned", h); err != nil {
+		if err := s.emit(ctx, tx.PgxTx(), r.AccountID, webhooks.HandoffAssigned, h); err != nil {
 			return Handoff{}, err
 		}
 	}
@@ -376,7 +377,7 @@ func (s *Service) setOwner(ctx context.Context, accountID, id uuid.UUID, to *uui
 			return err
 		}
 		h.OwnerID, h.OwnerName, h.Status = to, name, status
-		return s.emit(ctx, tx.PgxTx(), accountID, "handoff.assigned", h)
+		return s.emit(ctx, tx.PgxTx(), accountID, webhooks.HandoffAssigned, h)
 	})
 }
 
@@ -414,7 +415,7 @@ func (s *Service) Reply(ctx context.Context, accountID, id, attendantID uuid.UUI
 		if err := tx.SetConversationStatus(ctx, accountID, h.ConversationID, "human"); err != nil {
 			return err
 		}
-		return s.emit(ctx, tx.PgxTx(), accountID, "message.created", sent)
+		return s.emit(ctx, tx.PgxTx(), accountID, webhooks.MessageCreated, sent)
 	})
 	return sent, err
 }
@@ -518,6 +519,6 @@ func (s *Service) Resolve(ctx context.Context, accountID, id uuid.UUID, by Atten
 			return err
 		}
 		h.Status = StatusResolved
-		return s.emit(ctx, tx.PgxTx(), accountID, "handoff.resolved", h)
+		return s.emit(ctx, tx.PgxTx(), accountID, webhooks.HandoffResolved, h)
 	})
 }

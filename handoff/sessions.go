@@ -22,6 +22,9 @@ type Session struct {
 	ExpiresAt time.Time
 }
 
+// sessionTTL is how long an inbox login lasts.
+const sessionTTL = 12 * time.Hour
+
 // ErrNoSession is returned for a missing, unknown or expired session.
 var ErrNoSession = errors.New("no session")
 

@@ -11,6 +11,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/atende/atende/memory"
+	"github.com/atende/atende/webhooks"
 )
 
 // SLAQueue is the River queue SLA timers run on.
@@ -128,11 +129,11 @@ func (s *Service) CheckSLA(ctx context.Context, args SLAArgs) (bool, error) {
 			return err
 		}
 		h.Priority, h.OwnerID, h.Status, h.BreachedAt = priority, owner, status, &now
-		if err := s.emit(ctx, tx.PgxTx(), args.AccountID, "sla.breached", map[string]any{"handoff": h, "clock": args.Clock, "escalation": done}); err != nil {
+		if err := s.emit(ctx, tx.PgxTx(), args.AccountID, webhooks.SLABreached, map[string]any{"handoff": h, "clock": args.Clock, "escalation": done}); err != nil {
 			return err
 		}
 		if owner != nil && (before == nil || *owner != *before) {
-			return s.emit(ctx, tx.PgxTx(), args.AccountID, "handoff.assigned", h)
+			return s.emit(ctx, tx.PgxTx(), args.AccountID, webhooks.HandoffAssigned, h)
 		}
 		return nil
 	})

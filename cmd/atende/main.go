@@ -16,7 +16,7 @@ import (
 const usage = `usage: atende <command> [flags]
 
 commands:
-  serve       apply migrations, then serve the API and run the background workers
+  serve       apply migrations, then serve the API, the inbox (/inbox) and run the background workers
   migrate     apply Atende's and River's migrations (a no-op when up to date)
   seed        create the demo account, its API key and a demo contact (idempotent)
   channels telegram set-webhook -channel ID -public-url URL
@@ -25,6 +25,8 @@ commands:
               post signed WhatsApp webhooks concurrently to a running server; compare with raw commits
   eval [-folds 5] [-json] FILE.jsonl...
               score the offline router (sector, handoff) on routing sets with cross-validation
+  eval [-json] [-server URL] [-key KEY] SCENARIO.json|DIR...
+              send cross-channel scenarios through a running server's webhooks and check what it ends with
   train [-account demo] [-folds 5] [-json]
               fit the account's router on the built-in examples, its sectors' examples and
               people's corrections; report it by cross-validation and make it active

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"regexp"
 	"sort"
 	"strings"
@@ -53,17 +54,13 @@ type apiHandoff struct {
 
 func (c *scenarioClient) contactBy(ctx context.Context, identity string) (apiContact, bool, error) {
 	var out struct{ Contacts []apiContact }
-	if _, err := c.api(ctx, "GET", "/api/v1/contacts?identity="+urlQuery(identity), nil, &out); err != nil {
+	if _, err := c.api(ctx, "GET", "/api/v1/contacts?identity="+url.QueryEscape(identity), nil, &out); err != nil {
 		return apiContact{}, false, err
 	}
 	if len(out.Contacts) == 0 {
 		return apiContact{}, false, nil
 	}
 	return out.Contacts[0], true, nil
-}
-
-func urlQuery(s string) string {
-	return strings.NewReplacer("+", "%2B", " ", "%20", "@", "%40", "#", "%23", "&", "%26").Replace(s)
 }
 
 func (c *scenarioClient) timeline(ctx context.Context, contactID string) ([]apiEvent, error) {
@@ -76,7 +73,7 @@ func (c *scenarioClient) timeline(ctx context.Context, contactID string) ([]apiE
 		}
 		path := "/api/v1/contacts/" + contactID + "/timeline?limit=500"
 		if cursor != "" {
-			path += "&cursor=" + urlQuery(cursor)
+			path += "&cursor=" + url.QueryEscape(cursor)
 		}
 		if _, err := c.api(ctx, "GET", path, nil, &page); err != nil {
 			return nil, err
