@@ -9,8 +9,10 @@ import (
 
 	"github.com/atende/atende/agents/llm"
 	"github.com/atende/atende/channels"
+	"github.com/atende/atende/internal/database"
 	"github.com/atende/atende/memory"
 	"github.com/atende/atende/prompts"
+	"github.com/jackc/pgx/v5"
 )
 
 // viewBudget is the MemoryView's share of the prompt, in tokens.
@@ -141,17 +143,17 @@ func (o *Orchestrator) tools(ctx context.Context, in turnInput, sec Sector, sect
 				if dryRun {
 					return "salvo (replay: nada foi gravado)", nil
 				}
-				return "salvo", o.memory.InTx(ctx, func(tx *memory.Tx) error {
+				return "salvo", database.InTx(ctx, o.pool, func(tx pgx.Tx) error {
 					fields := map[string]any{}
 					for k, v := range args {
 						s, _ := v.(string)
 						switch {
 						case k == "email" || k == "phone" || k == "cpf":
-							res, err := tx.LinkIdentifier(ctx, accountID, contactID, memory.IdentityKind(k), s, memory.AuthorAI)
+							linked, err := o.linkIdentifier(ctx, tx, accountID, contactID, memory.IdentityKind(k), s)
 							if err != nil {
 								return err
 							}
-							contactID = res.Contact.ID
+							contactID = linked
 						case fieldTools[k]:
 							fields[k] = s
 						default:
@@ -161,7 +163,7 @@ func (o *Orchestrator) tools(ctx context.Context, in turnInput, sec Sector, sect
 					if len(fields) == 0 {
 						return nil
 					}
-					_, err := tx.UpdateFields(ctx, accountID, contactID, fields, memory.AuthorAI, nil)
+					_, err := o.memory.UpdateFieldsTx(ctx, tx, accountID, contactID, fields, memory.AuthorAI, nil)
 					return err
 				})
 			}},

@@ -11,11 +11,15 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/atende/atende/agents/llm"
 	"github.com/atende/atende/agents/offline"
 	"github.com/atende/atende/channels"
+	"github.com/atende/atende/conversations"
 	"github.com/atende/atende/handoff"
+	"github.com/atende/atende/internal/database"
 	"github.com/atende/atende/memory"
 	"github.com/atende/atende/prompts"
 	"github.com/atende/atende/webhooks"
@@ -28,25 +32,33 @@ const OfflinePromptVersion = "offline-v1"
 // Orchestrator runs a conversation turn: unanswered messages in, one reply
 // (or handoff) out, everything on the timeline with author ai.
 type Orchestrator struct {
-	memory   *memory.Store
-	channels *channels.Store
-	outbox   *channels.Outbox
-	sectors  *SectorStore
-	routers  *Routers
-	prompts  *prompts.Library
-	llm      *llm.Engine    // nil: the offline engine answers alone
-	viewer   *memory.Viewer // what the LLM engine reads of the contact
-	http     *http.Client   // calls the business file's HTTP tools
-	handoffs Handoffs       // nil: handoffs are only recorded on the timeline
-	events   channels.EventSink
-	metrics  *Metrics
-	log      *slog.Logger
-	now      func() time.Time
+	lease         time.Duration
+	pool          *pgxpool.Pool
+	conversations *conversations.Store
+	memory        *memory.Store
+	channels      *channels.Store
+	outbox        *channels.Outbox
+	sectors       *SectorStore
+	routers       *Routers
+	prompts       *prompts.Library
+	llm           *llm.Engine    // nil: the offline engine answers alone
+	viewer        *memory.Viewer // what the LLM engine reads of the contact
+	http          *http.Client   // calls the business file's HTTP tools
+	handoffs      Handoffs       // nil: handoffs are only recorded on the timeline
+	events        channels.EventSink
+	metrics       *Metrics
+	log           *slog.Logger
+	now           func() time.Time
 }
 
 // Deps are what the orchestrator needs. LLM and Viewer may be nil (the
 // offline engine answers alone); Metrics may be nil.
 type Deps struct {
+	Pool *pgxpool.Pool
+	// TurnLease is how long a turn may hold a conversation before another
+	// may take it over (a crashed turn's conversation waits this long at
+	// most); longer than the turn job's timeout. Zero: DefaultTurnLease.
+	TurnLease  time.Duration
 	Memory     *memory.Store
 	Channels   *channels.Store
 	Outbox     *channels.Outbox
@@ -65,7 +77,7 @@ type Deps struct {
 // Handoffs is the human side the orchestrator hands customers to.
 type Handoffs interface {
 	// Open creates the handoff card in the turn's transaction.
-	Open(ctx context.Context, tx *memory.Tx, r handoff.Request) (handoff.Handoff, error)
+	Open(ctx context.Context, tx pgx.Tx, r handoff.Request) (handoff.Handoff, error)
 	// CustomerWrote tells the owner the customer is waiting.
 	CustomerWrote(ctx context.Context, accountID, conversationID uuid.UUID) error
 	// RecordCSAT takes the message as a satisfaction score if one is awaited.
@@ -74,8 +86,8 @@ type Handoffs interface {
 
 // NewOrchestrator wires the turn.
 func NewOrchestrator(d Deps) (*Orchestrator, error) {
-	if d.Memory == nil || d.Channels == nil || d.Outbox == nil || d.Sectors == nil || d.Routers == nil || d.Prompts == nil {
-		return nil, errors.New("orchestrator: memory, channels, outbox, sectors, routers and prompts are required")
+	if d.Pool == nil || d.Memory == nil || d.Channels == nil || d.Outbox == nil || d.Sectors == nil || d.Routers == nil || d.Prompts == nil {
+		return nil, errors.New("orchestrator: pool, memory, channels, outbox, sectors, routers and prompts are required")
 	}
 	if d.HTTPClient == nil {
 		d.HTTPClient = &http.Client{Timeout: 30 * time.Second}
@@ -83,14 +95,17 @@ func NewOrchestrator(d Deps) (*Orchestrator, error) {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
-	return &Orchestrator{memory: d.Memory, channels: d.Channels, outbox: d.Outbox, sectors: d.Sectors, routers: d.Routers,
+	if d.TurnLease <= 0 {
+		d.TurnLease = DefaultTurnLease
+	}
+	return &Orchestrator{lease: d.TurnLease, pool: d.Pool, conversations: conversations.NewStore(d.Pool), memory: d.Memory, channels: d.Channels, outbox: d.Outbox, sectors: d.Sectors, routers: d.Routers,
 		prompts: d.Prompts, llm: d.LLM, viewer: d.Viewer, http: d.HTTPClient, handoffs: d.Handoffs, events: d.Events, metrics: d.Metrics, log: d.Log, now: time.Now}, nil
 }
 
 // turnInput is what a turn decides on.
 type turnInput struct {
 	AccountID    uuid.UUID
-	Conversation memory.ConversationState
+	Conversation conversations.Conversation
 	Contact      memory.Contact
 	Text         string
 	Extractions  []offline.Extraction
@@ -108,63 +123,93 @@ type decideOptions struct {
 	DryRun   bool
 }
 
-// Turn answers a conversation's unanswered messages, one turn at a time.
+// maxRounds bounds how many times one turn answers again for messages that
+// arrived while it was deciding (each of them has its own turn job as well).
+const maxRounds = 3
+
+// Turn answers a conversation's unanswered messages, one turn at a time: it
+// takes the conversation's turn lease (see conversations.ClaimTurn for why a
+// lease and not a lock), answers what is pending, and answers again when more
+// arrived meanwhile. Another turn holding the lease is conversations.ErrBusy,
+// which the worker turns into a retry a little later.
 func (o *Orchestrator) Turn(ctx context.Context, args TurnArgs) error {
-	unlock, err := o.memory.LockConversation(ctx, args.ConversationID)
+	lease, err := o.conversations.ClaimTurn(ctx, args.AccountID, args.ConversationID, o.lease)
 	if err != nil {
 		return err
 	}
-	defer unlock()
-	pending, err := o.memory.PendingInbound(ctx, args.AccountID, args.ConversationID)
+	defer func() {
+		release, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := o.conversations.ReleaseTurn(release, lease); err != nil {
+			o.log.WarnContext(ctx, "release turn", "conversation_id", lease.ConversationID, "error", err)
+		}
+	}()
+	conv := lease.Conversation
+	for range maxRounds {
+		answered, err := o.round(ctx, args, lease, conv)
+		if errors.Is(err, conversations.ErrLeaseLost) {
+			o.log.WarnContext(ctx, "turn outlived its lease; another turn answers", "conversation_id", conv.ID)
+			return nil
+		}
+		if err != nil || !answered {
+			return err
+		}
+		if conv, err = o.conversations.Get(ctx, args.AccountID, args.ConversationID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// round answers once what is pending; false when there was nothing for the
+// bot to answer.
+func (o *Orchestrator) round(ctx context.Context, args TurnArgs, lease conversations.TurnLease, conv conversations.Conversation) (bool, error) {
+	pending, err := o.memory.PendingInbound(ctx, args.AccountID, conv.ID, conv.AnsweredThrough)
 	if err != nil || len(pending) == 0 {
-		return err // nothing new: an earlier turn answered these together
+		return false, err // nothing new: an earlier turn answered these together
 	}
-	conv, err := o.memory.Conversation(ctx, args.AccountID, args.ConversationID)
-	if err != nil {
-		return err
-	}
-	if conv.Status == "pending_human" || conv.Status == "human" {
+	if conv.Status.WithHuman() {
 		o.log.InfoContext(ctx, "conversation is with a human; no AI reply", "conversation_id", conv.ID)
 		o.metrics.observe(Decision{Engine: "none"}, "silent")
 		if o.handoffs != nil {
-			return o.handoffs.CustomerWrote(ctx, args.AccountID, conv.ID)
+			return false, o.handoffs.CustomerWrote(ctx, args.AccountID, conv.ID)
 		}
-		return nil
+		return false, nil
 	}
 	last := pending[len(pending)-1]
 	ch, rules, err := o.channelOf(ctx, args.AccountID, last)
 	if err != nil {
-		return err
+		return false, err
 	}
 	text := joinTexts(pending)
 	if o.handoffs != nil && len(pending) == 1 {
-		scored, err := o.handoffs.RecordCSAT(ctx, args.AccountID, args.ContactID, text)
+		scored, err := o.handoffs.RecordCSAT(ctx, args.AccountID, conv.ContactID, text)
 		if err != nil {
-			return err
+			return false, err
 		}
 		if scored {
-			return o.thankForScore(ctx, args, conv, ch)
+			return true, o.thankForScore(ctx, lease, conv, ch, last.ID)
 		}
 	}
-	contactID, extractions, err := o.remember(ctx, args, last.ID, text)
+	contactID, extractions, err := o.remember(ctx, args.AccountID, conv.ContactID, last.ID, text)
 	if err != nil {
-		return err
+		return false, err
 	}
 	contact, err := o.memory.Contact(ctx, args.AccountID, contactID)
 	if err != nil {
-		return err
+		return false, err
 	}
 	in := turnInput{AccountID: args.AccountID, Conversation: conv, Contact: contact, Text: text, Extractions: extractions,
 		Channel: ch, Rules: rules}
 	d, err := o.decide(ctx, in, decideOptions{})
 	if err != nil {
-		return err
+		return false, err
 	}
-	if err := o.apply(ctx, in, d); err != nil {
-		return err
+	if err := o.apply(ctx, in, d, lease, last.ID); err != nil {
+		return false, err
 	}
 	o.metrics.observe(d, outcome(d))
-	return nil
+	return true, nil
 }
 
 func (o *Orchestrator) channelOf(ctx context.Context, accountID uuid.UUID, msg memory.Event) (channels.Channel, channels.Rules, error) {
@@ -307,23 +352,28 @@ func (o *Orchestrator) lastDecision(ctx context.Context, accountID, conversation
 
 // thankForScore answers a satisfaction score; the message opened a
 // conversation of its own, which closes with the thanks.
-func (o *Orchestrator) thankForScore(ctx context.Context, args TurnArgs, conv memory.ConversationState, ch channels.Channel) error {
+func (o *Orchestrator) thankForScore(ctx context.Context, lease conversations.TurnLease, conv conversations.Conversation, ch channels.Channel, through int64) error {
 	o.metrics.observe(Decision{Engine: "offline"}, "csat")
-	return o.memory.InTx(ctx, func(tx *memory.Tx) error {
-		if _, err := o.outbox.Queue(ctx, tx, args.AccountID, channels.Outgoing{ContactID: args.ContactID, ConversationID: &conv.ID,
-			ChannelID: ch.ID, Text: "Obrigado pela sua avaliação!", Author: memory.AuthorAI, PromptVersion: OfflinePromptVersion}); err != nil {
+	return database.InTx(ctx, o.pool, func(tx pgx.Tx) error {
+		if err := o.conversations.AnswerTx(ctx, tx, lease, conv.Sector, conversations.StatusResolved, through); err != nil {
 			return err
 		}
-		return tx.SetConversationStatus(ctx, args.AccountID, conv.ID, "resolved")
+		_, err := o.outbox.Queue(ctx, tx, lease.AccountID, channels.Outgoing{ContactID: conv.ContactID, ConversationID: &conv.ID,
+			ChannelID: ch.ID, Text: "Obrigado pela sua avaliação!", Author: memory.AuthorAI, PromptVersion: OfflinePromptVersion})
+		return err
 	})
 }
 
-// apply records the decision and queues the reply, in one transaction.
-func (o *Orchestrator) apply(ctx context.Context, in turnInput, d Decision) error {
+// apply records the decision and queues the reply, in one transaction, as
+// the answer to the customer's messages up to through — only while the turn
+// holds its lease. Everything goes to the contact the conversation belongs to
+// now: a merge during the turn (an identifier the customer gave matched an
+// older contact) moved the conversation to the survivor.
+func (o *Orchestrator) apply(ctx context.Context, in turnInput, d Decision, lease conversations.TurnLease, through int64) error {
 	conv := in.Conversation
-	status := "bot"
+	status := conversations.StatusBot
 	if d.Handoff != "" {
-		status = "pending_human"
+		status = conversations.StatusPendingHuman
 	}
 	sector := d.Sector
 	if sector == "none" || d.Clarify {
@@ -333,10 +383,15 @@ func (o *Orchestrator) apply(ctx context.Context, in turnInput, d Decision) erro
 	if d.Engine == "llm" && len(d.Prompts) > 0 {
 		version = d.Prompts[0]
 	}
-	return o.memory.InTx(ctx, func(tx *memory.Tx) error {
-		if err := tx.SetConversation(ctx, in.AccountID, conv.ID, sector, status); err != nil {
+	return database.InTx(ctx, o.pool, func(tx pgx.Tx) error {
+		if err := o.conversations.AnswerTx(ctx, tx, lease, sector, status, through); err != nil {
 			return err
 		}
+		now, err := o.conversations.GetTx(ctx, tx, in.AccountID, conv.ID)
+		if err != nil {
+			return err
+		}
+		in.Contact.ID = now.ContactID
 		if d.Handoff != "" && o.handoffs != nil {
 			if err := o.openCard(ctx, tx, in, &d); err != nil {
 				return err
@@ -345,30 +400,30 @@ func (o *Orchestrator) apply(ctx context.Context, in turnInput, d Decision) erro
 		raw, _ := json.Marshal(d)
 		for _, a := range d.Actions {
 			rawAction, _ := json.Marshal(a)
-			if _, err := tx.Append(ctx, in.AccountID, memory.Event{ContactID: in.Contact.ID, ConversationID: &conv.ID, Kind: memory.EventAction,
+			if _, err := o.memory.AppendTx(ctx, tx, in.AccountID, memory.Event{ContactID: in.Contact.ID, ConversationID: &conv.ID, Kind: memory.EventAction,
 				Direction: memory.DirectionInternal, Author: memory.AuthorAI, Channel: string(in.Channel.Kind), Text: "ferramenta: " + a.Tool,
 				Payload: rawAction, PromptVersion: version}); err != nil {
 				return err
 			}
 		}
-		if _, err := tx.Append(ctx, in.AccountID, memory.Event{ContactID: in.Contact.ID, ConversationID: &conv.ID, Kind: decisionKind(d),
+		if _, err := o.memory.AppendTx(ctx, tx, in.AccountID, memory.Event{ContactID: in.Contact.ID, ConversationID: &conv.ID, Kind: decisionKind(d),
 			Direction: memory.DirectionInternal, Author: memory.AuthorAI, Channel: string(in.Channel.Kind), Text: decisionLabel(d), Payload: raw,
 			PromptVersion: version}); err != nil {
 			return err
 		}
-		_, err := o.outbox.Queue(ctx, tx, in.AccountID, channels.Outgoing{ContactID: in.Contact.ID, ConversationID: &conv.ID,
+		_, err = o.outbox.Queue(ctx, tx, in.AccountID, channels.Outgoing{ContactID: in.Contact.ID, ConversationID: &conv.ID,
 			ChannelID: in.Channel.ID, Text: d.Reply, Author: memory.AuthorAI, PromptVersion: version})
 		if err != nil {
 			return err
 		}
-		return channels.NotifyTx(ctx, tx.PgxTx(), channels.InboxTopic(in.AccountID))
+		return channels.NotifyTx(ctx, tx, channels.InboxTopic(in.AccountID))
 	})
 }
 
 // openCard opens the handoff card and makes the decision and the customer's
 // notice say what it says: owner's team, priority, SLA due, next action; out
 // of the team's hours, the channel's away template with when they answer.
-func (o *Orchestrator) openCard(ctx context.Context, tx *memory.Tx, in turnInput, d *Decision) error {
+func (o *Orchestrator) openCard(ctx context.Context, tx pgx.Tx, in turnInput, d *Decision) error {
 	sec := d.sec
 	source := d.Engine
 	if offline.HandoffReason(d.Handoff) == offline.ReasonAskedForPerson {
@@ -431,10 +486,9 @@ func decisionLabel(d Decision) string {
 // remember stores what the customer just told: identifiers become identities
 // (which may merge contacts), other facts become fields. It returns the
 // contact the conversation now belongs to.
-func (o *Orchestrator) remember(ctx context.Context, args TurnArgs, sourceEvent int64, text string) (uuid.UUID, []offline.Extraction, error) {
+func (o *Orchestrator) remember(ctx context.Context, accountID, contactID uuid.UUID, sourceEvent int64, text string) (uuid.UUID, []offline.Extraction, error) {
 	extractions := offline.Extract(text, o.now())
-	contactID := args.ContactID
-	err := o.memory.InTx(ctx, func(tx *memory.Tx) error {
+	err := database.InTx(ctx, o.pool, func(tx pgx.Tx) error {
 		fields := map[string]any{}
 		for _, e := range extractions {
 			if !e.Valid {
@@ -442,30 +496,42 @@ func (o *Orchestrator) remember(ctx context.Context, args TurnArgs, sourceEvent 
 			}
 			switch e.Field {
 			case "email", "phone", "cpf":
-				res, err := tx.LinkIdentifier(ctx, args.AccountID, contactID, memory.IdentityKind(e.Field), e.Value, memory.AuthorAI)
+				linked, err := o.linkIdentifier(ctx, tx, accountID, contactID, memory.IdentityKind(e.Field), e.Value)
 				if errors.Is(err, memory.ErrConflict) {
 					continue
 				}
 				if err != nil {
 					return err
 				}
-				if res.Merged && o.events != nil {
-					if err := o.events.Emit(ctx, tx.PgxTx(), args.AccountID, webhooks.ContactMerged, res); err != nil {
-						return err
-					}
-				}
-				contactID = res.Contact.ID
+				contactID = linked
 			case "order_number":
 				fields["order_number"] = e.Value
 			}
 		}
 		if len(fields) > 0 {
-			_, err := tx.UpdateFields(ctx, args.AccountID, contactID, fields, memory.AuthorAI, &sourceEvent)
+			_, err := o.memory.UpdateFieldsTx(ctx, tx, accountID, contactID, fields, memory.AuthorAI, &sourceEvent)
 			return err
 		}
 		return nil
 	})
 	return contactID, extractions, err
+}
+
+// linkIdentifier gives the contact an identifier the customer revealed (by
+// the offline extraction or the LLM's update_fields); when another contact
+// holds it the two merge, contact.merged goes out in the same transaction,
+// and the contact the conversation now belongs to is returned.
+func (o *Orchestrator) linkIdentifier(ctx context.Context, tx pgx.Tx, accountID, contactID uuid.UUID, kind memory.IdentityKind, value string) (uuid.UUID, error) {
+	res, err := o.memory.LinkIdentifierTx(ctx, tx, accountID, contactID, kind, value, memory.AuthorAI)
+	if err != nil {
+		return contactID, err
+	}
+	if res.Merged && o.events != nil {
+		if err := o.events.Emit(ctx, tx, accountID, webhooks.ContactMerged, res); err != nil {
+			return contactID, err
+		}
+	}
+	return res.Contact.ID, nil
 }
 
 func fill(template string, values map[string]string) string {

@@ -46,12 +46,12 @@ func newEnvTB(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	outbox := channels.NewOutbox(mem, chs, channels.NewPlatforms(nil, nil, nil), inserter, log, nil)
+	outbox := channels.NewOutbox(pool, mem, chs, channels.NewPlatforms(nil, nil, nil), inserter, log, nil)
 	routers, err := NewRouters(pool)
 	if err != nil {
 		t.Fatal(err)
 	}
-	orch, err := NewOrchestrator(Deps{Memory: mem, Channels: chs, Outbox: outbox, Sectors: NewSectorStore(pool), Routers: routers,
+	orch, err := NewOrchestrator(Deps{Pool: pool, Memory: mem, Channels: chs, Outbox: outbox, Sectors: NewSectorStore(pool), Routers: routers,
 		Prompts: prompts.NewLibrary(pool, ""), Log: log})
 	if err != nil {
 		t.Fatal(err)
@@ -62,7 +62,7 @@ func newEnvTB(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{pool: pool, inserter: inserter, mem: mem, orch: orch, ing: channels.NewIngestor(mem, nil), ch: ch, acct: acct}
+	return &env{pool: pool, inserter: inserter, mem: mem, orch: orch, ing: channels.NewIngestor(pool, mem, nil), ch: ch, acct: acct}
 }
 
 // say stores customer messages as the Telegram webhook would, then runs one turn.

@@ -7,7 +7,9 @@ import (
 	"fmt"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
+	"github.com/atende/atende/internal/database"
 	"github.com/atende/atende/memory"
 )
 
@@ -39,7 +41,7 @@ func (o *Orchestrator) Reassign(ctx context.Context, accountID, conversationID u
 		}
 		return Reassignment{}, fmt.Errorf("%w: %q (this account has %v)", ErrUnknownSector, sector, names)
 	}
-	conv, err := o.memory.Conversation(ctx, accountID, conversationID)
+	conv, err := o.conversations.Get(ctx, accountID, conversationID)
 	if err != nil {
 		return Reassignment{}, err
 	}
@@ -52,15 +54,15 @@ func (o *Orchestrator) Reassign(ctx context.Context, accountID, conversationID u
 		r.Example = msg.Text
 	}
 	payload, _ := json.Marshal(r)
-	err = o.memory.InTx(ctx, func(tx *memory.Tx) error {
-		if err := tx.SetConversation(ctx, accountID, conversationID, sector, conv.Status); err != nil {
+	err = database.InTx(ctx, o.pool, func(tx pgx.Tx) error {
+		if err := o.conversations.SetTx(ctx, tx, accountID, conversationID, sector, conv.Status); err != nil {
 			return err
 		}
 		contactID := msg.ContactID
 		if !hasMsg {
 			return fmt.Errorf("%w: conversation %s has no customer message", memory.ErrNotFound, conversationID)
 		}
-		_, err := tx.Append(ctx, accountID, memory.Event{ContactID: contactID, ConversationID: &conversationID, Kind: memory.EventAssignment,
+		_, err := o.memory.AppendTx(ctx, tx, accountID, memory.Event{ContactID: contactID, ConversationID: &conversationID, Kind: memory.EventAssignment,
 			Direction: memory.DirectionInternal, Author: memory.AuthorHuman, Text: fmt.Sprintf("setor: %s → %s (%s)", displaySector(conv.Sector), sector, by),
 			Payload: payload})
 		return err

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/atende/atende/agents/offline"
+	"github.com/atende/atende/conversations"
 	"github.com/atende/atende/memory"
 	"github.com/atende/atende/prompts"
 )
@@ -123,7 +124,7 @@ func (o *Orchestrator) replayTurn(ctx context.Context, accountID uuid.UUID, cont
 		return ReplayTurn{}, fmt.Errorf("rebuild fields: %w", err)
 	}
 	text := joinTexts(pending)
-	in := turnInput{AccountID: accountID, Conversation: memory.ConversationState{ID: convID, Status: "bot", Sector: sector[convID]},
+	in := turnInput{AccountID: accountID, Conversation: conversations.Conversation{ID: convID, ContactID: contact.ID, Status: conversations.StatusBot, Sector: sector[convID]},
 		Contact: then, Text: text, Extractions: offline.Extract(text, msg.OccurredAt), Channel: ch, Rules: rules}
 	d, err := o.decide(ctx, in, decideOptions{Last: last[convID], HasLast: true, Override: override, DryRun: true})
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/atende/atende/conversations"
 	"github.com/atende/atende/handoff"
 	"github.com/atende/atende/memory"
 )
@@ -95,7 +96,7 @@ func TestUnsureAsksOnceThenHandsOff(t *testing.T) {
 	if len(d) != 1 || !d[0].Clarify || !strings.HasPrefix(replies[0], "Para eu te direcionar certo: é sobre ") || !strings.Contains(replies[0], " ou ") {
 		t.Fatalf("one short clarifying question: %q %+v", replies, d)
 	}
-	c, _ := e.mem.Conversation(context.Background(), e.acct, *mustConversation(t, e, contact))
+	c, _ := conversations.NewStore(e.pool).Get(context.Background(), e.acct, *mustConversation(t, e, contact))
 	if c.Sector != "" || c.Status != "bot" {
 		t.Fatalf("a clarifying question picks no sector: %+v", c)
 	}

@@ -5,6 +5,7 @@ package agents
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/atende/atende/channels"
+	"github.com/atende/atende/conversations"
 )
 
 // TurnQueueName is the River queue conversation turns run on.
@@ -23,6 +25,10 @@ type TurnArgs struct {
 	AccountID      uuid.UUID `json:"account_id"`
 	ConversationID uuid.UUID `json:"conversation_id"`
 	ContactID      uuid.UUID `json:"contact_id"`
+	// EventID is the customer message that enqueued the turn (zero for
+	// turns enqueued otherwise): when a later message of the conversation
+	// exists, the later message's own turn answers both.
+	EventID int64 `json:"event_id,omitempty"`
 }
 
 // Kind names the job in River's table.
@@ -33,27 +39,34 @@ func (TurnArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: TurnQueueName, MaxAttempts: 5}
 }
 
-// Turns enqueues a turn for every stored customer message, a little later
-// (debounce) so a burst of short messages is answered once. It implements
+// DefaultTurnLease is how long a turn may hold its conversation. It is longer
+// than TurnTimeout, so a live turn never loses its lease, and short enough
+// that a conversation whose turn died with its process is answered within a
+// couple of minutes of the restart.
+const DefaultTurnLease = 2 * time.Minute
+
+// TurnTimeout bounds one turn job: the debounce, the LLM's tool loop (which
+// falls back to the offline engine on its own timeout) and the writes.
+const TurnTimeout = 90 * time.Second
+
+// Turns enqueues a turn for every stored customer message. It implements
 // channels.TurnQueue.
 type Turns struct {
-	jobs     channels.JobInserter
-	debounce time.Duration
+	jobs channels.JobInserter
 }
 
 // NewTurns returns the turn queue.
-func NewTurns(jobs channels.JobInserter, debounce time.Duration) *Turns {
-	return &Turns{jobs: jobs, debounce: debounce}
+func NewTurns(jobs channels.JobInserter) *Turns {
+	return &Turns{jobs: jobs}
 }
 
-// EnqueueTurn inserts the turn job in the transaction that stored the message.
+// EnqueueTurn inserts the turn job in the transaction that stored the
+// message. The job is available at once, not scheduled: River promotes
+// scheduled jobs only every few seconds, which would add up to five seconds
+// to every reply; the worker waits out the debounce itself.
 func (t *Turns) EnqueueTurn(ctx context.Context, tx pgx.Tx, turn channels.Turn) error {
-	opts := &river.InsertOpts{}
-	if t.debounce > 0 {
-		opts.ScheduledAt = time.Now().Add(t.debounce)
-	}
 	if _, err := t.jobs.InsertTx(ctx, tx, TurnArgs{AccountID: turn.AccountID, ConversationID: turn.ConversationID,
-		ContactID: turn.ContactID}, opts); err != nil {
+		ContactID: turn.ContactID, EventID: turn.EventID}, nil); err != nil {
 		return fmt.Errorf("enqueue turn of %s: %w", turn.ConversationID, err)
 	}
 	return nil
@@ -63,12 +76,57 @@ func (t *Turns) EnqueueTurn(ctx context.Context, tx pgx.Tx, turn channels.Turn) 
 type TurnWorker struct {
 	river.WorkerDefaults[TurnArgs]
 	orchestrator *Orchestrator
+	debounce     time.Duration
+	now          func() time.Time
 }
 
-// NewTurnWorker returns the worker to register with River.
-func NewTurnWorker(o *Orchestrator) *TurnWorker { return &TurnWorker{orchestrator: o} }
+// NewTurnWorker returns the worker to register with River. debounce is how
+// long after a customer's message its turn starts, so a burst of short
+// messages is answered once.
+func NewTurnWorker(o *Orchestrator, debounce time.Duration) *TurnWorker {
+	return &TurnWorker{orchestrator: o, debounce: debounce, now: time.Now}
+}
 
-// Work answers the conversation.
+// Timeout bounds a turn (River cancels its context after it).
+func (w *TurnWorker) Timeout(*river.Job[TurnArgs]) time.Duration { return TurnTimeout }
+
+// maxDebounceSleep is the longest a worker waits in place for the debounce;
+// a longer debounce is a snooze, so waiting turns do not hold worker slots.
+const maxDebounceSleep = 10 * time.Second
+
+// busyRetry is how soon a turn that found its conversation held tries again,
+// at the latest: the holder answers what arrived meanwhile itself, so the
+// retry usually finds nothing to do; it matters when the holder died.
+const busyRetry = 2 * time.Second
+
+// Work waits out the debounce (holding no connection), leaves the answer to a
+// later message's turn when there is one, and answers the conversation.
 func (w *TurnWorker) Work(ctx context.Context, job *river.Job[TurnArgs]) error {
-	return w.orchestrator.Turn(ctx, job.Args)
+	if wait := job.CreatedAt.Add(w.debounce).Sub(w.now()); wait > 0 {
+		if wait > maxDebounceSleep {
+			return river.JobSnooze(wait)
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return ctx.Err()
+		case <-timer.C:
+		}
+	}
+	if job.Args.EventID != 0 {
+		later, err := w.orchestrator.memory.HasInboundAfter(ctx, job.Args.AccountID, job.Args.ConversationID, job.Args.EventID)
+		if err != nil {
+			return err
+		}
+		if later {
+			return nil // the later message's turn answers this one too
+		}
+	}
+	err := w.orchestrator.Turn(ctx, job.Args)
+	var busy conversations.ErrBusy
+	if errors.As(err, &busy) {
+		return river.JobSnooze(min(busyRetry, max(100*time.Millisecond, time.Until(busy.Until))))
+	}
+	return err
 }

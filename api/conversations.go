@@ -38,7 +38,7 @@ func (h *handlers) getConversation(c *gin.Context) {
 	if !ok {
 		return
 	}
-	conv, err := h.d.Memory.Conversation(c.Request.Context(), accountID(c), id)
+	conv, err := h.d.Conversations.Get(c.Request.Context(), accountID(c), id)
 	if err != nil {
 		fail(c, err)
 		return

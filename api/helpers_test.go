@@ -26,6 +26,7 @@ import (
 	"github.com/atende/atende/accounts"
 	"github.com/atende/atende/agents"
 	"github.com/atende/atende/channels"
+	"github.com/atende/atende/conversations"
 	"github.com/atende/atende/handoff"
 	"github.com/atende/atende/internal/testdb"
 	"github.com/atende/atende/memory"
@@ -82,8 +83,8 @@ func newTestServer(t *testing.T) *testServer {
 	hubCtx, stopHub := context.WithCancel(context.Background())
 	go func() { _ = hub.Run(hubCtx) }()
 	t.Cleanup(stopHub)
-	ingestor := channels.NewIngestor(store, nil)
-	outbox := channels.NewOutbox(store, channelStore, channels.NewPlatforms(nil, nil, hub), insertOnly(t, pool), log, func(int) time.Duration { return 10 * time.Millisecond })
+	ingestor := channels.NewIngestor(pool, store, nil)
+	outbox := channels.NewOutbox(pool, store, channelStore, channels.NewPlatforms(nil, nil, hub), insertOnly(t, pool), log, func(int) time.Duration { return 10 * time.Millisecond })
 	library := prompts.NewLibrary(pool, "")
 	routers, err := agents.NewRouters(pool)
 	if err != nil {
@@ -91,16 +92,16 @@ func newTestServer(t *testing.T) *testServer {
 	}
 	hooks := webhooks.NewStore(pool, insertOnly(t, pool))
 	handoffs := handoff.NewService(pool, store, channelStore, outbox, insertOnly(t, pool), hooks, log)
-	orch, err := agents.NewOrchestrator(agents.Deps{Memory: store, Channels: channelStore, Outbox: outbox, Sectors: agents.NewSectorStore(pool),
+	orch, err := agents.NewOrchestrator(agents.Deps{Pool: pool, Memory: store, Channels: channelStore, Outbox: outbox, Sectors: agents.NewSectorStore(pool),
 		Routers: routers, Prompts: library, Handoffs: handoffs, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
-	handler := NewHandler(Deps{
+	handler := NewHandler(Deps{Pool: pool, Conversations: conversations.NewStore(pool),
 		Now:  func() time.Time { return *clock.Load() },
 		Auth: accts, Memory: store, Viewer: memory.NewViewer(store, tokens, nil),
 		Channels: channelStore, Ingestor: ingestor, Outbox: outbox,
-		Webchat: channels.NewWebchat(store, ingestor), Hub: hub, Prompts: library, Agents: orch, Handoffs: handoffs, Webhooks: hooks, Accounts: accts,
+		Webchat: channels.NewWebchat(pool, store, ingestor), Hub: hub, Prompts: library, Agents: orch, Handoffs: handoffs, Webhooks: hooks, Accounts: accts,
 		Ready:    func(ctx context.Context) error { return migrations.Check(ctx, pool) },
 		Log:      log,
 		Registry: prometheus.NewRegistry(),

@@ -15,10 +15,12 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/atende/atende/accounts"
 	"github.com/atende/atende/channels"
 	"github.com/atende/atende/handoff"
+	"github.com/atende/atende/internal/database"
 	"github.com/atende/atende/memory"
 )
 
@@ -364,8 +366,8 @@ func (h *handlers) inboxFields(c *gin.Context) {
 	}
 	back := "/inbox/handoffs/" + handoffID
 	if len(changes) > 0 {
-		err = h.d.Memory.InTx(c.Request.Context(), func(tx *memory.Tx) error {
-			_, err := tx.UpdateFields(c.Request.Context(), sess.AccountID, contact, changes, memory.AuthorHuman, nil)
+		err = database.InTx(c.Request.Context(), h.d.Pool, func(tx pgx.Tx) error {
+			_, err := h.d.Memory.UpdateFieldsTx(c.Request.Context(), tx, sess.AccountID, contact, changes, memory.AuthorHuman, nil)
 			return err
 		})
 		if err != nil {

@@ -19,10 +19,12 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/atende/atende/channels"
 	"github.com/atende/atende/handoff"
 	"github.com/atende/atende/internal/browser"
+	"github.com/atende/atende/internal/database"
 	"github.com/atende/atende/memory"
 )
 
@@ -68,7 +70,7 @@ func inboxFixture(t *testing.T, s *testServer, tg *telegramAPI) handoff.Handoff 
 	}
 	ch := s.channel(t, channels.NewChannel{Kind: channels.KindTelegram, Name: "Bot da loja", Settings: map[string]string{"base_url": tg.URL},
 		Secrets: map[string]string{"bot_token": "1:x"}})
-	ing := channels.NewIngestor(s.store, nil)
+	ing := channels.NewIngestor(s.pool, s.store, nil)
 	if _, err := ing.Ingest(ctx, ch, channels.Batch{Messages: []channels.Inbound{
 		{ExternalID: "1", Type: "text", Text: "meu fone parou de carregar, pedido 48213", At: time.Now().Add(-2 * time.Minute),
 			From: channels.Sender{Name: "Rui Costa", Identities: []memory.Identity{{Kind: memory.KindTelegram, Value: "777"}}}},
@@ -80,7 +82,7 @@ func inboxFixture(t *testing.T, s *testServer, tg *telegramAPI) handoff.Handoff 
 	c, _ := s.store.FindByIdentity(ctx, s.acctA, memory.Identity{Kind: memory.KindTelegram, Value: "777"})
 	msg, _, _ := s.store.LastInbound(ctx, s.acctA, c.ID, "telegram")
 	var h handoff.Handoff
-	err := s.store.InTx(ctx, func(tx *memory.Tx) error {
+	err := database.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
 		h, err = s.handoffs.Open(ctx, tx, handoff.Request{AccountID: s.acctA, ContactID: c.ID, ConversationID: *msg.ConversationID,
 			Source: "customer", Reason: "asked_for_person", Sector: "support", Like: "support", Team: "suporte", SLA: 15 * time.Minute, Channel: "telegram"})
@@ -154,7 +156,7 @@ func TestInboxInARealBrowser(t *testing.T) {
 	// The customer writes while the card is open: it appears live (SSE).
 	c, _ := s.store.FindByIdentity(context.Background(), s.acctA, memory.Identity{Kind: memory.KindTelegram, Value: "777"})
 	ch, _ := s.channels.Get(context.Background(), s.acctA, tgChannel(t, s, c.ID))
-	if _, err := channels.NewIngestor(s.store, nil).Ingest(context.Background(), ch, channels.Batch{Messages: []channels.Inbound{{ExternalID: "3",
+	if _, err := channels.NewIngestor(s.pool, s.store, nil).Ingest(context.Background(), ch, channels.Batch{Messages: []channels.Inbound{{ExternalID: "3",
 		Type: "text", Text: "alguém aí? o fone é para o trabalho", At: time.Now(),
 		From: channels.Sender{Identities: []memory.Identity{{Kind: memory.KindTelegram, Value: "777"}}}}}}); err != nil {
 		t.Fatal(err)

@@ -7,8 +7,10 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/atende/atende/channels"
+	"github.com/atende/atende/internal/database"
 	"github.com/atende/atende/memory"
 )
 
@@ -57,8 +59,8 @@ func (h *handlers) sendMessage(c *gin.Context) {
 	}
 	acct := accountID(c)
 	var ev memory.Event
-	err = h.d.Memory.InTx(c.Request.Context(), func(tx *memory.Tx) error {
-		if _, err := tx.Contact(c.Request.Context(), acct, contactID); err != nil {
+	err = database.InTx(c.Request.Context(), h.d.Pool, func(tx pgx.Tx) error {
+		if _, err := h.d.Memory.ContactTx(c.Request.Context(), tx, acct, contactID); err != nil {
 			return err
 		}
 		var err error

@@ -93,7 +93,7 @@ func TestReassignKeepsTheCorrectionAsAnExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ing := channels.NewIngestor(s.store, nil)
+	ing := channels.NewIngestor(s.pool, s.store, nil)
 	if _, err := ing.Ingest(ctx, ch, channels.Batch{Messages: []channels.Inbound{{ExternalID: "m1", Type: "text", Text: "a catraca não libera minha entrada", At: time.Now(),
 		From: channels.Sender{Name: "Rui", Identities: []memory.Identity{{Kind: memory.KindTelegram, Value: "99"}}}}}}); err != nil {
 		t.Fatal(err)

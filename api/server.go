@@ -12,12 +12,14 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/atende/atende/accounts"
 	"github.com/atende/atende/agents"
 	"github.com/atende/atende/channels"
+	"github.com/atende/atende/conversations"
 	"github.com/atende/atende/handoff"
 	"github.com/atende/atende/memory"
 	"github.com/atende/atende/prompts"
@@ -35,18 +37,21 @@ type ReadinessCheck func(ctx context.Context) error
 
 // Deps are what the API needs, passed explicitly.
 type Deps struct {
-	Auth     Authenticator
-	Memory   *memory.Store
-	Viewer   *memory.Viewer
-	Channels *channels.Store
-	Ingestor *channels.Ingestor
-	Outbox   *channels.Outbox
-	Webchat  *channels.Webchat
-	Hub      *channels.Hub
-	Prompts  *prompts.Library
-	Agents   *agents.Orchestrator
-	Handoffs *handoff.Service
-	Webhooks *webhooks.Store
+	// Pool runs the few units of work the API opens itself (database.InTx).
+	Pool          *pgxpool.Pool
+	Conversations *conversations.Store
+	Auth          Authenticator
+	Memory        *memory.Store
+	Viewer        *memory.Viewer
+	Channels      *channels.Store
+	Ingestor      *channels.Ingestor
+	Outbox        *channels.Outbox
+	Webchat       *channels.Webchat
+	Hub           *channels.Hub
+	Prompts       *prompts.Library
+	Agents        *agents.Orchestrator
+	Handoffs      *handoff.Service
+	Webhooks      *webhooks.Store
 	// Accounts finds the company an attendant logs in to.
 	Accounts AccountFinder
 	// PublicURL is the server's public address; https makes cookies Secure.

@@ -13,8 +13,10 @@ import (
 	"time"
 
 	"github.com/atende/atende/channels"
+	"github.com/atende/atende/internal/database"
 	"github.com/atende/atende/internal/fixtures"
 	"github.com/atende/atende/memory"
+	"github.com/jackc/pgx/v5"
 )
 
 // The fake secrets of ../shared/fixtures/channels/signature_vectors.json.
@@ -282,8 +284,8 @@ func TestWhatsAppStatusesLandOnTheMessageTheyAreAbout(t *testing.T) {
 		t.Fatal(err)
 	}
 	wamid := "wamid.GAw1NTMxODg3NzY2NTUVAgASGCA1ODM2NjNGQjA2REZBRTREQTMyMUJFMTBBRDU2QzQxOAA="
-	err = s.store.InTx(context.Background(), func(tx *memory.Tx) error {
-		_, err := tx.Append(context.Background(), s.acctA, memory.Event{ContactID: res.Contact.ID, Kind: memory.EventMessage,
+	err = database.InTx(context.Background(), s.pool, func(tx pgx.Tx) error {
+		_, err := s.store.AppendTx(context.Background(), tx, s.acctA, memory.Event{ContactID: res.Contact.ID, Kind: memory.EventMessage,
 			Direction: memory.DirectionOut, Author: memory.AuthorAI, Channel: "whatsapp", Text: "Oi João!",
 			ExternalID: channels.ScopedID(wa.ID, wamid)})
 		return err

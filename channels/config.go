@@ -209,7 +209,19 @@ func (s *Store) List(ctx context.Context, accountID uuid.UUID) ([]Channel, error
 
 // Get returns one channel of the account.
 func (s *Store) Get(ctx context.Context, accountID, id uuid.UUID) (Channel, error) {
-	c, err := scanChannel(s.pool.QueryRow(ctx, `SELECT `+channelColumns+` FROM channels WHERE account_id = $1 AND id = $2`, accountID, id))
+	return getChannel(ctx, s.pool, accountID, id)
+}
+
+// GetTx is Get inside the caller's transaction, which must never wait for a
+// second pool connection.
+func (s *Store) GetTx(ctx context.Context, tx pgx.Tx, accountID, id uuid.UUID) (Channel, error) {
+	return getChannel(ctx, tx, accountID, id)
+}
+
+func getChannel(ctx context.Context, q interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}, accountID, id uuid.UUID) (Channel, error) {
+	c, err := scanChannel(q.QueryRow(ctx, `SELECT `+channelColumns+` FROM channels WHERE account_id = $1 AND id = $2`, accountID, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Channel{}, fmt.Errorf("channel %s: %w", id, ErrNotFound)
 	}

@@ -133,7 +133,7 @@ func TestEmailReplyIsThreadedOverSMTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	batch.Messages[0].At = time.Now().Add(-time.Hour)
-	if _, err := NewIngestor(e.mem, nil).Ingest(context.Background(), ch, batch); err != nil {
+	if _, err := NewIngestor(e.pool, e.mem, nil).Ingest(context.Background(), ch, batch); err != nil {
 		t.Fatal(err)
 	}
 	contact, err := e.mem.FindByIdentity(context.Background(), e.acct, memory.Identity{Kind: memory.KindEmail, Value: "maria.silva@exemplo.com.br"})

@@ -9,7 +9,10 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/atende/atende/conversations"
+	"github.com/atende/atende/internal/database"
 	"github.com/atende/atende/memory"
 	"github.com/atende/atende/webhooks"
 )
@@ -42,17 +45,19 @@ type TurnQueue interface {
 // nothing new), attaches delivery statuses to the messages they are about,
 // and enqueues the answer — all in one transaction.
 type Ingestor struct {
-	memory    *memory.Store
-	turns     TurnQueue
-	takeovers Takeovers
-	events    EventSink
+	pool          *pgxpool.Pool
+	conversations *conversations.Store
+	memory        *memory.Store
+	turns         TurnQueue
+	takeovers     Takeovers
+	events        EventSink
 }
 
 // Takeovers hear of a reply a person typed on the business's own phone or
 // app (an Evolution fromMe message Atende did not send): that person has
 // taken the conversation over, and the bot must stay silent.
 type Takeovers interface {
-	HumanReplied(ctx context.Context, tx *memory.Tx, accountID, contactID, conversationID uuid.UUID, eventID int64) error
+	HumanReplied(ctx context.Context, tx pgx.Tx, accountID, contactID, conversationID uuid.UUID, eventID int64) error
 }
 
 // EventSink receives the events automations subscribe to (message.created),
@@ -61,9 +66,10 @@ type EventSink interface {
 	Emit(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, event string, data any) error
 }
 
-// NewIngestor wires ingestion; turns may be nil until agents answer.
-func NewIngestor(mem *memory.Store, turns TurnQueue) *Ingestor {
-	return &Ingestor{memory: mem, turns: turns}
+// NewIngestor wires ingestion to its database, the memory and the turn
+// queue; turns may be nil until agents answer.
+func NewIngestor(pool *pgxpool.Pool, mem *memory.Store, turns TurnQueue) *Ingestor {
+	return &Ingestor{pool: pool, conversations: conversations.NewStore(pool), memory: mem, turns: turns}
 }
 
 // WithTakeovers makes human replies from the business's phone take conversations over.
@@ -91,7 +97,7 @@ type messagePayload struct {
 // Ingest stores one delivery.
 func (i *Ingestor) Ingest(ctx context.Context, ch Channel, b Batch) (IngestResult, error) {
 	res := IngestResult{EventIDs: []int64{}}
-	err := i.memory.InTx(ctx, func(tx *memory.Tx) error {
+	err := database.InTx(ctx, i.pool, func(tx pgx.Tx) error {
 		res = IngestResult{EventIDs: []int64{}}
 		for _, m := range b.Messages {
 			stored, dup, err := i.ingestMessage(ctx, tx, ch, m)
@@ -106,7 +112,7 @@ func (i *Ingestor) Ingest(ctx context.Context, ch Channel, b Batch) (IngestResul
 			res.EventIDs = append(res.EventIDs, stored)
 		}
 		for _, s := range b.Statuses {
-			ok, err := ingestStatus(ctx, tx, ch, s)
+			ok, err := i.ingestStatus(ctx, tx, ch, s)
 			if err != nil {
 				return err
 			}
@@ -119,7 +125,7 @@ func (i *Ingestor) Ingest(ctx context.Context, ch Channel, b Batch) (IngestResul
 	return res, err
 }
 
-func (i *Ingestor) ingestMessage(ctx context.Context, tx *memory.Tx, ch Channel, m Inbound) (int64, bool, error) {
+func (i *Ingestor) ingestMessage(ctx context.Context, tx pgx.Tx, ch Channel, m Inbound) (int64, bool, error) {
 	if len(m.From.Identities) == 0 {
 		return 0, false, fmt.Errorf("%w: message %s has no sender", ErrMalformed, m.ExternalID)
 	}
@@ -128,24 +134,24 @@ func (i *Ingestor) ingestMessage(ctx context.Context, tx *memory.Tx, ch Channel,
 	if !m.FromBusiness {
 		profile.Name = m.From.Name
 	}
-	resolved, err := tx.Resolve(ctx, ch.AccountID, first.Kind, first.Value, profile)
+	resolved, err := i.memory.ResolveTx(ctx, tx, ch.AccountID, first.Kind, first.Value, profile)
 	if err != nil {
 		return 0, false, fmt.Errorf("resolve sender of %s: %w", m.ExternalID, err)
 	}
 	contactID := resolved.Contact.ID
 	for _, id := range m.From.Identities[1:] {
-		linked, err := tx.LinkIdentifier(ctx, ch.AccountID, contactID, id.Kind, id.Value, memory.AuthorSystem)
+		linked, err := i.memory.LinkIdentifierTx(ctx, tx, ch.AccountID, contactID, id.Kind, id.Value, memory.AuthorSystem)
 		if err != nil {
 			return 0, false, fmt.Errorf("link %s of %s: %w", id.Kind, m.ExternalID, err)
 		}
 		if linked.Merged && i.events != nil {
-			if err := i.events.Emit(ctx, tx.PgxTx(), ch.AccountID, webhooks.ContactMerged, linked); err != nil {
+			if err := i.events.Emit(ctx, tx, ch.AccountID, webhooks.ContactMerged, linked); err != nil {
 				return 0, false, err
 			}
 		}
 		contactID = linked.Contact.ID
 	}
-	conv, err := tx.TouchConversation(ctx, ch.AccountID, contactID, string(ch.Kind), m.At)
+	conv, err := i.conversations.TouchTx(ctx, tx, ch.AccountID, contactID, string(ch.Kind), m.At)
 	if err != nil {
 		return 0, false, err
 	}
@@ -163,18 +169,18 @@ func (i *Ingestor) ingestMessage(ctx context.Context, tx *memory.Tx, ch Channel,
 	if e.Text == "" && len(e.Media) == 0 {
 		e.Text = "[" + m.Type + "]"
 	}
-	appended, err := tx.Append(ctx, ch.AccountID, e)
+	appended, err := i.memory.AppendTx(ctx, tx, ch.AccountID, e)
 	if err != nil {
 		return 0, false, fmt.Errorf("store message %s: %w", m.ExternalID, err)
 	}
 	if appended.Duplicate {
 		return appended.Event.ID, true, nil
 	}
-	if err := NotifyTx(ctx, tx.PgxTx(), InboxTopic(ch.AccountID)); err != nil {
+	if err := NotifyTx(ctx, tx, InboxTopic(ch.AccountID)); err != nil {
 		return 0, false, err
 	}
 	if i.events != nil {
-		if err := i.events.Emit(ctx, tx.PgxTx(), ch.AccountID, webhooks.MessageCreated, appended.Event); err != nil {
+		if err := i.events.Emit(ctx, tx, ch.AccountID, webhooks.MessageCreated, appended.Event); err != nil {
 			return 0, false, err
 		}
 	}
@@ -184,7 +190,7 @@ func (i *Ingestor) ingestMessage(ctx context.Context, tx *memory.Tx, ch Channel,
 		}
 	}
 	if !m.FromBusiness && i.turns != nil {
-		if err := i.turns.EnqueueTurn(ctx, tx.PgxTx(), Turn{AccountID: ch.AccountID, ContactID: contactID,
+		if err := i.turns.EnqueueTurn(ctx, tx, Turn{AccountID: ch.AccountID, ContactID: contactID,
 			ConversationID: conv.ID, EventID: appended.Event.ID, ChannelID: ch.ID}); err != nil {
 			return 0, false, fmt.Errorf("enqueue answer to %s: %w", m.ExternalID, err)
 		}
@@ -194,8 +200,8 @@ func (i *Ingestor) ingestMessage(ctx context.Context, tx *memory.Tx, ch Channel,
 
 // ingestStatus appends a delivery status to the timeline of the message it is
 // about; a status of a message Atende did not send is ignored (false).
-func ingestStatus(ctx context.Context, tx *memory.Tx, ch Channel, s Status) (bool, error) {
-	msg, err := tx.EventByExternalID(ctx, ch.AccountID, string(ch.Kind), ScopedID(ch.ID, s.ExternalID))
+func (i *Ingestor) ingestStatus(ctx context.Context, tx pgx.Tx, ch Channel, s Status) (bool, error) {
+	msg, err := i.memory.EventByExternalIDTx(ctx, tx, ch.AccountID, string(ch.Kind), ScopedID(ch.ID, s.ExternalID))
 	if errors.Is(err, memory.ErrNotFound) {
 		return false, nil
 	}
@@ -211,7 +217,7 @@ func ingestStatus(ctx context.Context, tx *memory.Tx, ch Channel, s Status) (boo
 	if s.Status == "failed" && s.Reason != "" {
 		text = "failed: " + s.Reason
 	}
-	appended, err := tx.Append(ctx, ch.AccountID, memory.Event{ContactID: msg.ContactID, ConversationID: msg.ConversationID,
+	appended, err := i.memory.AppendTx(ctx, tx, ch.AccountID, memory.Event{ContactID: msg.ContactID, ConversationID: msg.ConversationID,
 		Kind: memory.EventStatus, Direction: memory.DirectionInternal, Author: memory.AuthorSystem, Channel: string(ch.Kind),
 		Text: text, Payload: payload, ExternalID: ScopedID(ch.ID, "status:"+s.ExternalID+":"+s.Status), OccurredAt: s.At})
 	if err != nil {

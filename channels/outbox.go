@@ -12,9 +12,11 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/atende/atende/internal/database"
 	"github.com/atende/atende/memory"
 )
 
@@ -68,6 +70,7 @@ type outboundPayload struct {
 // the messaging window respected, a permanent failure recorded as a failed
 // status on the timeline.
 type Outbox struct {
+	pool      *pgxpool.Pool
 	memory    *memory.Store
 	channels  *Store
 	transport Transport
@@ -79,22 +82,22 @@ type Outbox struct {
 
 // NewOutbox wires delivery. backoff gives the wait before retry n (nil: 2^n
 // seconds, at most 10 minutes).
-func NewOutbox(mem *memory.Store, chs *Store, transport Transport, jobs JobInserter, log *slog.Logger, backoff func(int) time.Duration) *Outbox {
+func NewOutbox(pool *pgxpool.Pool, mem *memory.Store, chs *Store, transport Transport, jobs JobInserter, log *slog.Logger, backoff func(int) time.Duration) *Outbox {
 	if backoff == nil {
 		backoff = func(attempt int) time.Duration {
 			return min(time.Duration(1<<min(attempt, 10))*time.Second, 10*time.Minute)
 		}
 	}
-	return &Outbox{memory: mem, channels: chs, transport: transport, jobs: jobs, log: log, now: time.Now, backoff: backoff}
+	return &Outbox{pool: pool, memory: mem, channels: chs, transport: transport, jobs: jobs, log: log, now: time.Now, backoff: backoff}
 }
 
 // Queue appends the outbound message to the timeline and enqueues its
 // delivery, both in the caller's transaction.
-func (o *Outbox) Queue(ctx context.Context, tx *memory.Tx, accountID uuid.UUID, out Outgoing) (memory.Event, error) {
+func (o *Outbox) Queue(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, out Outgoing) (memory.Event, error) {
 	if out.Author != memory.AuthorAI && out.Author != memory.AuthorHuman && out.Author != memory.AuthorSystem {
 		return memory.Event{}, fmt.Errorf("%w: an outbound message is by ai, human or system", memory.ErrInvalidEvent)
 	}
-	ch, err := o.channels.Get(ctx, accountID, out.ChannelID)
+	ch, err := o.channels.GetTx(ctx, tx, accountID, out.ChannelID)
 	if err != nil {
 		return memory.Event{}, err
 	}
@@ -102,7 +105,7 @@ func (o *Outbox) Queue(ctx context.Context, tx *memory.Tx, accountID uuid.UUID, 
 	if ch.Kind == KindWebchat {
 		// Only the visitor who last wrote sees the reply: a contact may have
 		// several browsers, some joined to it by an unverified pre-chat e-mail.
-		last, ok, err := o.memory.LastInbound(ctx, accountID, out.ContactID, string(KindWebchat))
+		last, ok, err := o.memory.LastInboundTx(ctx, tx, accountID, out.ContactID, string(KindWebchat))
 		if err != nil {
 			return memory.Event{}, err
 		}
@@ -118,13 +121,13 @@ func (o *Outbox) Queue(ctx context.Context, tx *memory.Tx, accountID uuid.UUID, 
 	if text == "" && out.Template != nil {
 		text = "[template " + out.Template.Name + "]"
 	}
-	res, err := tx.Append(ctx, accountID, memory.Event{ContactID: out.ContactID, ConversationID: out.ConversationID,
+	res, err := o.memory.AppendTx(ctx, tx, accountID, memory.Event{ContactID: out.ContactID, ConversationID: out.ConversationID,
 		Kind: memory.EventMessage, Direction: memory.DirectionOut, Author: out.Author, Channel: string(ch.Kind),
 		Text: text, Media: out.Media, Payload: payload, PromptVersion: out.PromptVersion})
 	if err != nil {
 		return memory.Event{}, fmt.Errorf("record outbound message: %w", err)
 	}
-	if _, err := o.jobs.InsertTx(ctx, tx.PgxTx(), SendArgs{AccountID: accountID, EventID: res.Event.ID}, nil); err != nil {
+	if _, err := o.jobs.InsertTx(ctx, tx, SendArgs{AccountID: accountID, EventID: res.Event.ID}, nil); err != nil {
 		return memory.Event{}, fmt.Errorf("enqueue delivery of %d: %w", res.Event.ID, err)
 	}
 	return res.Event, nil
@@ -323,8 +326,8 @@ func (o *Outbox) recordStatus(ctx context.Context, accountID uuid.UUID, ev memor
 	if reason != "" {
 		text = status + ": " + reason
 	}
-	return o.memory.InTx(ctx, func(tx *memory.Tx) error {
-		_, err := tx.Append(ctx, accountID, memory.Event{ContactID: ev.ContactID, ConversationID: ev.ConversationID,
+	return database.InTx(ctx, o.pool, func(tx pgx.Tx) error {
+		_, err := o.memory.AppendTx(ctx, tx, accountID, memory.Event{ContactID: ev.ContactID, ConversationID: ev.ConversationID,
 			Kind: memory.EventStatus, Direction: memory.DirectionInternal, Author: memory.AuthorSystem,
 			Channel: string(ch.Kind), Text: text, Payload: raw, ExternalID: externalID})
 		return err

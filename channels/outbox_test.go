@@ -14,9 +14,12 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"github.com/atende/atende/internal/database"
 	"github.com/atende/atende/internal/testdb"
 	"github.com/atende/atende/memory"
 )
@@ -92,6 +95,7 @@ func (p *platformServer) successes() int {
 // outboxEnv is a database, the memory, channel config and a running River
 // client delivering with millisecond backoff.
 type outboxEnv struct {
+	pool     *pgxpool.Pool
 	mem      *memory.Store
 	channels *Store
 	outbox   *Outbox
@@ -108,7 +112,7 @@ func newOutboxEnv(t *testing.T) *outboxEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	outbox := NewOutbox(mem, chs, NewPlatforms(nil, nil, nil), inserter, log, func(int) time.Duration { return 10 * time.Millisecond })
+	outbox := NewOutbox(pool, mem, chs, NewPlatforms(nil, nil, nil), inserter, log, func(int) time.Duration { return 10 * time.Millisecond })
 	workers := river.NewWorkers()
 	river.AddWorker(workers, NewSendWorker(outbox))
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
@@ -122,7 +126,7 @@ func newOutboxEnv(t *testing.T) *outboxEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = client.Stop(context.Background()) })
-	return &outboxEnv{mem: mem, channels: chs, outbox: outbox, acct: testdb.NewAccount(t, pool, "acme")}
+	return &outboxEnv{pool: pool, mem: mem, channels: chs, outbox: outbox, acct: testdb.NewAccount(t, pool, "acme")}
 }
 
 // contactWhoWrote makes a contact whose last message on kind was ago.
@@ -132,8 +136,8 @@ func (e *outboxEnv) contactWhoWrote(t *testing.T, kind memory.IdentityKind, valu
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = e.mem.InTx(context.Background(), func(tx *memory.Tx) error {
-		_, err := tx.Append(context.Background(), e.acct, memory.Event{ContactID: res.Contact.ID, Kind: memory.EventMessage,
+	err = database.InTx(context.Background(), e.pool, func(tx pgx.Tx) error {
+		_, err := e.mem.AppendTx(context.Background(), tx, e.acct, memory.Event{ContactID: res.Contact.ID, Kind: memory.EventMessage,
 			Direction: memory.DirectionIn, Author: memory.AuthorContact, Channel: string(channel), Text: "oi",
 			OccurredAt: time.Now().Add(-ago)})
 		return err
@@ -147,7 +151,7 @@ func (e *outboxEnv) contactWhoWrote(t *testing.T, kind memory.IdentityKind, valu
 func (e *outboxEnv) queue(t *testing.T, out Outgoing) memory.Event {
 	t.Helper()
 	var ev memory.Event
-	err := e.mem.InTx(context.Background(), func(tx *memory.Tx) error {
+	err := database.InTx(context.Background(), e.pool, func(tx pgx.Tx) error {
 		var err error
 		ev, err = e.outbox.Queue(context.Background(), tx, e.acct, out)
 		return err
@@ -333,7 +337,7 @@ func TestTelegramAndEvolutionSendShapes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := NewIngestor(e.mem, nil).Ingest(context.Background(), evo, batch)
+	res, err := NewIngestor(e.pool, e.mem, nil).Ingest(context.Background(), evo, batch)
 	if err != nil || res.Stored != 0 || res.Duplicates != 1 {
 		t.Fatalf("the echo of Atende's own message was stored again: %+v %v", res, err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/atende/atende/internal/database"
 	"github.com/atende/atende/memory"
 )
 
@@ -65,13 +66,14 @@ type Session struct {
 
 // Webchat runs the widget's side of the channel.
 type Webchat struct {
+	pool     *pgxpool.Pool
 	memory   *memory.Store
 	ingestor *Ingestor
 }
 
 // NewWebchat wires the webchat to the memory and ingestion.
-func NewWebchat(mem *memory.Store, ingestor *Ingestor) *Webchat {
-	return &Webchat{memory: mem, ingestor: ingestor}
+func NewWebchat(pool *pgxpool.Pool, mem *memory.Store, ingestor *Ingestor) *Webchat {
+	return &Webchat{pool: pool, memory: mem, ingestor: ingestor}
 }
 
 // StartSession opens (or resumes) a visitor's session. Values of the pre-chat
@@ -99,21 +101,21 @@ func (w *Webchat) StartSession(ctx context.Context, ch Channel, p PreChat) (Sess
 		links = append(links, id)
 	}
 	var contactID uuid.UUID
-	err := w.memory.InTx(ctx, func(tx *memory.Tx) error {
-		res, err := tx.Resolve(ctx, ch.AccountID, memory.KindWebchat, p.VisitorID, memory.Profile{Name: p.Name, Channel: string(KindWebchat), Origin: "webchat"})
+	err := database.InTx(ctx, w.pool, func(tx pgx.Tx) error {
+		res, err := w.memory.ResolveTx(ctx, tx, ch.AccountID, memory.KindWebchat, p.VisitorID, memory.Profile{Name: p.Name, Channel: string(KindWebchat), Origin: "webchat"})
 		if err != nil {
 			return err
 		}
 		contactID = res.Contact.ID
 		for _, id := range links {
-			linked, err := tx.LinkIdentifier(ctx, ch.AccountID, contactID, id.Kind, id.Value, memory.AuthorContact)
+			linked, err := w.memory.LinkIdentifierTx(ctx, tx, ch.AccountID, contactID, id.Kind, id.Value, memory.AuthorContact)
 			if err != nil {
 				return err
 			}
 			contactID = linked.Contact.ID
 		}
 		if strings.TrimSpace(p.Name) != "" {
-			if _, err := tx.UpdateFields(ctx, ch.AccountID, contactID, map[string]any{memory.FieldName: strings.TrimSpace(p.Name)}, memory.AuthorContact, nil); err != nil {
+			if _, err := w.memory.UpdateFieldsTx(ctx, tx, ch.AccountID, contactID, map[string]any{memory.FieldName: strings.TrimSpace(p.Name)}, memory.AuthorContact, nil); err != nil {
 				return err
 			}
 		}

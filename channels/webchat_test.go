@@ -17,7 +17,7 @@ func TestWebchatRepliesReachOnlyTheVisitorTheyAreFor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wc := NewWebchat(e.mem, NewIngestor(e.mem, nil))
+	wc := NewWebchat(e.pool, e.mem, NewIngestor(e.pool, e.mem, nil))
 	victim, err := wc.StartSession(ctx, ch, PreChat{VisitorID: "visitor-victim-1", Name: "Ana", Email: "ana@exemplo.com.br"})
 	if err != nil {
 		t.Fatal(err)

@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
+	"github.com/atende/atende/internal/database"
 	"github.com/atende/atende/memory"
 )
 
@@ -49,8 +51,8 @@ func BenchmarkOpenHandoff(b *testing.B) {
 		var d []time.Duration
 		for b.Loop() {
 			start := time.Now()
-			if err := e.mem.InTx(ctx, func(tx *memory.Tx) error {
-				_, err := tx.Append(ctx, e.acct, memory.Event{ContactID: contact, ConversationID: &conv, Kind: memory.EventNote,
+			if err := database.InTx(ctx, e.pool, func(tx pgx.Tx) error {
+				_, err := e.mem.AppendTx(ctx, tx, e.acct, memory.Event{ContactID: contact, ConversationID: &conv, Kind: memory.EventNote,
 					Direction: memory.DirectionInternal, Author: memory.AuthorHuman, Text: "nota"})
 				return err
 			}); err != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/atende/atende/memory"
 )
@@ -23,12 +24,12 @@ type card struct {
 // buildCard writes the card offline, extractively: the need in the
 // customer's words, the facts collected, what the bot already tried and the
 // last customer message. An LLM summary or next action, when given, wins.
-func (s *Service) buildCard(ctx context.Context, r Request) (card, error) {
-	c, err := s.memory.Contact(ctx, r.AccountID, r.ContactID)
+func (s *Service) buildCard(ctx context.Context, tx pgx.Tx, r Request) (card, error) {
+	c, err := s.memory.ContactTx(ctx, tx, r.AccountID, r.ContactID)
 	if err != nil {
 		return card{}, err
 	}
-	msgs, err := s.memory.ConversationMessages(ctx, r.AccountID, r.ConversationID, cardMessages)
+	msgs, err := s.memory.ConversationMessagesTx(ctx, tx, r.AccountID, r.ConversationID, cardMessages)
 	if err != nil {
 		return card{}, err
 	}

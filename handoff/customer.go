@@ -9,9 +9,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/atende/atende/conversations"
+	"github.com/atende/atende/internal/database"
 	"github.com/atende/atende/memory"
 	"github.com/atende/atende/webhooks"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 )
 
 // CustomerWrote is told when the customer writes to a conversation a person
@@ -28,8 +31,8 @@ func (s *Service) CustomerWrote(ctx context.Context, accountID, conversationID u
 	if h.WaitingSince != nil || h.FirstResponseAt == nil {
 		return nil // the clock is already running (or the first-response one is)
 	}
-	_, err = s.change(ctx, accountID, h.ID, func(tx *memory.Tx, h Handoff) error {
-		team, _, err := s.team(ctx, tx.PgxTx(), accountID, h.Team)
+	_, err = s.change(ctx, accountID, h.ID, func(tx pgx.Tx, h Handoff) error {
+		team, _, err := s.team(ctx, tx, accountID, h.Team)
 		if err != nil {
 			return err
 		}
@@ -38,11 +41,11 @@ func (s *Service) CustomerWrote(ctx context.Context, accountID, conversationID u
 		if sla <= 0 {
 			sla = 15 * time.Minute
 		}
-		if _, err := tx.PgxTx().Exec(ctx, `UPDATE handoffs SET waiting_since = $3 WHERE account_id = $1 AND id = $2 AND waiting_since IS NULL`,
+		if _, err := tx.Exec(ctx, `UPDATE handoffs SET waiting_since = $3 WHERE account_id = $1 AND id = $2 AND waiting_since IS NULL`,
 			accountID, h.ID, now); err != nil {
 			return err
 		}
-		return s.scheduleSLA(ctx, tx.PgxTx(), SLAArgs{AccountID: accountID, HandoffID: h.ID, Clock: SLANextResponse, Due: team.hours.Add(now, sla).UTC().Truncate(time.Microsecond)})
+		return s.scheduleSLA(ctx, tx, SLAArgs{AccountID: accountID, HandoffID: h.ID, Clock: SLANextResponse, Due: team.hours.Add(now, sla).UTC().Truncate(time.Microsecond)})
 	})
 	return err
 }
@@ -51,8 +54,8 @@ func (s *Service) CustomerWrote(ctx context.Context, accountID, conversationID u
 // business's own phone or app: an open handoff counts it as the first
 // response; without one, a card is opened for the takeover. Either way the
 // conversation is the human's and the bot stays silent.
-func (s *Service) HumanReplied(ctx context.Context, tx *memory.Tx, accountID, contactID, conversationID uuid.UUID, _ int64) error {
-	h, err := s.openFor(ctx, tx.PgxTx(), accountID, conversationID)
+func (s *Service) HumanReplied(ctx context.Context, tx pgx.Tx, accountID, contactID, conversationID uuid.UUID, _ int64) error {
+	h, err := s.openFor(ctx, tx, accountID, conversationID)
 	switch {
 	case errors.Is(err, ErrNotFound):
 		if h, err = s.Open(ctx, tx, Request{AccountID: accountID, ContactID: contactID, ConversationID: conversationID, Source: "human",
@@ -62,28 +65,28 @@ func (s *Service) HumanReplied(ctx context.Context, tx *memory.Tx, accountID, co
 	case err != nil:
 		return err
 	}
-	if _, err := tx.PgxTx().Exec(ctx, `UPDATE handoffs SET first_response_at = coalesce(first_response_at, $3), waiting_since = NULL
+	if _, err := tx.Exec(ctx, `UPDATE handoffs SET first_response_at = coalesce(first_response_at, $3), waiting_since = NULL
 		WHERE account_id = $1 AND id = $2`, accountID, h.ID, s.now()); err != nil {
 		return fmt.Errorf("record takeover of %s: %w", conversationID, err)
 	}
-	return tx.SetConversationStatus(ctx, accountID, conversationID, "human")
+	return s.conversations.SetStatusTx(ctx, tx, accountID, conversationID, conversations.StatusHuman)
 }
 
 // TakeOver opens a card for a person taking a conversation over from the
 // inbox (no AI handoff before), owned by that person.
 func (s *Service) TakeOver(ctx context.Context, accountID, conversationID uuid.UUID, by Attendant) (Handoff, error) {
-	conv, err := s.memory.Conversation(ctx, accountID, conversationID)
+	conv, err := s.conversations.Get(ctx, accountID, conversationID)
 	if err != nil {
 		return Handoff{}, err
 	}
 	var h Handoff
-	err = s.memory.InTx(ctx, func(tx *memory.Tx) error {
+	err = database.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		h, err = s.Open(ctx, tx, Request{AccountID: accountID, ContactID: conv.ContactID, ConversationID: conversationID, Source: "human",
 			Reason: "human_takeover", Sector: conv.Sector, Channel: conv.LastChannel})
 		if err != nil {
 			return err
 		}
-		_, err := tx.PgxTx().Exec(ctx, `UPDATE handoffs SET owner_id = $3, status = 'assigned' WHERE account_id = $1 AND id = $2`, accountID, h.ID, by.ID)
+		_, err := tx.Exec(ctx, `UPDATE handoffs SET owner_id = $3, status = 'assigned' WHERE account_id = $1 AND id = $2`, accountID, h.ID, by.ID)
 		return err
 	})
 	if err != nil {
@@ -120,22 +123,23 @@ func (s *Service) RecordCSAT(ctx context.Context, accountID, contactID uuid.UUID
 	if !ok {
 		return false, nil
 	}
-	conv, waiting, err := s.memory.AwaitingCSAT(ctx, accountID, contactID, s.now().Add(-csatWindow))
+	convID, waiting, err := s.awaitingCSAT(ctx, accountID, contactID, s.now().Add(-csatWindow))
 	if err != nil || !waiting {
 		return false, err
 	}
-	err = s.memory.InTx(ctx, func(tx *memory.Tx) error {
-		if err := tx.RecordCSATScore(ctx, accountID, conv.ID, score); err != nil {
+	err = database.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		recorded, err := recordCSATScoreTx(ctx, tx, accountID, convID, score, s.now())
+		if err != nil || !recorded {
 			return err
 		}
-		ev, err := tx.Append(ctx, accountID, memory.Event{ContactID: contactID, ConversationID: &conv.ID, Kind: memory.EventCSAT,
+		ev, err := s.memory.AppendTx(ctx, tx, accountID, memory.Event{ContactID: contactID, ConversationID: &convID, Kind: memory.EventCSAT,
 			Direction: memory.DirectionIn, Author: memory.AuthorContact, Text: fmt.Sprintf("Avaliação: %d/5", score),
-			Payload: mustJSON(map[string]any{"score": score, "conversation_id": conv.ID})})
+			Payload: mustJSON(map[string]any{"score": score, "conversation_id": convID})})
 		if err != nil {
 			return err
 		}
-		return s.emit(ctx, tx.PgxTx(), accountID, webhooks.CSATReceived, map[string]any{"score": score, "contact_id": contactID,
-			"conversation_id": conv.ID, "event_id": ev.Event.ID})
+		return s.emit(ctx, tx, accountID, webhooks.CSATReceived, map[string]any{"score": score, "contact_id": contactID,
+			"conversation_id": convID, "event_id": ev.Event.ID})
 	})
 	return err == nil, err
 }

@@ -19,6 +19,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/atende/atende/channels"
+	"github.com/atende/atende/conversations"
+	"github.com/atende/atende/internal/database"
 	"github.com/atende/atende/memory"
 	"github.com/atende/atende/webhooks"
 )
@@ -88,19 +90,20 @@ type Request struct {
 
 // Service runs handoffs.
 type Service struct {
-	pool     *pgxpool.Pool
-	memory   *memory.Store
-	channels *channels.Store
-	outbox   *channels.Outbox
-	jobs     channels.JobInserter
-	events   Events
-	log      *slog.Logger
-	now      func() time.Time
+	pool          *pgxpool.Pool
+	conversations *conversations.Store
+	memory        *memory.Store
+	channels      *channels.Store
+	outbox        *channels.Outbox
+	jobs          channels.JobInserter
+	events        Events
+	log           *slog.Logger
+	now           func() time.Time
 }
 
 // NewService wires the handoff service; events may be nil.
 func NewService(pool *pgxpool.Pool, mem *memory.Store, chs *channels.Store, outbox *channels.Outbox, jobs channels.JobInserter, events Events, log *slog.Logger) *Service {
-	return &Service{pool: pool, memory: mem, channels: chs, outbox: outbox, jobs: jobs, events: events, log: log, now: time.Now}
+	return &Service{pool: pool, conversations: conversations.NewStore(pool), memory: mem, channels: chs, outbox: outbox, jobs: jobs, events: events, log: log, now: time.Now}
 }
 
 // SetClock replaces the clock (tests of SLA and business hours).
@@ -129,8 +132,8 @@ func scaled(sla time.Duration, priority string) time.Duration {
 // records the decision to hand off): card, owner or team queue, SLA due in
 // the team's business time, the SLA job, the webhook events. A conversation
 // has at most one open handoff; opening again returns it.
-func (s *Service) Open(ctx context.Context, tx *memory.Tx, r Request) (Handoff, error) {
-	if existing, err := s.openFor(ctx, tx.PgxTx(), r.AccountID, r.ConversationID); err == nil {
+func (s *Service) Open(ctx context.Context, tx pgx.Tx, r Request) (Handoff, error) {
+	if existing, err := s.openFor(ctx, tx, r.AccountID, r.ConversationID); err == nil {
 		return existing, nil
 	} else if !errors.Is(err, ErrNotFound) {
 		return Handoff{}, err
@@ -141,11 +144,11 @@ func (s *Service) Open(ctx context.Context, tx *memory.Tx, r Request) (Handoff, 
 	if r.SLA <= 0 {
 		r.SLA = 15 * time.Minute
 	}
-	c, err := s.buildCard(ctx, r)
+	c, err := s.buildCard(ctx, tx, r)
 	if err != nil {
 		return Handoff{}, err
 	}
-	team, _, err := s.team(ctx, tx.PgxTx(), r.AccountID, r.Team)
+	team, _, err := s.team(ctx, tx, r.AccountID, r.Team)
 	if err != nil {
 		return Handoff{}, err
 	}
@@ -157,7 +160,7 @@ func (s *Service) Open(ctx context.Context, tx *memory.Tx, r Request) (Handoff, 
 	if !team.hours.IsOpen(now) {
 		h.Away, h.AnswerFrom = true, team.hours.NextOpen(now)
 	}
-	owner, err := assign(ctx, tx.PgxTx(), r.AccountID, r.Team)
+	owner, err := assign(ctx, tx, r.AccountID, r.Team)
 	if err != nil {
 		return Handoff{}, err
 	}
@@ -166,7 +169,7 @@ func (s *Service) Open(ctx context.Context, tx *memory.Tx, r Request) (Handoff, 
 		h.Status = StatusAssigned
 	}
 	fields, _ := json.Marshal(h.Fields)
-	_, err = tx.PgxTx().Exec(ctx, `INSERT INTO handoffs (id, account_id, contact_id, conversation_id, status, source, reason, summary, fields,
+	_, err = tx.Exec(ctx, `INSERT INTO handoffs (id, account_id, contact_id, conversation_id, status, source, reason, summary, fields,
 		next_action, sector, team, channel, priority, owner_id, sla_due, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
 		h.ID, r.AccountID, h.ContactID, h.ConversationID, h.Status, h.Source, h.Reason, h.Summary, fields, h.NextAction,
@@ -174,13 +177,13 @@ func (s *Service) Open(ctx context.Context, tx *memory.Tx, r Request) (Handoff, 
 	if err != nil {
 		return Handoff{}, fmt.Errorf("store handoff of %s: %w", r.ConversationID, err)
 	}
-	if err := tx.SetConversationStatus(ctx, r.AccountID, r.ConversationID, "pending_human"); err != nil {
+	if err := s.conversations.SetStatusTx(ctx, tx, r.AccountID, r.ConversationID, conversations.StatusPendingHuman); err != nil {
 		return Handoff{}, err
 	}
-	if err := s.scheduleSLA(ctx, tx.PgxTx(), SLAArgs{AccountID: r.AccountID, HandoffID: h.ID, Clock: SLAFirstResponse, Due: h.SLADue}); err != nil {
+	if err := s.scheduleSLA(ctx, tx, SLAArgs{AccountID: r.AccountID, HandoffID: h.ID, Clock: SLAFirstResponse, Due: h.SLADue}); err != nil {
 		return Handoff{}, err
 	}
-	if err := s.emit(ctx, tx.PgxTx(), r.AccountID, webhooks.HandoffCreated, h); err != nil {
+	if err := s.emit(ctx, tx, r.AccountID, webhooks.HandoffCreated, h); err != nil {
 		return Handoff{}, err
 	}
 	who := "na fila da equipe " + displayTeam(r.Team) + " (ninguém disponível agora)"
@@ -190,16 +193,16 @@ func (s *Service) Open(ctx context.Context, tx *memory.Tx, r Request) (Handoff, 
 			return Handoff{}, err
 		}
 		h.OwnerName, who = a.Name, "atribuído a "+a.Name
-		if err := s.emit(ctx, tx.PgxTx(), r.AccountID, webhooks.HandoffAssigned, h); err != nil {
+		if err := s.emit(ctx, tx, r.AccountID, webhooks.HandoffAssigned, h); err != nil {
 			return Handoff{}, err
 		}
 	}
-	if _, err := tx.Append(ctx, r.AccountID, memory.Event{ContactID: r.ContactID, ConversationID: &r.ConversationID, Kind: memory.EventAssignment,
+	if _, err := s.memory.AppendTx(ctx, tx, r.AccountID, memory.Event{ContactID: r.ContactID, ConversationID: &r.ConversationID, Kind: memory.EventAssignment,
 		Direction: memory.DirectionInternal, Author: memory.AuthorSystem, Text: "Cartão de atendimento: " + who,
 		Payload: mustJSON(map[string]any{"handoff_id": h.ID, "owner_id": h.OwnerID, "team": h.Team, "sla_due": h.SLADue})}); err != nil {
 		return Handoff{}, err
 	}
-	return h, channels.NotifyTx(ctx, tx.PgxTx(), channels.InboxTopic(r.AccountID))
+	return h, channels.NotifyTx(ctx, tx, channels.InboxTopic(r.AccountID))
 }
 
 func displayTeam(t string) string {
@@ -309,9 +312,9 @@ func (s *Service) List(ctx context.Context, accountID uuid.UUID, f Filter) ([]Ha
 
 // change runs an update of one handoff in a transaction, after locking it;
 // fn sees the handoff and the memory transaction.
-func (s *Service) change(ctx context.Context, accountID, id uuid.UUID, fn func(tx *memory.Tx, h Handoff) error) (Handoff, error) {
-	err := s.memory.InTx(ctx, func(tx *memory.Tx) error {
-		h, err := scanHandoff(tx.PgxTx().QueryRow(ctx, `SELECT `+handoffColumns+handoffFrom+` WHERE h.account_id = $1 AND h.id = $2
+func (s *Service) change(ctx context.Context, accountID, id uuid.UUID, fn func(tx pgx.Tx, h Handoff) error) (Handoff, error) {
+	err := database.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		h, err := scanHandoff(tx.QueryRow(ctx, `SELECT `+handoffColumns+handoffFrom+` WHERE h.account_id = $1 AND h.id = $2
 			FOR UPDATE OF h`, accountID, id))
 		if errors.Is(err, ErrNotFound) {
 			return fmt.Errorf("handoff %s: %w", id, ErrNotFound)
@@ -322,7 +325,7 @@ func (s *Service) change(ctx context.Context, accountID, id uuid.UUID, fn func(t
 		if err := fn(tx, h); err != nil {
 			return err
 		}
-		return channels.NotifyTx(ctx, tx.PgxTx(), channels.InboxTopic(accountID))
+		return channels.NotifyTx(ctx, tx, channels.InboxTopic(accountID))
 	})
 	if err != nil {
 		return Handoff{}, err
@@ -354,7 +357,7 @@ func (s *Service) setOwner(ctx context.Context, accountID, id uuid.UUID, to *uui
 		}
 		name = a.Name
 	}
-	return s.change(ctx, accountID, id, func(tx *memory.Tx, h Handoff) error {
+	return s.change(ctx, accountID, id, func(tx pgx.Tx, h Handoff) error {
 		if !isOpen(h) {
 			return fmt.Errorf("%w: %s", ErrClosed, h.Status)
 		}
@@ -362,22 +365,22 @@ func (s *Service) setOwner(ctx context.Context, accountID, id uuid.UUID, to *uui
 		if to == nil {
 			status, text = StatusQueued, "Cartão devolvido à fila da equipe "+displayTeam(h.Team)
 		}
-		if _, err := tx.PgxTx().Exec(ctx, `UPDATE handoffs SET owner_id = $3, status = $4 WHERE account_id = $1 AND id = $2`,
+		if _, err := tx.Exec(ctx, `UPDATE handoffs SET owner_id = $3, status = $4 WHERE account_id = $1 AND id = $2`,
 			accountID, id, to, status); err != nil {
 			return fmt.Errorf("assign handoff %s: %w", id, err)
 		}
 		if to != nil {
-			if _, err := tx.PgxTx().Exec(ctx, `UPDATE attendants SET last_assigned_at = now() WHERE account_id = $1 AND id = $2`, accountID, *to); err != nil {
+			if _, err := tx.Exec(ctx, `UPDATE attendants SET last_assigned_at = now() WHERE account_id = $1 AND id = $2`, accountID, *to); err != nil {
 				return err
 			}
 		}
-		if _, err := tx.Append(ctx, accountID, memory.Event{ContactID: h.ContactID, ConversationID: &h.ConversationID, Kind: memory.EventAssignment,
+		if _, err := s.memory.AppendTx(ctx, tx, accountID, memory.Event{ContactID: h.ContactID, ConversationID: &h.ConversationID, Kind: memory.EventAssignment,
 			Direction: memory.DirectionInternal, Author: memory.AuthorHuman, Text: text,
 			Payload: mustJSON(map[string]any{"handoff_id": id, "owner_id": to})}); err != nil {
 			return err
 		}
 		h.OwnerID, h.OwnerName, h.Status = to, name, status
-		return s.emit(ctx, tx.PgxTx(), accountID, webhooks.HandoffAssigned, h)
+		return s.emit(ctx, tx, accountID, webhooks.HandoffAssigned, h)
 	})
 }
 
@@ -391,11 +394,11 @@ func (s *Service) Reply(ctx context.Context, accountID, id, attendantID uuid.UUI
 		return memory.Event{}, fmt.Errorf("%w: empty reply", ErrInvalid)
 	}
 	var sent memory.Event
-	_, err := s.change(ctx, accountID, id, func(tx *memory.Tx, h Handoff) error {
+	_, err := s.change(ctx, accountID, id, func(tx pgx.Tx, h Handoff) error {
 		if !isOpen(h) {
 			return fmt.Errorf("%w: %s", ErrClosed, h.Status)
 		}
-		ch, err := s.replyChannel(ctx, accountID, h, channelID)
+		ch, err := s.replyChannel(ctx, tx, accountID, h, channelID)
 		if err != nil {
 			return err
 		}
@@ -408,28 +411,28 @@ func (s *Service) Reply(ctx context.Context, accountID, id, attendantID uuid.UUI
 		if owner == nil {
 			owner = &attendantID
 		}
-		if _, err := tx.PgxTx().Exec(ctx, `UPDATE handoffs SET first_response_at = coalesce(first_response_at, $3), waiting_since = NULL,
+		if _, err := tx.Exec(ctx, `UPDATE handoffs SET first_response_at = coalesce(first_response_at, $3), waiting_since = NULL,
 			owner_id = $4, status = 'assigned' WHERE account_id = $1 AND id = $2`, accountID, id, s.now(), owner); err != nil {
 			return fmt.Errorf("record reply to %s: %w", id, err)
 		}
-		if err := tx.SetConversationStatus(ctx, accountID, h.ConversationID, "human"); err != nil {
+		if err := s.conversations.SetStatusTx(ctx, tx, accountID, h.ConversationID, conversations.StatusHuman); err != nil {
 			return err
 		}
-		return s.emit(ctx, tx.PgxTx(), accountID, webhooks.MessageCreated, sent)
+		return s.emit(ctx, tx, accountID, webhooks.MessageCreated, sent)
 	})
 	return sent, err
 }
 
 // replyChannel is the channel instance a reply leaves through: the one asked
 // for, else the one the customer last wrote on.
-func (s *Service) replyChannel(ctx context.Context, accountID uuid.UUID, h Handoff, asked *uuid.UUID) (uuid.UUID, error) {
+func (s *Service) replyChannel(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, h Handoff, asked *uuid.UUID) (uuid.UUID, error) {
 	if asked != nil {
-		if _, err := s.channels.Get(ctx, accountID, *asked); err != nil {
+		if _, err := s.channels.GetTx(ctx, tx, accountID, *asked); err != nil {
 			return uuid.Nil, err
 		}
 		return *asked, nil
 	}
-	msg, ok, err := s.memory.LastCustomerMessage(ctx, accountID, h.ConversationID)
+	msg, ok, err := s.memory.LastCustomerMessageTx(ctx, tx, accountID, h.ConversationID)
 	if err != nil {
 		return uuid.Nil, err
 	}
@@ -450,8 +453,8 @@ func (s *Service) Note(ctx context.Context, accountID, id uuid.UUID, by Attendan
 	if strings.TrimSpace(text) == "" {
 		return Handoff{}, fmt.Errorf("%w: empty note", ErrInvalid)
 	}
-	return s.change(ctx, accountID, id, func(tx *memory.Tx, h Handoff) error {
-		_, err := tx.Append(ctx, accountID, memory.Event{ContactID: h.ContactID, ConversationID: &h.ConversationID, Kind: memory.EventNote,
+	return s.change(ctx, accountID, id, func(tx pgx.Tx, h Handoff) error {
+		_, err := s.memory.AppendTx(ctx, tx, accountID, memory.Event{ContactID: h.ContactID, ConversationID: &h.ConversationID, Kind: memory.EventNote,
 			Direction: memory.DirectionInternal, Author: memory.AuthorHuman, Text: text, Payload: mustJSON(map[string]any{"by": by.Name, "handoff_id": id})})
 		return err
 	})
@@ -459,22 +462,22 @@ func (s *Service) Note(ctx context.Context, accountID, id uuid.UUID, by Attendan
 
 // HandBack returns the conversation to the bot with a note for it and the team.
 func (s *Service) HandBack(ctx context.Context, accountID, id uuid.UUID, by Attendant, note string) (Handoff, error) {
-	return s.change(ctx, accountID, id, func(tx *memory.Tx, h Handoff) error {
+	return s.change(ctx, accountID, id, func(tx pgx.Tx, h Handoff) error {
 		if !isOpen(h) {
 			return fmt.Errorf("%w: %s", ErrClosed, h.Status)
 		}
-		if _, err := tx.PgxTx().Exec(ctx, `UPDATE handoffs SET status = 'returned', resolved_at = $3, waiting_since = NULL
+		if _, err := tx.Exec(ctx, `UPDATE handoffs SET status = 'returned', resolved_at = $3, waiting_since = NULL
 			WHERE account_id = $1 AND id = $2`, accountID, id, s.now()); err != nil {
 			return fmt.Errorf("hand back %s: %w", id, err)
 		}
-		if err := tx.SetConversationStatus(ctx, accountID, h.ConversationID, "bot"); err != nil {
+		if err := s.conversations.SetStatusTx(ctx, tx, accountID, h.ConversationID, conversations.StatusBot); err != nil {
 			return err
 		}
 		text := "Devolvido ao assistente por " + by.Name
 		if strings.TrimSpace(note) != "" {
 			text += ": " + note
 		}
-		_, err := tx.Append(ctx, accountID, memory.Event{ContactID: h.ContactID, ConversationID: &h.ConversationID, Kind: memory.EventHandoff,
+		_, err := s.memory.AppendTx(ctx, tx, accountID, memory.Event{ContactID: h.ContactID, ConversationID: &h.ConversationID, Kind: memory.EventHandoff,
 			Direction: memory.DirectionInternal, Author: memory.AuthorHuman, Text: text,
 			Payload: mustJSON(map[string]any{"handoff_id": id, "returned_by": by.ID, "note": note})})
 		return err
@@ -485,21 +488,21 @@ func (s *Service) HandBack(ctx context.Context, accountID, id uuid.UUID, by Atte
 // on their last channel, to rate the service (the channel's CSAT template);
 // the answer becomes a csat event.
 func (s *Service) Resolve(ctx context.Context, accountID, id uuid.UUID, by Attendant) (Handoff, error) {
-	return s.change(ctx, accountID, id, func(tx *memory.Tx, h Handoff) error {
+	return s.change(ctx, accountID, id, func(tx pgx.Tx, h Handoff) error {
 		if !isOpen(h) {
 			return fmt.Errorf("%w: %s", ErrClosed, h.Status)
 		}
-		if _, err := tx.PgxTx().Exec(ctx, `UPDATE handoffs SET status = 'resolved', resolved_at = $3, waiting_since = NULL
+		if _, err := tx.Exec(ctx, `UPDATE handoffs SET status = 'resolved', resolved_at = $3, waiting_since = NULL
 			WHERE account_id = $1 AND id = $2`, accountID, id, s.now()); err != nil {
 			return fmt.Errorf("resolve %s: %w", id, err)
 		}
-		if _, err := tx.Append(ctx, accountID, memory.Event{ContactID: h.ContactID, ConversationID: &h.ConversationID, Kind: memory.EventHandoff,
+		if _, err := s.memory.AppendTx(ctx, tx, accountID, memory.Event{ContactID: h.ContactID, ConversationID: &h.ConversationID, Kind: memory.EventHandoff,
 			Direction: memory.DirectionInternal, Author: memory.AuthorHuman, Text: "Atendimento resolvido por " + by.Name,
 			Payload: mustJSON(map[string]any{"handoff_id": id, "resolved_by": by.ID})}); err != nil {
 			return err
 		}
-		if ch, err := s.replyChannel(ctx, accountID, h, nil); err == nil {
-			chn, err := s.channels.Get(ctx, accountID, ch)
+		if ch, err := s.replyChannel(ctx, tx, accountID, h, nil); err == nil {
+			chn, err := s.channels.GetTx(ctx, tx, accountID, ch)
 			if err != nil {
 				return err
 			}
@@ -511,14 +514,14 @@ func (s *Service) Resolve(ctx context.Context, accountID, id uuid.UUID, by Atten
 				ChannelID: ch, Text: rules.Templates[channels.TemplateCSAT], Author: memory.AuthorSystem}); err != nil {
 				return err
 			}
-			if err := tx.RequestCSAT(ctx, accountID, h.ConversationID); err != nil {
+			if err := requestCSATTx(ctx, tx, accountID, h.ContactID, h.ConversationID, s.now()); err != nil {
 				return err
 			}
 		}
-		if err := tx.SetConversationStatus(ctx, accountID, h.ConversationID, "resolved"); err != nil {
+		if err := s.conversations.SetStatusTx(ctx, tx, accountID, h.ConversationID, conversations.StatusResolved); err != nil {
 			return err
 		}
 		h.Status = StatusResolved
-		return s.emit(ctx, tx.PgxTx(), accountID, webhooks.HandoffResolved, h)
+		return s.emit(ctx, tx, accountID, webhooks.HandoffResolved, h)
 	})
 }

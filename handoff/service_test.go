@@ -12,10 +12,13 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/atende/atende/channels"
+	"github.com/atende/atende/conversations"
+	"github.com/atende/atende/internal/database"
 	"github.com/atende/atende/internal/testdb"
 	"github.com/atende/atende/memory"
 )
@@ -46,6 +49,7 @@ func (r *recordedEvents) count(event string) int {
 }
 
 type env struct {
+	pool   *pgxpool.Pool
 	svc    *Service
 	mem    *memory.Store
 	acct   uuid.UUID
@@ -65,8 +69,8 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	outbox := channels.NewOutbox(mem, chs, channels.NewPlatforms(nil, nil, nil), jobs, log, nil)
-	e := &env{mem: mem, events: &recordedEvents{}, clock: time.Now().UTC().Truncate(time.Second)}
+	outbox := channels.NewOutbox(pool, mem, chs, channels.NewPlatforms(nil, nil, nil), jobs, log, nil)
+	e := &env{pool: pool, mem: mem, events: &recordedEvents{}, clock: time.Now().UTC().Truncate(time.Second)}
 	e.svc = NewService(pool, mem, chs, outbox, jobs, e.events, log)
 	e.svc.SetClock(func() time.Time { return e.clock })
 	e.acct = testdb.NewAccount(t, pool, "loja")
@@ -74,7 +78,7 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.ing = channels.NewIngestor(mem, nil)
+	e.ing = channels.NewIngestor(pool, mem, nil)
 	return e
 }
 
@@ -101,7 +105,7 @@ func (e *env) open(t testing.TB, contact, conv uuid.UUID, r Request) Handoff {
 	t.Helper()
 	r.AccountID, r.ContactID, r.ConversationID = e.acct, contact, conv
 	var h Handoff
-	err := e.mem.InTx(context.Background(), func(tx *memory.Tx) error {
+	err := database.InTx(context.Background(), e.pool, func(tx pgx.Tx) error {
 		var err error
 		h, err = e.svc.Open(context.Background(), tx, r)
 		return err
@@ -194,8 +198,8 @@ func TestCardHoldsWhatAPersonNeeds(t *testing.T) {
 		From: channels.Sender{Identities: []memory.Identity{{Kind: memory.KindTelegram, Value: "300"}}}}}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.mem.InTx(ctx, func(tx *memory.Tx) error {
-		_, err := tx.UpdateFields(ctx, e.acct, contact, map[string]any{"order_number": "88341", "email": "gui@exemplo.com"}, memory.AuthorAI, nil)
+	if err := database.InTx(ctx, e.pool, func(tx pgx.Tx) error {
+		_, err := e.mem.UpdateFieldsTx(ctx, tx, e.acct, contact, map[string]any{"order_number": "88341", "email": "gui@exemplo.com"}, memory.AuthorAI, nil)
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -218,7 +222,7 @@ func TestCardHoldsWhatAPersonNeeds(t *testing.T) {
 	if h.Status != StatusQueued || h.Timeline != "/api/v1/contacts/"+contact.String()+"/timeline" {
 		t.Errorf("no team members: queued; link: %+v", h)
 	}
-	c, _ := e.mem.Conversation(ctx, e.acct, conv)
+	c, _ := conversations.NewStore(e.pool).Get(ctx, e.acct, conv)
 	if c.Status != "pending_human" {
 		t.Errorf("conversation status %s", c.Status)
 	}
@@ -263,7 +267,7 @@ func TestSLABreachEscalatesAndAReplyStopsTheClock(t *testing.T) {
 	if breached, err := e.svc.CheckSLA(ctx, SLAArgs{AccountID: e.acct, HandoffID: h2.ID, Clock: SLAFirstResponse, Due: h2.SLADue}); err != nil || breached {
 		t.Fatalf("answered in time: %v %v", breached, err)
 	}
-	c, _ := e.mem.Conversation(ctx, e.acct, conv2)
+	c, _ := conversations.NewStore(e.pool).Get(ctx, e.acct, conv2)
 	if c.Status != "human" {
 		t.Fatalf("after a human reply the conversation is the human's: %s", c.Status)
 	}
@@ -367,7 +371,7 @@ func TestAReplyFromTheBusinessPhoneTakesOver(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	contact, conv := e.conversation(t, "600", "vocês têm o modelo azul?")
-	ing := channels.NewIngestor(e.mem, nil).WithTakeovers(e.svc)
+	ing := channels.NewIngestor(e.pool, e.mem, nil).WithTakeovers(e.svc)
 	if _, err := ing.Ingest(ctx, e.ch, channels.Batch{Messages: []channels.Inbound{{ExternalID: "mine-1", Type: "text", Text: "Oi! Temos sim, te mando foto.",
 		At: e.clock, FromBusiness: true, From: channels.Sender{Identities: []memory.Identity{{Kind: memory.KindTelegram, Value: "600"}}}}}}); err != nil {
 		t.Fatal(err)
@@ -376,7 +380,7 @@ func TestAReplyFromTheBusinessPhoneTakesOver(t *testing.T) {
 	if err != nil || len(list) != 1 || list[0].Source != "human" || list[0].Reason != "human_takeover" || list[0].FirstResponseAt == nil {
 		t.Fatalf("takeover card: %+v %v", list, err)
 	}
-	c, _ := e.mem.Conversation(ctx, e.acct, conv)
+	c, _ := conversations.NewStore(e.pool).Get(ctx, e.acct, conv)
 	if c.Status != "human" {
 		t.Fatalf("the conversation is the human's: %s", c.Status)
 	}

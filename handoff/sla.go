@@ -77,7 +77,7 @@ func (s *Service) CheckSLA(ctx context.Context, args SLAArgs) (bool, error) {
 		return false, errTooEarly
 	}
 	breached := false
-	_, err := s.change(ctx, args.AccountID, args.HandoffID, func(tx *memory.Tx, h Handoff) error {
+	_, err := s.change(ctx, args.AccountID, args.HandoffID, func(tx pgx.Tx, h Handoff) error {
 		if !isOpen(h) {
 			return nil
 		}
@@ -92,7 +92,7 @@ func (s *Service) CheckSLA(ctx context.Context, args SLAArgs) (bool, error) {
 			}
 		}
 		breached = true
-		team, supervisor, err := s.team(ctx, tx.PgxTx(), args.AccountID, h.Team)
+		team, supervisor, err := s.team(ctx, tx, args.AccountID, h.Team)
 		if err != nil {
 			return err
 		}
@@ -114,7 +114,7 @@ func (s *Service) CheckSLA(ctx context.Context, args SLAArgs) (bool, error) {
 		if owner != nil {
 			status = StatusAssigned
 		}
-		if _, err := tx.PgxTx().Exec(ctx, `UPDATE handoffs SET breached_at = coalesce(breached_at, $3), priority = $4, owner_id = $5, status = $6
+		if _, err := tx.Exec(ctx, `UPDATE handoffs SET breached_at = coalesce(breached_at, $3), priority = $4, owner_id = $5, status = $6
 			WHERE account_id = $1 AND id = $2`, args.AccountID, h.ID, now, priority, owner, status); err != nil {
 			return fmt.Errorf("breach %s: %w", h.ID, err)
 		}
@@ -124,16 +124,16 @@ func (s *Service) CheckSLA(ctx context.Context, args SLAArgs) (bool, error) {
 		}
 		text := fmt.Sprintf("SLA de %s estourado (prazo %s)", what, args.Due.In(time.UTC).Format("02/01 15:04 UTC"))
 		payload := map[string]any{"handoff_id": h.ID, "clock": args.Clock, "due": args.Due, "escalation": done, "priority": priority, "owner_id": owner}
-		if _, err := tx.Append(ctx, args.AccountID, memory.Event{ContactID: h.ContactID, ConversationID: &h.ConversationID, Kind: memory.EventAction,
+		if _, err := s.memory.AppendTx(ctx, tx, args.AccountID, memory.Event{ContactID: h.ContactID, ConversationID: &h.ConversationID, Kind: memory.EventAction,
 			Direction: memory.DirectionInternal, Author: memory.AuthorSystem, Text: text, Payload: mustJSON(payload)}); err != nil {
 			return err
 		}
 		h.Priority, h.OwnerID, h.Status, h.BreachedAt = priority, owner, status, &now
-		if err := s.emit(ctx, tx.PgxTx(), args.AccountID, webhooks.SLABreached, map[string]any{"handoff": h, "clock": args.Clock, "escalation": done}); err != nil {
+		if err := s.emit(ctx, tx, args.AccountID, webhooks.SLABreached, map[string]any{"handoff": h, "clock": args.Clock, "escalation": done}); err != nil {
 			return err
 		}
 		if owner != nil && (before == nil || *owner != *before) {
-			return s.emit(ctx, tx.PgxTx(), args.AccountID, webhooks.HandoffAssigned, h)
+			return s.emit(ctx, tx, args.AccountID, webhooks.HandoffAssigned, h)
 		}
 		return nil
 	})

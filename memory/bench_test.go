@@ -33,7 +33,7 @@ func BenchmarkAppend(b *testing.B) {
 	}
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
-		err := s.InTx(context.Background(), func(tx *Tx) error {
+		err := s.testTx(context.Background(), func(tx *txn) error {
 			_, err := tx.Append(context.Background(), acct, inbound(c.Contact.ID, "whatsapp", "quero saber do meu pedido", fmt.Sprintf("wamid.%d", i), time.Now()))
 			return err
 		})
@@ -50,7 +50,7 @@ func BenchmarkResolveAndAppend(b *testing.B) {
 	s, acct := newBenchStore(b)
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
-		err := s.InTx(context.Background(), func(tx *Tx) error {
+		err := s.testTx(context.Background(), func(tx *txn) error {
 			res, err := tx.Resolve(context.Background(), acct, KindWhatsApp, fmt.Sprintf("55119%08d", i), Profile{Name: "Cliente"})
 			if err != nil {
 				return err
@@ -125,7 +125,7 @@ func BenchmarkAppendParallel(b *testing.B) {
 			return
 		}
 		for i := 0; pb.Next(); i++ {
-			err := s.InTx(context.Background(), func(tx *Tx) error {
+			err := s.testTx(context.Background(), func(tx *txn) error {
 				_, err := tx.Append(context.Background(), acct, inbound(c.Contact.ID, "whatsapp", "oi", fmt.Sprintf("wamid.%d.%d", g, i), time.Now()))
 				return err
 			})

@@ -37,7 +37,7 @@ func (ChunkArgs) InsertOpts() river.InsertOpts {
 // ChunkQueue is the River queue chunk jobs run on.
 const ChunkQueue = "memory"
 
-func (t *Tx) enqueueChunking(ctx context.Context, accountID, contactID uuid.UUID) error {
+func (t *txn) enqueueChunking(ctx context.Context, accountID, contactID uuid.UUID) error {
 	if t.s.jobs == nil {
 		return nil
 	}

@@ -117,7 +117,7 @@ func (s *Store) Contact(ctx context.Context, accountID, id uuid.UUID) (Contact, 
 }
 
 // Contact reads a contact inside the transaction.
-func (t *Tx) Contact(ctx context.Context, accountID, id uuid.UUID) (Contact, error) {
+func (t *txn) Contact(ctx context.Context, accountID, id uuid.UUID) (Contact, error) {
 	return t.s.loadContact(ctx, t.tx, accountID, id)
 }
 
@@ -178,13 +178,13 @@ type ResolveResult struct {
 // Resolve finds the contact an identity belongs to, or creates one. This is
 // the first thing done with every inbound message.
 func (s *Store) Resolve(ctx context.Context, accountID uuid.UUID, kind IdentityKind, value string, p Profile) (ResolveResult, error) {
-	return inTxValue(ctx, s, func(tx *Tx) (ResolveResult, error) { return tx.Resolve(ctx, accountID, kind, value, p) })
+	return inTxValue(ctx, s, func(tx *txn) (ResolveResult, error) { return tx.Resolve(ctx, accountID, kind, value, p) })
 }
 
 // Resolve finds or creates the contact of an identity inside the transaction.
 // Two concurrent first messages from one number still yield one contact: the
 // loser of the race on the unique identity drops its new contact and uses the winner's.
-func (t *Tx) Resolve(ctx context.Context, accountID uuid.UUID, kind IdentityKind, value string, p Profile) (ResolveResult, error) {
+func (t *txn) Resolve(ctx context.Context, accountID uuid.UUID, kind IdentityKind, value string, p Profile) (ResolveResult, error) {
 	id, err := NormalizeIdentity(kind, value)
 	if err != nil {
 		return ResolveResult{}, err
@@ -233,7 +233,7 @@ func (t *Tx) Resolve(ctx context.Context, accountID uuid.UUID, kind IdentityKind
 	return ResolveResult{Contact: c, Created: true}, err
 }
 
-func (t *Tx) createContact(ctx context.Context, accountID uuid.UUID, p Profile) (Contact, error) {
+func (t *txn) createContact(ctx context.Context, accountID uuid.UUID, p Profile) (Contact, error) {
 	id, err := uuid.NewV7()
 	if err != nil {
 		return Contact{}, fmt.Errorf("new contact id: %w", err)
@@ -249,7 +249,7 @@ func (t *Tx) createContact(ctx context.Context, accountID uuid.UUID, p Profile) 
 }
 
 // claimIdentity gives an identity to a contact unless someone already has it.
-func (t *Tx) claimIdentity(ctx context.Context, accountID, contactID uuid.UUID, id Identity) (bool, error) {
+func (t *txn) claimIdentity(ctx context.Context, accountID, contactID uuid.UUID, id Identity) (bool, error) {
 	newID, err := uuid.NewV7()
 	if err != nil {
 		return false, fmt.Errorf("new identity id: %w", err)
@@ -265,7 +265,7 @@ func (t *Tx) claimIdentity(ctx context.Context, accountID, contactID uuid.UUID, 
 
 // fillIdentifierField copies a strong identifier into the matching empty field
 // (email, phone, cpf), so agents and attendants see it among the fields.
-func (t *Tx) fillIdentifierField(ctx context.Context, accountID, contactID uuid.UUID, id Identity, by Author) error {
+func (t *txn) fillIdentifierField(ctx context.Context, accountID, contactID uuid.UUID, id Identity, by Author) error {
 	field := map[IdentityKind]string{KindEmail: FieldEmail, KindPhone: FieldPhone, KindCPF: FieldCPF}[id.Kind]
 	if field == "" {
 		return nil
@@ -308,7 +308,7 @@ func (s *Store) CreateContact(ctx context.Context, accountID uuid.UUID, n NewCon
 		}
 		ids = append(ids, id)
 	}
-	return inTxValue(ctx, s, func(tx *Tx) (CreateResult, error) {
+	return inTxValue(ctx, s, func(tx *txn) (CreateResult, error) {
 		var existing uuid.UUID
 		for _, id := range ids {
 			owner, ok, err := s.ownerOf(ctx, tx.tx, accountID, id)
@@ -353,13 +353,13 @@ func (s *Store) CreateContact(ctx context.Context, accountID uuid.UUID, n NewCon
 // one field_change event per actual change saying who changed it, from which
 // event, and the old and new values. Unchanged values write nothing.
 func (s *Store) UpdateFields(ctx context.Context, accountID, contactID uuid.UUID, changes map[string]any, by Author, sourceEventID *int64) ([]FieldChange, error) {
-	return inTxValue(ctx, s, func(tx *Tx) ([]FieldChange, error) {
+	return inTxValue(ctx, s, func(tx *txn) ([]FieldChange, error) {
 		return tx.UpdateFields(ctx, accountID, contactID, changes, by, sourceEventID)
 	})
 }
 
 // UpdateFields changes fields inside the transaction; see Store.UpdateFields.
-func (t *Tx) UpdateFields(ctx context.Context, accountID, contactID uuid.UUID, changes map[string]any, by Author, sourceEventID *int64) ([]FieldChange, error) {
+func (t *txn) UpdateFields(ctx context.Context, accountID, contactID uuid.UUID, changes map[string]any, by Author, sourceEventID *int64) ([]FieldChange, error) {
 	c, err := t.s.lockContact(ctx, t.tx, accountID, contactID)
 	if err != nil {
 		return nil, err

@@ -211,7 +211,7 @@ func TestAnotherAccountSeesNothing(t *testing.T) {
 	if _, err := s.FindByIdentity(ctx, otherAcct, Identity{KindPhone, "+5511987654321"}); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("identity of another account: %v", err)
 	}
-	err := s.InTx(ctx, func(tx *Tx) error {
+	err := s.testTx(ctx, func(tx *txn) error {
 		_, err := tx.Append(ctx, otherAcct, inbound(c.ID, "whatsapp", "x", "", time.Now()))
 		return err
 	})

@@ -4,48 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 )
 
-// TouchConversation returns the contact's open conversation (any status but
-// resolved), opening one in the bot's hands if there is none, and records the
-// channel and time of the latest message. Conversations are episodes of the
-// one history: a customer who comes back after a resolution starts a new one.
-func (t *Tx) TouchConversation(ctx context.Context, accountID, contactID uuid.UUID, channel string, at time.Time) (ConversationState, error) {
-	if at.IsZero() {
-		at = t.s.now()
-	}
-	var c ConversationState
-	err := t.tx.QueryRow(ctx, `UPDATE conversations SET last_channel = $3, last_message_at = greatest(last_message_at, $4)
-		WHERE id = (SELECT id FROM conversations WHERE account_id = $1 AND contact_id = $2 AND status <> 'resolved'
-			ORDER BY last_message_at DESC LIMIT 1 FOR UPDATE)
-		RETURNING id, status, sector, assignee_id, last_channel`, accountID, contactID, channel, at).
-		Scan(&c.ID, &c.Status, &c.Sector, &c.AssigneeID, &c.LastChannel)
-	if err == nil {
-		return c, nil
-	}
-	if !errors.Is(err, pgx.ErrNoRows) {
-		return c, fmt.Errorf("touch conversation of %s: %w", contactID, err)
-	}
-	id, err := uuid.NewV7()
-	if err != nil {
-		return c, fmt.Errorf("new conversation id: %w", err)
-	}
-	err = t.tx.QueryRow(ctx, `INSERT INTO conversations (id, account_id, contact_id, last_channel, started_at, last_message_at)
-		VALUES ($1, $2, $3, $4, $5, $5) RETURNING id, status, sector, assignee_id, last_channel`,
-		id, accountID, contactID, channel, at).Scan(&c.ID, &c.Status, &c.Sector, &c.AssigneeID, &c.LastChannel)
-	if err != nil {
-		return c, fmt.Errorf("open conversation of %s: %w", contactID, err)
-	}
-	return c, nil
-}
-
 // EventByExternalID finds an event by the id its channel gave it (to attach a
 // delivery status to the message it is about).
-func (t *Tx) EventByExternalID(ctx context.Context, accountID uuid.UUID, channel, externalID string) (Event, error) {
+func (t *txn) EventByExternalID(ctx context.Context, accountID uuid.UUID, channel, externalID string) (Event, error) {
 	e, err := scanEvent(t.tx.QueryRow(ctx, `SELECT `+eventColumns+` FROM events WHERE account_id = $1 AND channel = $2 AND external_id = $3`,
 		accountID, channel, externalID))
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -57,70 +23,27 @@ func (t *Tx) EventByExternalID(ctx context.Context, accountID uuid.UUID, channel
 	return e, nil
 }
 
-// Conversation reads a conversation of the account.
-func (s *Store) Conversation(ctx context.Context, accountID, id uuid.UUID) (ConversationState, error) {
-	var c ConversationState
-	err := s.pool.QueryRow(ctx, `SELECT id, contact_id, status, sector, assignee_id, last_channel FROM conversations
-		WHERE account_id = $1 AND id = $2`, accountID, id).Scan(&c.ID, &c.ContactID, &c.Status, &c.Sector, &c.AssigneeID, &c.LastChannel)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return c, notFound("conversation", id)
-	}
-	if err != nil {
-		return c, fmt.Errorf("read conversation %s: %w", id, err)
-	}
-	return c, nil
-}
-
-// SetConversation records the sector that owns a conversation and its status
-// (bot, pending_human, human, resolved).
-func (t *Tx) SetConversation(ctx context.Context, accountID, id uuid.UUID, sector, status string) error {
-	tag, err := t.tx.Exec(ctx, `UPDATE conversations SET sector = $3, status = $4,
-		resolved_at = CASE WHEN $4 = 'resolved' THEN now() ELSE NULL END WHERE account_id = $1 AND id = $2`,
-		accountID, id, sector, status)
-	if err != nil {
-		return fmt.Errorf("update conversation %s: %w", id, err)
-	}
-	if tag.RowsAffected() == 0 {
-		return notFound("conversation", id)
-	}
-	return nil
-}
-
 // MaxPendingInbound bounds how many unanswered messages one turn reads: after
 // an outage or a connected backlog, only the latest ones still matter.
 const MaxPendingInbound = 20
 
 // PendingInbound returns the customer's messages of a conversation not yet
-// answered — those after the last message sent to them, at most the latest
+// answered — those after answeredThrough (the last one a turn answered) and
+// after the last message a person sent them, at most the latest
 // MaxPendingInbound — oldest first. A turn answers them together (three short
-// WhatsApp messages in a row are one turn).
-func (s *Store) PendingInbound(ctx context.Context, accountID, conversationID uuid.UUID) ([]Event, error) {
+// WhatsApp messages in a row are one turn). The bot's own replies are not the
+// cut: a message that arrived while a turn was deciding has a smaller id than
+// that turn's reply, and is still unanswered.
+func (s *Store) PendingInbound(ctx context.Context, accountID, conversationID uuid.UUID, answeredThrough int64) ([]Event, error) {
 	rows, err := s.pool.Query(ctx, `SELECT * FROM (SELECT `+eventColumns+` FROM events e
 		WHERE e.account_id = $1 AND e.conversation_id = $2 AND e.kind = 'message' AND e.direction = 'in'
-		AND e.id > coalesce((SELECT max(id) FROM events o WHERE o.account_id = $1 AND o.conversation_id = $2
-			AND o.kind = 'message' AND o.direction = 'out'), 0)
-		ORDER BY e.id DESC LIMIT $3) latest ORDER BY occurred_at, id`, accountID, conversationID, MaxPendingInbound)
+		AND e.id > greatest($4, coalesce((SELECT max(id) FROM events o WHERE o.account_id = $1 AND o.conversation_id = $2
+			AND o.kind = 'message' AND o.direction = 'out' AND o.author <> 'ai'), 0))
+		ORDER BY e.id DESC LIMIT $3) latest ORDER BY occurred_at, id`, accountID, conversationID, MaxPendingInbound, answeredThrough)
 	if err != nil {
 		return nil, fmt.Errorf("read unanswered messages of %s: %w", conversationID, err)
 	}
 	return collectEvents(rows)
-}
-
-// LockConversation holds a session advisory lock on a conversation until
-// unlock is called, so its turns run one at a time even across replicas.
-func (s *Store) LockConversation(ctx context.Context, conversationID uuid.UUID) (unlock func(), err error) {
-	conn, err := s.pool.Acquire(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("lock conversation %s: %w", conversationID, err)
-	}
-	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(hashtextextended($1, 11))`, conversationID.String()); err != nil {
-		conn.Release()
-		return nil, fmt.Errorf("lock conversation %s: %w", conversationID, err)
-	}
-	return func() {
-		_, _ = conn.Exec(context.Background(), `SELECT pg_advisory_unlock(hashtextextended($1, 11))`, conversationID.String())
-		conn.Release()
-	}, nil
 }
 
 // LastDecision returns the latest AI decision event of a conversation (an
@@ -142,7 +65,16 @@ func (s *Store) LastDecision(ctx context.Context, accountID, conversationID uuid
 // LastCustomerMessage returns the latest message the customer sent in a
 // conversation, false when there is none.
 func (s *Store) LastCustomerMessage(ctx context.Context, accountID, conversationID uuid.UUID) (Event, bool, error) {
-	e, err := scanEvent(s.pool.QueryRow(ctx, `SELECT `+eventColumns+` FROM events
+	return lastCustomerMessage(ctx, s.pool, accountID, conversationID)
+}
+
+// LastCustomerMessageTx is LastCustomerMessage inside the caller's transaction.
+func (s *Store) LastCustomerMessageTx(ctx context.Context, tx pgx.Tx, accountID, conversationID uuid.UUID) (Event, bool, error) {
+	return lastCustomerMessage(ctx, tx, accountID, conversationID)
+}
+
+func lastCustomerMessage(ctx context.Context, q querier, accountID, conversationID uuid.UUID) (Event, bool, error) {
+	e, err := scanEvent(q.QueryRow(ctx, `SELECT `+eventColumns+` FROM events
 		WHERE account_id = $1 AND conversation_id = $2 AND kind = 'message' AND direction = 'in'
 		ORDER BY id DESC LIMIT 1`, accountID, conversationID))
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -157,7 +89,17 @@ func (s *Store) LastCustomerMessage(ctx context.Context, accountID, conversation
 // ConversationMessages returns the latest limit messages of a conversation,
 // in the order they happened (the handoff card reads them).
 func (s *Store) ConversationMessages(ctx context.Context, accountID, conversationID uuid.UUID, limit int) ([]Event, error) {
-	rows, err := s.pool.Query(ctx, `SELECT * FROM (SELECT `+eventColumns+` FROM events e
+	return conversationMessages(ctx, s.pool, accountID, conversationID, limit)
+}
+
+// ConversationMessagesTx is ConversationMessages inside the caller's
+// transaction (the handoff card is written in the turn's).
+func (s *Store) ConversationMessagesTx(ctx context.Context, tx pgx.Tx, accountID, conversationID uuid.UUID, limit int) ([]Event, error) {
+	return conversationMessages(ctx, tx, accountID, conversationID, limit)
+}
+
+func conversationMessages(ctx context.Context, q querier, accountID, conversationID uuid.UUID, limit int) ([]Event, error) {
+	rows, err := q.Query(ctx, `SELECT * FROM (SELECT `+eventColumns+` FROM events e
 		WHERE e.account_id = $1 AND e.conversation_id = $2 AND e.kind = 'message'
 		ORDER BY e.id DESC LIMIT $3) latest ORDER BY occurred_at, id`, accountID, conversationID, limit)
 	if err != nil {
@@ -166,51 +108,15 @@ func (s *Store) ConversationMessages(ctx context.Context, accountID, conversatio
 	return collectEvents(rows)
 }
 
-// SetConversationStatus changes a conversation's status (bot, pending_human,
-// human, resolved) and keeps its sector.
-func (t *Tx) SetConversationStatus(ctx context.Context, accountID, id uuid.UUID, status string) error {
-	tag, err := t.tx.Exec(ctx, `UPDATE conversations SET status = $3,
-		resolved_at = CASE WHEN $3 = 'resolved' THEN now() ELSE NULL END WHERE account_id = $1 AND id = $2`, accountID, id, status)
+// HasInboundAfter reports whether the customer wrote again in a conversation
+// after the message eventID: a turn for that message can leave the answer to
+// the later message's own turn, which reads both.
+func (s *Store) HasInboundAfter(ctx context.Context, accountID, conversationID uuid.UUID, eventID int64) (bool, error) {
+	var later bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM events WHERE account_id = $1 AND conversation_id = $2
+		AND kind = 'message' AND direction = 'in' AND id > $3)`, accountID, conversationID, eventID).Scan(&later)
 	if err != nil {
-		return fmt.Errorf("update conversation %s: %w", id, err)
+		return false, fmt.Errorf("read later messages of %s: %w", conversationID, err)
 	}
-	if tag.RowsAffected() == 0 {
-		return notFound("conversation", id)
-	}
-	return nil
-}
-
-// RequestCSAT marks a (resolved) conversation as waiting for the customer's
-// satisfaction score.
-func (t *Tx) RequestCSAT(ctx context.Context, accountID, id uuid.UUID) error {
-	_, err := t.tx.Exec(ctx, `UPDATE conversations SET csat_requested_at = now(), csat_score = NULL WHERE account_id = $1 AND id = $2`, accountID, id)
-	if err != nil {
-		return fmt.Errorf("request csat on %s: %w", id, err)
-	}
-	return nil
-}
-
-// AwaitingCSAT returns the contact's conversation whose score was asked for
-// after since and not given yet, false when there is none.
-func (s *Store) AwaitingCSAT(ctx context.Context, accountID, contactID uuid.UUID, since time.Time) (ConversationState, bool, error) {
-	var c ConversationState
-	err := s.pool.QueryRow(ctx, `SELECT id, contact_id, status, sector, assignee_id, last_channel FROM conversations
-		WHERE account_id = $1 AND contact_id = $2 AND csat_requested_at > $3 AND csat_score IS NULL
-		ORDER BY csat_requested_at DESC LIMIT 1`, accountID, contactID, since).Scan(&c.ID, &c.ContactID, &c.Status, &c.Sector, &c.AssigneeID, &c.LastChannel)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return c, false, nil
-	}
-	if err != nil {
-		return c, false, fmt.Errorf("read csat of %s: %w", contactID, err)
-	}
-	return c, true, nil
-}
-
-// RecordCSATScore stores the score a conversation got.
-func (t *Tx) RecordCSATScore(ctx context.Context, accountID, id uuid.UUID, score int) error {
-	_, err := t.tx.Exec(ctx, `UPDATE conversations SET csat_score = $3 WHERE account_id = $1 AND id = $2`, accountID, id, score)
-	if err != nil {
-		return fmt.Errorf("record csat on %s: %w", id, err)
-	}
-	return nil
+	return later, nil
 }

@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
+	"github.com/atende/atende/internal/database"
 	"github.com/atende/atende/internal/testdb"
 )
 
@@ -36,7 +38,7 @@ func mustResolve(t *testing.T, s *Store, account uuid.UUID, kind IdentityKind, v
 func mustAppend(t *testing.T, s *Store, account uuid.UUID, e Event) AppendResult {
 	t.Helper()
 	var res AppendResult
-	err := s.InTx(context.Background(), func(tx *Tx) error {
+	err := s.testTx(context.Background(), func(tx *txn) error {
 		var err error
 		res, err = tx.Append(context.Background(), account, e)
 		return err
@@ -74,3 +76,8 @@ func newAccountIn(t *testing.T, s *Store, slug string) uuid.UUID {
 }
 
 var fixedTime = time.Date(2026, 5, 4, 15, 0, 0, 0, time.UTC)
+
+// testTx runs fn in a transaction, as a caller's database.InTx would.
+func (s *Store) testTx(ctx context.Context, fn func(*txn) error) error {
+	return database.InTx(ctx, s.pool, func(tx pgx.Tx) error { return fn(s.bind(tx)) })
+}

@@ -23,13 +23,13 @@ type LinkResult struct {
 // CPF typed on any channel). If another contact already has it, the two are
 // the same person and merge: the older contact survives.
 func (s *Store) LinkIdentifier(ctx context.Context, accountID, contactID uuid.UUID, kind IdentityKind, value string, by Author) (LinkResult, error) {
-	return inTxValue(ctx, s, func(tx *Tx) (LinkResult, error) {
+	return inTxValue(ctx, s, func(tx *txn) (LinkResult, error) {
 		return tx.LinkIdentifier(ctx, accountID, contactID, kind, value, by)
 	})
 }
 
 // LinkIdentifier links inside the transaction; see Store.LinkIdentifier.
-func (t *Tx) LinkIdentifier(ctx context.Context, accountID, contactID uuid.UUID, kind IdentityKind, value string, by Author) (LinkResult, error) {
+func (t *txn) LinkIdentifier(ctx context.Context, accountID, contactID uuid.UUID, kind IdentityKind, value string, by Author) (LinkResult, error) {
 	id, err := NormalizeIdentity(kind, value)
 	if err != nil {
 		return LinkResult{}, err
@@ -83,6 +83,15 @@ type mergeSnapshot struct {
 	ConversationIDs []uuid.UUID  `json:"conversation_ids"`
 	EventIDs        []int64      `json:"event_ids"`
 	ChunkIDs        []int64      `json:"chunk_ids"`
+	// Closed is the open conversation the merge closed, since a contact has
+	// one open conversation at most (empty when only one side had one).
+	Closed *closedConversation `json:"closed_conversation,omitempty"`
+}
+
+// closedConversation is a conversation a merge closed and how it was.
+type closedConversation struct {
+	ID     uuid.UUID `json:"id"`
+	Status string    `json:"status"`
 }
 
 type contactState struct {
@@ -110,13 +119,13 @@ type MergeResult struct {
 // embedded history move to the survivor; for each field the most recently
 // changed value wins and the losing values are kept in the merge event.
 func (s *Store) Merge(ctx context.Context, accountID, survivorID, mergedID uuid.UUID, by Author, reason string) (MergeResult, error) {
-	return inTxValue(ctx, s, func(tx *Tx) (MergeResult, error) {
+	return inTxValue(ctx, s, func(tx *txn) (MergeResult, error) {
 		return tx.Merge(ctx, accountID, survivorID, mergedID, by, reason)
 	})
 }
 
 // Merge merges inside the transaction; see Store.Merge.
-func (t *Tx) Merge(ctx context.Context, accountID, survivorID, mergedID uuid.UUID, by Author, reason string) (MergeResult, error) {
+func (t *txn) Merge(ctx context.Context, accountID, survivorID, mergedID uuid.UUID, by Author, reason string) (MergeResult, error) {
 	if survivorID == mergedID {
 		return MergeResult{}, fmt.Errorf("a contact cannot be merged into itself: %w", ErrConflict)
 	}
@@ -144,6 +153,9 @@ func (t *Tx) Merge(ctx context.Context, accountID, survivorID, mergedID uuid.UUI
 	}
 	if snap.Merged, err = stateOf(merged); err != nil {
 		return MergeResult{}, fmt.Errorf("snapshot merged: %w", err)
+	}
+	if snap.Closed, err = t.closeSecondOpenConversation(ctx, accountID, survivorID, mergedID); err != nil {
+		return MergeResult{}, err
 	}
 	moves := []struct {
 		table string
@@ -224,6 +236,29 @@ func (t *Tx) Merge(ctx context.Context, accountID, survivorID, mergedID uuid.UUI
 	return MergeResult{Contact: c, MergeID: mergeID}, err
 }
 
+// closeSecondOpenConversation keeps one open conversation when both contacts
+// of a merge have one: the one a person holds (or waits for) before the bot's,
+// then the one the customer wrote in last — usually the conversation the
+// customer is in right now. The other is resolved; its events stay on the one
+// timeline.
+func (t *txn) closeSecondOpenConversation(ctx context.Context, accountID, survivorID, mergedID uuid.UUID) (*closedConversation, error) {
+	var c closedConversation
+	err := t.tx.QueryRow(ctx, `WITH open AS (
+			SELECT id, status FROM conversations WHERE account_id = $1 AND contact_id IN ($2, $3) AND status <> 'resolved'
+			ORDER BY CASE status WHEN 'human' THEN 0 WHEN 'pending_human' THEN 1 ELSE 2 END, last_message_at DESC, id DESC
+			FOR UPDATE),
+		loser AS (SELECT id, status FROM open OFFSET 1 LIMIT 1)
+		UPDATE conversations c SET status = 'resolved', resolved_at = now() FROM loser
+		WHERE c.account_id = $1 AND c.id = loser.id RETURNING c.id, loser.status`, accountID, survivorID, mergedID).Scan(&c.ID, &c.Status)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("keep one open conversation for %s: %w", survivorID, err)
+	}
+	return &c, nil
+}
+
 // reconcileFields keeps, per field, the value changed most recently; the
 // values that lost are returned so the merge event can show them.
 func reconcileFields(survivor, merged Contact) (map[string]any, map[string]time.Time, map[string]any) {
@@ -264,7 +299,7 @@ type UnmergeResult struct {
 // moved goes back, both contacts get their fields exactly as before, and both
 // timelines say so. Events that arrived after the merge stay where they landed.
 func (s *Store) Unmerge(ctx context.Context, accountID, contactID uuid.UUID, by Author) (UnmergeResult, error) {
-	return inTxValue(ctx, s, func(tx *Tx) (UnmergeResult, error) {
+	return inTxValue(ctx, s, func(tx *txn) (UnmergeResult, error) {
 		var mergeID, survivorID, mergedID uuid.UUID
 		var snapJSON []byte
 		err := tx.tx.QueryRow(ctx, `SELECT id, survivor_id, merged_id, snapshot FROM merges
@@ -293,6 +328,14 @@ func (s *Store) Unmerge(ctx context.Context, accountID, contactID uuid.UUID, by 
 			if _, err := tx.tx.Exec(ctx, `UPDATE `+m.table+` SET contact_id = $2 WHERE account_id = $1 AND id = ANY($3)`,
 				accountID, mergedID, m.ids); err != nil {
 				return UnmergeResult{}, fmt.Errorf("move %s back to %s: %w", m.table, mergedID, err)
+			}
+		}
+		if c := snap.Closed; c != nil {
+			// Reopened unless its contact opened another one since.
+			if _, err := tx.tx.Exec(ctx, `UPDATE conversations c SET status = $3, resolved_at = NULL
+				WHERE c.account_id = $1 AND c.id = $2 AND c.status = 'resolved' AND NOT EXISTS (SELECT 1 FROM conversations o
+					WHERE o.account_id = $1 AND o.contact_id = c.contact_id AND o.status <> 'resolved')`, accountID, c.ID, c.Status); err != nil {
+				return UnmergeResult{}, fmt.Errorf("reopen conversation %s: %w", c.ID, err)
 			}
 		}
 		for _, r := range []struct {

@@ -12,6 +12,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
+
+	"github.com/atende/atende/internal/database"
 )
 
 // ErrNotFound is returned when a contact, event or merge does not exist in the
@@ -31,9 +33,9 @@ type JobInserter interface {
 	InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
 }
 
-// Store is the memory's entry point. Reads go straight to the pool; writes run
-// in a transaction (see InTx) so channels can resolve a contact, append an
-// event and enqueue work atomically.
+// Store is the memory's entry point. Reads go straight to the pool; writes
+// take the caller's transaction (the ...Tx methods) so channels can resolve a
+// contact, append an event and enqueue work atomically.
 type Store struct {
 	pool     *pgxpool.Pool
 	jobs     JobInserter
@@ -52,29 +54,24 @@ func NewStore(pool *pgxpool.Pool, jobs JobInserter, embedder Embedder, log *slog
 // Embedder returns the embedder the store retrieves with.
 func (s *Store) Embedder() Embedder { return s.embedder }
 
-// Tx is one memory transaction. Its methods are the store's write operations;
-// nothing is visible to others until InTx returns nil.
-type Tx struct {
+// txn is the memory's view of a caller's transaction: its methods are the
+// write operations, exported through the Store's ...Tx methods, which take the
+// caller's pgx.Tx (River's InsertTx style) so memory writes join whatever unit
+// of work the caller runs with database.InTx.
+type txn struct {
 	tx pgx.Tx
 	s  *Store
 }
 
-// PgxTx exposes the underlying transaction so a caller (a webhook handler) can
-// enqueue its own jobs atomically with what the memory wrote.
-func (t *Tx) PgxTx() pgx.Tx { return t.tx }
+func (s *Store) bind(tx pgx.Tx) *txn { return &txn{tx: tx, s: s} }
 
-// InTx runs fn in one database transaction, committing when it returns nil.
-func (s *Store) InTx(ctx context.Context, fn func(*Tx) error) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		return fn(&Tx{tx: tx, s: s})
-	})
-}
-
-func inTxValue[T any](ctx context.Context, s *Store, fn func(*Tx) (T, error)) (T, error) {
+// inTxValue runs fn in a transaction of the memory's own, for the operations
+// that are a whole unit of work by themselves (an API merge, a note).
+func inTxValue[T any](ctx context.Context, s *Store, fn func(*txn) (T, error)) (T, error) {
 	var out T
-	err := s.InTx(ctx, func(tx *Tx) error {
+	err := database.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
-		out, err = fn(tx)
+		out, err = fn(s.bind(tx))
 		return err
 	})
 	return out, err

@@ -153,7 +153,7 @@ func scanEvent(row pgx.Row) (Event, error) {
 // Append adds an event to a contact's timeline. A retry of an event already
 // stored (same channel and external id) stores nothing and reports Duplicate.
 // Messages and notes enqueue the job that embeds history, in this transaction.
-func (t *Tx) Append(ctx context.Context, accountID uuid.UUID, e Event) (AppendResult, error) {
+func (t *txn) Append(ctx context.Context, accountID uuid.UUID, e Event) (AppendResult, error) {
 	if err := e.validate(); err != nil {
 		return AppendResult{}, err
 	}
@@ -308,7 +308,7 @@ func collectEvents(rows pgx.Rows) ([]Event, error) {
 
 // AddNote writes an internal note by a human (or the system) to the timeline.
 func (s *Store) AddNote(ctx context.Context, accountID, contactID uuid.UUID, author Author, text string) (Event, error) {
-	res, err := inTxValue(ctx, s, func(tx *Tx) (AppendResult, error) {
+	res, err := inTxValue(ctx, s, func(tx *txn) (AppendResult, error) {
 		return tx.Append(ctx, accountID, Event{ContactID: contactID, Kind: EventNote, Direction: DirectionInternal,
 			Author: author, Text: text})
 	})
@@ -326,7 +326,7 @@ type ImportResult struct {
 // one transaction. Events with an external id already stored are skipped, so
 // the same export can be imported twice.
 func (s *Store) Import(ctx context.Context, accountID, contactID uuid.UUID, events []Event) (ImportResult, error) {
-	return inTxValue(ctx, s, func(tx *Tx) (ImportResult, error) {
+	return inTxValue(ctx, s, func(tx *txn) (ImportResult, error) {
 		out := ImportResult{Events: make([]Event, 0, len(events))}
 		for i, e := range events {
 			e.ContactID = contactID
@@ -352,7 +352,7 @@ func (s *Store) Import(ctx context.Context, accountID, contactID uuid.UUID, even
 	})
 }
 
-func (t *Tx) appendSystem(ctx context.Context, accountID, contactID uuid.UUID, kind EventKind, author Author, text string, payload any) (Event, error) {
+func (t *txn) appendSystem(ctx context.Context, accountID, contactID uuid.UUID, kind EventKind, author Author, text string, payload any) (Event, error) {
 	b, err := json.Marshal(payload)
 	if err != nil {
 		return Event{}, fmt.Errorf("encode %s payload: %w", kind, err)
@@ -388,7 +388,17 @@ func (s *Store) StatusesOf(ctx context.Context, accountID uuid.UUID, messageEven
 // never wrote there): messaging windows are counted from it, and e-mail
 // replies thread on it.
 func (s *Store) LastInbound(ctx context.Context, accountID, contactID uuid.UUID, channel string) (Event, bool, error) {
-	e, err := scanEvent(s.pool.QueryRow(ctx, `SELECT `+eventColumns+` FROM events WHERE account_id = $1 AND contact_id = $2
+	return lastInbound(ctx, s.pool, accountID, contactID, channel)
+}
+
+// LastInboundTx is LastInbound inside the caller's transaction (which must
+// not wait for a second connection).
+func (s *Store) LastInboundTx(ctx context.Context, tx pgx.Tx, accountID, contactID uuid.UUID, channel string) (Event, bool, error) {
+	return lastInbound(ctx, tx, accountID, contactID, channel)
+}
+
+func lastInbound(ctx context.Context, q querier, accountID, contactID uuid.UUID, channel string) (Event, bool, error) {
+	e, err := scanEvent(q.QueryRow(ctx, `SELECT `+eventColumns+` FROM events WHERE account_id = $1 AND contact_id = $2
 		AND channel = $3 AND kind = 'message' AND direction = 'in' ORDER BY occurred_at DESC, id DESC LIMIT 1`, accountID, contactID, channel))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Event{}, false, nil

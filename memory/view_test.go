@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/atende/atende/conversations"
+
 	"github.com/google/uuid"
 )
 
@@ -152,10 +154,10 @@ func TestLongQueriesAndBacklogsAreBounded(t *testing.T) {
 	if _, err := s.SearchKnowledge(ctx, acct, "support", long, 3); err != nil {
 		t.Fatalf("a long message must still search knowledge: %v", err)
 	}
-	var conv ConversationState
-	err := s.InTx(ctx, func(tx *Tx) error {
+	var conv conversations.Conversation
+	err := s.testTx(ctx, func(tx *txn) error {
 		var err error
-		conv, err = tx.TouchConversation(ctx, acct, contact, "whatsapp", time.Now())
+		conv, err = conversations.NewStore(s.pool).TouchTx(ctx, tx.tx, acct, contact, "whatsapp", time.Now())
 		if err != nil {
 			return err
 		}
@@ -170,7 +172,7 @@ func TestLongQueriesAndBacklogsAreBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pending, err := s.PendingInbound(ctx, acct, conv.ID)
+	pending, err := s.PendingInbound(ctx, acct, conv.ID, 0)
 	if err != nil || len(pending) != MaxPendingInbound || pending[len(pending)-1].Text != fmt.Sprintf("msg %d", MaxPendingInbound+9) {
 		t.Fatalf("a backlog is read as its latest %d messages, oldest first: %d, %v", MaxPendingInbound, len(pending), err)
 	}

@@ -132,7 +132,7 @@ func openBench(ctx context.Context) (*pgxpool.Pool, uuid.UUID, error) {
 	if err := database.Migrate(ctx, url); err != nil {
 		return nil, uuid.Nil, err
 	}
-	pool, err := database.Open(ctx, url)
+	pool, err := database.Open(ctx, url, 0)
 	if err != nil {
 		return nil, uuid.Nil, err
 	}

@@ -35,7 +35,7 @@ func channelsCmd(ctx context.Context, log *slog.Logger, args []string) error {
 	if err != nil {
 		return err
 	}
-	pool, err := database.Open(ctx, url)
+	pool, err := database.Open(ctx, url, 0)
 	if err != nil {
 		return err
 	}

@@ -42,7 +42,7 @@ func TestSeedThenServe(t *testing.T) {
 		t.Fatalf("note: %v %v", resp, err)
 	}
 	resp.Body.Close()
-	pool, _ := database.Open(ctx, url)
+	pool, _ := database.Open(ctx, url, 0)
 	defer pool.Close()
 	for {
 		// The view shows the note among recent events; the chunk proves the worker embedded it.

@@ -24,6 +24,7 @@ import (
 	"github.com/atende/atende/api"
 	"github.com/atende/atende/channels"
 	"github.com/atende/atende/config"
+	"github.com/atende/atende/conversations"
 	"github.com/atende/atende/handoff"
 	"github.com/atende/atende/internal/database"
 	"github.com/atende/atende/memory"
@@ -66,7 +67,11 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 	if err := database.Migrate(ctx, url); err != nil {
 		return nil, err
 	}
-	pool, err := database.Open(ctx, url)
+	capacity, err := capacityFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	pool, err := database.Open(ctx, url, capacity.DBMaxConns)
 	if err != nil {
 		return nil, err
 	}
@@ -90,15 +95,10 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 	}
 	channelStore := channels.NewStore(pool)
 	hub := channels.NewHub(pool)
-	outbox := channels.NewOutbox(store, channelStore, channels.NewPlatforms(nil, channels.NewSMTPMailer(), hub), inserter, log, nil)
-	debounce, err := time.ParseDuration(envOr("ATENDE_TURN_DEBOUNCE", "2s"))
-	if err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("ATENDE_TURN_DEBOUNCE: %w", err)
-	}
+	outbox := channels.NewOutbox(pool, store, channelStore, channels.NewPlatforms(nil, channels.NewSMTPMailer(), hub), inserter, log, nil)
 	hooks := webhooks.NewStore(pool, inserter)
 	handoffs := handoff.NewService(pool, store, channelStore, outbox, inserter, hooks, log)
-	ingestor := channels.NewIngestor(store, agents.NewTurns(inserter, debounce)).WithTakeovers(handoffs).WithEvents(hooks)
+	ingestor := channels.NewIngestor(pool, store, agents.NewTurns(inserter)).WithTakeovers(handoffs).WithEvents(hooks)
 	engine, err := llmEngine(log)
 	if err != nil {
 		pool.Close()
@@ -119,7 +119,7 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 		pool.Close()
 		return nil, err
 	}
-	orchestrator, err := agents.NewOrchestrator(agents.Deps{Memory: store, Channels: channelStore, Outbox: outbox,
+	orchestrator, err := agents.NewOrchestrator(agents.Deps{Pool: pool, Memory: store, Channels: channelStore, Outbox: outbox,
 		Sectors: sectors, Routers: routers, Prompts: library, LLM: engine, Viewer: viewer, Handoffs: handoffs, Events: hooks, Metrics: agents.NewMetrics(registry), Log: log})
 	if err != nil {
 		pool.Close()
@@ -128,19 +128,16 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, memory.NewChunkWorker(store))
 	river.AddWorker(workers, channels.NewSendWorker(outbox))
-	river.AddWorker(workers, agents.NewTurnWorker(orchestrator))
+	river.AddWorker(workers, agents.NewTurnWorker(orchestrator, capacity.Debounce))
 	river.AddWorker(workers, handoff.NewSLAWorker(handoffs))
 	river.AddWorker(workers, webhooks.NewDeliverWorker(hooks, nil))
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
-		Queues: map[string]river.QueueConfig{
-			memory.ChunkQueue:    {MaxWorkers: 4},
-			channels.SendQueue:   {MaxWorkers: 8},
-			agents.TurnQueueName: {MaxWorkers: 8},
-			handoff.SLAQueue:     {MaxWorkers: 4},
-			webhooks.Queue:       {MaxWorkers: 4},
-		},
+		Queues:  capacity.Queues(),
 		Workers: workers,
 		Logger:  log,
+		// River's default is an hour: a turn killed with its process would
+		// leave the customer unanswered that long (issue 9: 40 minutes).
+		RescueStuckJobsAfter: capacity.RescueAfter,
 	})
 	if err != nil {
 		pool.Close()
@@ -159,19 +156,21 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 		}
 	}
 	handler := api.NewHandler(api.Deps{
-		Auth:      accts,
-		Memory:    store,
-		Channels:  channelStore,
-		Ingestor:  ingestor,
-		Outbox:    outbox,
-		Webchat:   channels.NewWebchat(store, ingestor),
-		Hub:       hub,
-		Prompts:   library,
-		Agents:    orchestrator,
-		Handoffs:  handoffs,
-		Webhooks:  hooks,
-		Accounts:  accts,
-		PublicURL: os.Getenv("ATENDE_PUBLIC_URL"),
+		Pool:          pool,
+		Conversations: conversations.NewStore(pool),
+		Auth:          accts,
+		Memory:        store,
+		Channels:      channelStore,
+		Ingestor:      ingestor,
+		Outbox:        outbox,
+		Webchat:       channels.NewWebchat(pool, store, ingestor),
+		Hub:           hub,
+		Prompts:       library,
+		Agents:        orchestrator,
+		Handoffs:      handoffs,
+		Webhooks:      hooks,
+		Accounts:      accts,
+		PublicURL:     os.Getenv("ATENDE_PUBLIC_URL"),
 		DemoWebchat: func(ctx context.Context) (uuid.UUID, bool) {
 			ch, err := demoWebchat(ctx, accts, channelStore)
 			return ch.ID, err == nil

@@ -31,6 +31,9 @@ type OpenAIRequest struct {
 type OpenAI struct {
 	*httptest.Server
 	Fail bool
+	// OnRequest, when set, runs before request n (from 1) is answered: a test
+	// does there what happens in the world while the model thinks.
+	OnRequest func(n int)
 
 	mu       sync.Mutex
 	script   []string
@@ -74,7 +77,11 @@ func (s *OpenAI) serve(w http.ResponseWriter, r *http.Request) {
 	if n <= len(s.script) {
 		msg = s.script[n-1]
 	}
+	hook := s.OnRequest
 	s.mu.Unlock()
+	if hook != nil {
+		hook(n)
+	}
 	if fail {
 		http.Error(w, `{"error":{"message":"overloaded","type":"server_error"}}`, http.StatusInternalServerError)
 		return

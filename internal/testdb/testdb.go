@@ -69,7 +69,7 @@ func New(t testing.TB) (*pgxpool.Pool, string) {
 		t.Fatalf("create test database: %v", err)
 	}
 	dbURL := WithDatabase(admin, name)
-	pool, err := database.Open(ctx, dbURL)
+	pool, err := database.Open(ctx, dbURL, 0)
 	if err != nil {
 		t.Fatalf("open test database: %v", err)
 	}
