@@ -68,7 +68,7 @@ func TestWhatsAppWebhookGetsAnAnswer(t *testing.T) {
 		t.Fatalf("handoff notice: %q", got[1])
 	}
 	send("wamid.in3", "alô?")
-	time.Sleep(1500 * time.Millisecond)
+	waitTurnsSettled(t, srv)
 	if n := len(graph.sent()); n != 2 {
 		t.Fatalf("the bot must stay silent while a human owns the conversation: %d replies", n)
 	}

@@ -169,7 +169,7 @@ func TestHandoffCardSLAReplyResolveAndCSAT(t *testing.T) {
 	}
 	// The customer writes again: the bot stays silent.
 	send("wamid.h3", "ótimo, obrigada! que horas passa?")
-	time.Sleep(1500 * time.Millisecond)
+	waitTurnsSettled(t, srv)
 	if n := len(graph.sent()); n != 3 {
 		t.Fatalf("the bot must stay silent while a person owns the conversation: %v", graph.sent())
 	}

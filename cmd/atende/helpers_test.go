@@ -13,6 +13,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/atende/atende/agents"
+	"github.com/atende/atende/channels"
 	"github.com/atende/atende/internal/testdb"
 )
 
@@ -88,6 +90,29 @@ func (s *runningServer) call(method, path string, body, out any) int {
 		_ = json.NewDecoder(resp.Body).Decode(out)
 	}
 	return resp.StatusCode
+}
+
+// waitTurnsSettled waits until every turn and every delivery the server has
+// queued has run (River says so): the real signal that "the bot stayed
+// silent" is true and not merely slow.
+func waitTurnsSettled(t *testing.T, s *runningServer) {
+	t.Helper()
+	pool := srvPool(t, s)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		var pending int
+		if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE queue = ANY($1)
+			AND state NOT IN ('completed', 'discarded', 'cancelled')`, []string{agents.TurnQueueName, channels.SendQueue}).Scan(&pending); err != nil {
+			t.Fatal(err)
+		}
+		if pending == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d turns or deliveries still pending after 60s", pending)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // srvPool connects to the running server's database, for what the API does not show.
