@@ -83,7 +83,8 @@ func newTestServer(t *testing.T) *testServer {
 	hubCtx, stopHub := context.WithCancel(context.Background())
 	go func() { _ = hub.Run(hubCtx) }()
 	t.Cleanup(stopHub)
-	ingestor := channels.NewIngestor(pool, store, nil)
+	// Turns are queued (not run): a test sees a reply is on its way in river_job.
+	ingestor := channels.NewIngestor(pool, store, agents.NewTurns(insertOnly(t, pool)))
 	outbox := channels.NewOutbox(pool, store, channelStore, channels.NewPlatforms(nil, nil, hub), insertOnly(t, pool), log, func(int) time.Duration { return 10 * time.Millisecond })
 	library := prompts.NewLibrary(pool, "")
 	routers, err := agents.NewRouters(pool)

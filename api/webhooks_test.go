@@ -52,7 +52,11 @@ func signatureHeaders(t *testing.T, file string) map[string]string {
 type webhookReply struct {
 	Stored, Duplicates, Statuses int
 	EventIDs                     []int64 `json:"event_ids"`
-	Error                        struct{ Code, Message string }
+	Skipped                      []struct {
+		ExternalID string `json:"external_id"`
+		Reason     string
+	}
+	Error struct{ Code, Message string }
 }
 
 // post sends raw bytes to a webhook, as the platform would.

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/atende/atende/internal/sanitize"
 	"github.com/atende/atende/memory"
 )
 
@@ -109,6 +110,7 @@ func ParseEmailForm(provider string, form url.Values) (Batch, error) {
 var dec = new(mime.WordDecoder)
 
 func (e emailParts) batch() (Batch, error) {
+	e.clean()
 	addr, err := mail.ParseAddress(e.from)
 	if err != nil {
 		return Batch{}, fmt.Errorf("%w: from %q is not an address", ErrMalformed, e.from)
@@ -146,6 +148,16 @@ func (e emailParts) batch() (Batch, error) {
 	in := Inbound{ExternalID: thread.MessageID, At: at.UTC(), Type: "text", Text: strings.TrimSpace(text),
 		From: Sender{Name: addr.Name, Identities: []memory.Identity{id}}, MessageContext: MessageContext{Email: thread}, Media: e.attachments}
 	return Batch{Messages: []Inbound{in}, Statuses: []Status{}}, nil
+}
+
+// clean drops NUL and invalid UTF-8 before the addresses and headers are
+// parsed: a stray byte in a display name must not make the sender unreadable.
+// (Ingestion cleans the message again, whatever channel it came from.)
+func (e *emailParts) clean() {
+	for _, f := range []*string{&e.from, &e.subject, &e.text, &e.stripped, &e.date} {
+		*f = sanitize.Text(*f)
+	}
+	sanitize.Strings(&e.headers)
 }
 
 func mediaTypeOf(mimeType string) string {

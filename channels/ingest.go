@@ -1,10 +1,12 @@
 package channels
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/atende/atende/conversations"
 	"github.com/atende/atende/internal/database"
+	"github.com/atende/atende/internal/sanitize"
 	"github.com/atende/atende/memory"
 	"github.com/atende/atende/webhooks"
 )
@@ -78,12 +81,15 @@ func (i *Ingestor) WithTakeovers(t Takeovers) *Ingestor { i.takeovers = t; retur
 // WithEvents emits message.created for every stored message.
 func (i *Ingestor) WithEvents(e EventSink) *Ingestor { i.events = e; return i }
 
-// IngestResult counts what a delivery added.
+// IngestResult counts what a delivery added, and names what it could not use.
 type IngestResult struct {
 	Stored     int     `json:"stored"`
 	Duplicates int     `json:"duplicates"`
 	Statuses   int     `json:"statuses"`
 	EventIDs   []int64 `json:"event_ids"`
+	// Skipped are the items of the delivery that could not be stored, and why;
+	// the others were stored.
+	Skipped []Skipped `json:"skipped"`
 }
 
 // messagePayload is what an inbound message keeps beside its text and media.
@@ -94,12 +100,34 @@ type messagePayload struct {
 	MessageContext
 }
 
-// Ingest stores one delivery.
+// Ingest stores one delivery. Every item is first made storable (see
+// prepareInbound); one that cannot be is skipped and named in the result,
+// so it never keeps the rest of the delivery from being stored.
 func (i *Ingestor) Ingest(ctx context.Context, ch Channel, b Batch) (IngestResult, error) {
-	res := IngestResult{EventIDs: []int64{}}
+	now := time.Now()
+	skipped := append([]Skipped{}, b.Skipped...)
+	messages := make([]Inbound, 0, len(b.Messages))
+	for _, m := range b.Messages {
+		p, err := prepareInbound(m, now)
+		if err != nil {
+			skipped = append(skipped, Skipped{ExternalID: sanitize.Text(m.ExternalID), Reason: err.Error()})
+			continue
+		}
+		messages = append(messages, p)
+	}
+	statuses := make([]Status, 0, len(b.Statuses))
+	for _, s := range b.Statuses {
+		p, err := prepareStatus(s, now)
+		if err != nil {
+			skipped = append(skipped, Skipped{ExternalID: sanitize.Text(s.ExternalID), Reason: err.Error()})
+			continue
+		}
+		statuses = append(statuses, p)
+	}
+	var res IngestResult
 	err := database.InTx(ctx, i.pool, func(tx pgx.Tx) error {
-		res = IngestResult{EventIDs: []int64{}}
-		for _, m := range b.Messages {
+		res = IngestResult{EventIDs: []int64{}, Skipped: skipped}
+		for _, m := range messages {
 			stored, dup, err := i.ingestMessage(ctx, tx, ch, m)
 			if err != nil {
 				return err
@@ -111,7 +139,7 @@ func (i *Ingestor) Ingest(ctx context.Context, ch Channel, b Batch) (IngestResul
 			res.Stored++
 			res.EventIDs = append(res.EventIDs, stored)
 		}
-		for _, s := range b.Statuses {
+		for _, s := range statuses {
 			ok, err := i.ingestStatus(ctx, tx, ch, s)
 			if err != nil {
 				return err
@@ -166,8 +194,8 @@ func (i *Ingestor) ingestMessage(ctx context.Context, tx pgx.Tx, ch Channel, m I
 		// Typed on the business's own phone or app: a human's reply, never answered by the bot.
 		e.Direction, e.Author = memory.DirectionOut, memory.AuthorHuman
 	}
-	if e.Text == "" && len(e.Media) == 0 {
-		e.Text = "[" + m.Type + "]"
+	if strings.TrimSpace(e.Text) == "" && len(e.Media) == 0 {
+		e.Text = "[" + cmp.Or(m.Type, "message") + "]"
 	}
 	appended, err := i.memory.AppendTx(ctx, tx, ch.AccountID, e)
 	if err != nil {

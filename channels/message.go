@@ -39,6 +39,17 @@ var ErrBadSignature = errors.New("bad signature")
 type Batch struct {
 	Messages []Inbound `json:"messages"`
 	Statuses []Status  `json:"statuses"`
+	// Skipped are the items the parser could not read; the rest of the
+	// delivery is stored, and the platform is not asked to send it again.
+	Skipped []Skipped `json:"skipped,omitempty"`
+}
+
+// Skipped is an item of a delivery that could not be used (no id, no usable
+// sender, a timestamp that is not one, a shape the parser does not know),
+// with the reason: it is reported, and never refuses the rest of its delivery.
+type Skipped struct {
+	ExternalID string `json:"external_id,omitempty"`
+	Reason     string `json:"reason"`
 }
 
 // Sender is who wrote: the identities the platform gives (the first is the
