@@ -97,6 +97,9 @@ type messagePayload struct {
 	ChannelID uuid.UUID       `json:"channel_id"`
 	Type      string          `json:"type"`
 	From      memory.Identity `json:"from"` // the address it came from: replies go back there
+	// FullText is the whole text when the event's text was cut for the agents
+	// (see MaxAgentTextBytes) and the message keeps it nowhere else.
+	FullText string `json:"full_text,omitempty"`
 	MessageContext
 }
 
@@ -106,14 +109,15 @@ type messagePayload struct {
 func (i *Ingestor) Ingest(ctx context.Context, ch Channel, b Batch) (IngestResult, error) {
 	now := time.Now()
 	skipped := append([]Skipped{}, b.Skipped...)
-	messages := make([]Inbound, 0, len(b.Messages))
+	messages := make([]preparedInbound, 0, len(b.Messages))
 	for _, m := range b.Messages {
 		p, err := prepareInbound(m, now)
 		if err != nil {
 			skipped = append(skipped, Skipped{ExternalID: sanitize.Text(m.ExternalID), Reason: err.Error()})
 			continue
 		}
-		messages = append(messages, p)
+		full := boundInbound(&p)
+		messages = append(messages, preparedInbound{Inbound: p, fullText: full})
 	}
 	statuses := make([]Status, 0, len(b.Statuses))
 	for _, s := range b.Statuses {
@@ -153,7 +157,15 @@ func (i *Ingestor) Ingest(ctx context.Context, ch Channel, b Batch) (IngestResul
 	return res, err
 }
 
-func (i *Ingestor) ingestMessage(ctx context.Context, tx pgx.Tx, ch Channel, m Inbound) (int64, bool, error) {
+// preparedInbound is a message made storable, with its whole text when the
+// agents' text was cut and nothing else keeps it.
+type preparedInbound struct {
+	Inbound
+	fullText string
+}
+
+func (i *Ingestor) ingestMessage(ctx context.Context, tx pgx.Tx, ch Channel, p preparedInbound) (int64, bool, error) {
+	m := p.Inbound
 	if len(m.From.Identities) == 0 {
 		return 0, false, fmt.Errorf("%w: message %s has no sender", ErrMalformed, m.ExternalID)
 	}
@@ -183,7 +195,7 @@ func (i *Ingestor) ingestMessage(ctx context.Context, tx pgx.Tx, ch Channel, m I
 	if err != nil {
 		return 0, false, err
 	}
-	payload, err := json.Marshal(messagePayload{ChannelID: ch.ID, Type: m.Type, From: first, MessageContext: m.MessageContext})
+	payload, err := json.Marshal(messagePayload{ChannelID: ch.ID, Type: m.Type, From: first, FullText: p.fullText, MessageContext: m.MessageContext})
 	if err != nil {
 		return 0, false, fmt.Errorf("encode message payload: %w", err)
 	}
