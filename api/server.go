@@ -91,7 +91,7 @@ func NewHandler(d Deps) *gin.Engine {
 		abortWith(c, http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed on this endpoint")
 	})
 
-	h := &handlers{d: d}
+	h := &handlers{d: d, webhooks: newWebhookMetrics(d.Registry)}
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", h.ready)
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{})))
@@ -161,7 +161,8 @@ func NewHandler(d Deps) *gin.Engine {
 }
 
 type handlers struct {
-	d Deps
+	d        Deps
+	webhooks *webhookMetrics
 }
 
 func (h *handlers) ready(c *gin.Context) {

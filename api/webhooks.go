@@ -11,7 +11,8 @@ import (
 	"github.com/atende/atende/channels"
 )
 
-// webhookMaxBytes caps platform webhook bodies; e-mail with attachments may be larger.
+// webhookMaxBytes caps platform webhook bodies; e-mail with attachments may be
+// larger (its text is cut for the agents at ingestion, never refused for length).
 const (
 	webhookMaxBytes      = 1 << 20
 	emailWebhookMaxBytes = 25 << 20
@@ -58,8 +59,10 @@ func (h *handlers) webhookVerify(c *gin.Context) {
 }
 
 // webhookReceive verifies, parses and stores a platform webhook, and answers
-// fast: 200 once stored (a retry of something stored is 200 with nothing new),
-// 401 bad or missing signature, 400 malformed, 413 too large, 404 unknown channel.
+// fast: 200 once stored (a retry of something stored is 200 with nothing new;
+// items that could not be used are listed in skipped, logged and counted, and
+// never refuse the others), 401 bad or missing signature, 400 when the body is
+// not the platform's envelope at all, 413 too large, 404 unknown channel.
 func (h *handlers) webhookReceive(c *gin.Context) {
 	ch, ok := h.webhookChannel(c)
 	if !ok {
@@ -101,5 +104,6 @@ func (h *handlers) webhookReceive(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	h.reportSkipped(c, ch, res.Skipped)
 	c.JSON(http.StatusOK, res)
 }

@@ -45,22 +45,35 @@ type cwPayload struct {
 
 // ParseChatwoot reads a Chatwoot webhook. Only customers' public messages
 // (message_created, incoming) become inbound messages; agents' messages and
-// private notes are Chatwoot's own and are skipped.
+// private notes are Chatwoot's own and are left out. A message that cannot be
+// read is skipped (Batch.Skipped); only a body that is not a Chatwoot event
+// at all is ErrMalformed.
 func ParseChatwoot(body []byte) (Batch, error) {
-	var p cwPayload
-	if err := json.Unmarshal(body, &p); err != nil {
+	var env struct {
+		Event string `json:"event"`
+	}
+	if err := json.Unmarshal(body, &env); err != nil {
 		return Batch{}, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	if p.Event == "" {
+	if env.Event == "" {
 		return Batch{}, fmt.Errorf("%w: no event", ErrMalformed)
 	}
 	b := Batch{Messages: []Inbound{}, Statuses: []Status{}}
+	if env.Event != "message_created" {
+		return b, nil
+	}
+	var p cwPayload
+	if err := json.Unmarshal(body, &p); err != nil {
+		b.skip(rawID(body, "id"), fmt.Errorf("message_created: %w", err))
+		return b, nil
+	}
 	incoming := p.MessageType == "incoming" || p.MessageType == float64(0)
-	if p.Event != "message_created" || !incoming || p.Private {
+	if !incoming || p.Private {
 		return b, nil
 	}
 	if p.ID == 0 || p.Conversation.ID == 0 {
-		return Batch{}, fmt.Errorf("%w: message without id or conversation", ErrMalformed)
+		b.skip(rawID(body, "id"), fmt.Errorf("%w: message without id or conversation", ErrMalformed))
+		return b, nil
 	}
 	in := Inbound{ExternalID: strconv.FormatInt(p.ID, 10), Type: "text", Text: p.Content, From: Sender{Name: p.Sender.Name}}
 	if t, err := time.Parse(time.RFC3339, p.CreatedAt); err == nil {

@@ -68,6 +68,8 @@ type evoMessage struct {
 // ParseEvolution reads an Evolution API webhook. messages.upsert becomes
 // inbound messages (fromMe ones marked FromBusiness: the business's own phone
 // answered); other events carry nothing Atende stores yet and parse to an empty batch.
+// A message that cannot be read is skipped (Batch.Skipped) and the others are
+// kept; only a body that is not the envelope at all is ErrMalformed.
 func ParseEvolution(body []byte) (Batch, error) {
 	var p evoPayload
 	if err := json.Unmarshal(body, &p); err != nil {
@@ -80,33 +82,45 @@ func ParseEvolution(body []byte) (Batch, error) {
 	switch strings.ToLower(strings.ReplaceAll(p.Event, "_", ".")) {
 	case "messages.upsert":
 	case "messages.update":
-		return evoStatuses(p.Data, b)
+		return evoStatuses(p.Data, b), nil
 	default:
 		return b, nil
 	}
-	// data is one message, or a list of them on some versions.
-	var msgs []evoMessage
-	if trimmed := strings.TrimSpace(string(p.Data)); strings.HasPrefix(trimmed, "[") {
-		if err := json.Unmarshal(p.Data, &msgs); err != nil {
-			return Batch{}, fmt.Errorf("%w: data: %v", ErrMalformed, err)
-		}
-	} else {
+	for _, raw := range oneOrList(p.Data) {
 		var m evoMessage
-		if err := json.Unmarshal(p.Data, &m); err != nil {
-			return Batch{}, fmt.Errorf("%w: data: %v", ErrMalformed, err)
+		if err := json.Unmarshal(raw, &m); err != nil {
+			b.skip(evoRawID(raw), fmt.Errorf("data: %w", err))
+			continue
 		}
-		msgs = []evoMessage{m}
-	}
-	for _, m := range msgs {
 		in, ok, err := evoInbound(m)
 		if err != nil {
-			return Batch{}, err
+			b.skip(m.Key.ID, err)
+			continue
 		}
 		if ok {
 			b.Messages = append(b.Messages, in)
 		}
 	}
 	return b, nil
+}
+
+// oneOrList reads data that is one item, or a list of them on some
+// versions, as the list of its items; each is decoded (and may fail) alone.
+func oneOrList(data json.RawMessage) []json.RawMessage {
+	var list []json.RawMessage
+	if strings.HasPrefix(strings.TrimSpace(string(data)), "[") && json.Unmarshal(data, &list) == nil {
+		return list
+	}
+	return []json.RawMessage{data}
+}
+
+// evoRawID is the key.id of a message that could not be read whole.
+func evoRawID(raw json.RawMessage) string {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(raw, &fields) != nil {
+		return ""
+	}
+	return rawID(fields["key"], "id")
 }
 
 // evoInbound converts one message; group chats and broadcasts are skipped (ok false).
@@ -192,7 +206,7 @@ var evoStatus = map[string]string{"SERVER_ACK": "sent", "DELIVERY_ACK": "deliver
 // evoStatuses reads messages.update: delivery updates of messages the
 // business sent. The shape is read leniently (keyId or key.id; one object or
 // a list) because it was derived from Evolution's source, not a live capture.
-func evoStatuses(data json.RawMessage, b Batch) (Batch, error) {
+func evoStatuses(data json.RawMessage, b Batch) Batch {
 	type update struct {
 		KeyID string `json:"keyId"`
 		Key   struct {
@@ -204,16 +218,13 @@ func evoStatuses(data json.RawMessage, b Batch) (Batch, error) {
 		Status    string `json:"status"`
 	}
 	var list []update
-	if strings.HasPrefix(strings.TrimSpace(string(data)), "[") {
-		if err := json.Unmarshal(data, &list); err != nil {
-			return Batch{}, fmt.Errorf("%w: data: %v", ErrMalformed, err)
-		}
-	} else {
+	for _, raw := range oneOrList(data) {
 		var u update
-		if err := json.Unmarshal(data, &u); err != nil {
-			return Batch{}, fmt.Errorf("%w: data: %v", ErrMalformed, err)
+		if err := json.Unmarshal(raw, &u); err != nil {
+			b.skip(rawID(raw, "keyId"), fmt.Errorf("data: %w", err))
+			continue
 		}
-		list = []update{u}
+		list = append(list, u)
 	}
 	for _, u := range list {
 		id := u.KeyID
@@ -227,5 +238,5 @@ func evoStatuses(data json.RawMessage, b Batch) (Batch, error) {
 		recipient, _, _ := strings.Cut(u.RemoteJID, "@")
 		b.Statuses = append(b.Statuses, Status{ExternalID: id, Status: status, Recipient: recipient})
 	}
-	return b, nil
+	return b
 }

@@ -8,12 +8,17 @@ import (
 	"github.com/atende/atende/memory"
 )
 
+// igPayload is the Instagram Messaging webhook envelope; entries and their
+// messaging items are read one by one, so one of an unexpected shape is
+// skipped alone.
 type igPayload struct {
-	Object string `json:"object"`
-	Entry  []struct {
-		ID        string        `json:"id"`
-		Messaging []igMessaging `json:"messaging"`
-	} `json:"entry"`
+	Object string            `json:"object"`
+	Entry  []json.RawMessage `json:"entry"`
+}
+
+type igEntry struct {
+	ID        string            `json:"id"`
+	Messaging []json.RawMessage `json:"messaging"`
 }
 
 type igMessaging struct {
@@ -54,7 +59,9 @@ type igMessaging struct {
 
 // ParseInstagram reads an Instagram Messaging webhook. Echoes of the
 // business's own messages are marked FromBusiness (the customer is then the
-// recipient); reads become "read" statuses.
+// recipient); reads become "read" statuses. An item that cannot be read is
+// skipped (Batch.Skipped) and the others are kept; only a body that is not
+// the envelope at all is ErrMalformed.
 func ParseInstagram(body []byte) (Batch, error) {
 	var p igPayload
 	if err := json.Unmarshal(body, &p); err != nil {
@@ -64,37 +71,55 @@ func ParseInstagram(body []byte) (Batch, error) {
 		return Batch{}, fmt.Errorf("%w: object %q is not instagram", ErrMalformed, p.Object)
 	}
 	b := Batch{Messages: []Inbound{}, Statuses: []Status{}}
-	for _, e := range p.Entry {
-		for _, m := range e.Messaging {
-			at := time.UnixMilli(m.Timestamp).UTC()
-			switch {
-			case m.Message != nil && !m.Message.IsDeleted:
-				in, err := igInbound(m, at)
-				if err != nil {
-					return Batch{}, err
-				}
-				b.Messages = append(b.Messages, in)
-			case m.Postback != nil:
-				if m.Sender.ID == "" {
-					return Batch{}, fmt.Errorf("%w: postback without sender", ErrMalformed)
-				}
-				id := m.Postback.MID
-				if id == "" {
-					// Postbacks had no mid before Graph v11: an id made of what
-					// the platform sends identically on a retry still dedupes it.
-					id = fmt.Sprintf("postback:%s:%d:%s", m.Sender.ID, m.Timestamp, m.Postback.Payload)
-				}
-				b.Messages = append(b.Messages, Inbound{
-					ExternalID: id, At: at, Type: "interactive", Text: m.Postback.Title,
-					From:           Sender{Identities: []memory.Identity{{Kind: memory.KindInstagram, Value: m.Sender.ID}}},
-					MessageContext: MessageContext{Choice: &Choice{Kind: "postback", ID: m.Postback.Payload, Title: m.Postback.Title}},
-				})
-			case m.Read != nil:
-				b.Statuses = append(b.Statuses, Status{ExternalID: m.Read.MID, Status: "read", Recipient: m.Sender.ID, At: at})
+	for i, raw := range p.Entry {
+		var e igEntry
+		if err := json.Unmarshal(raw, &e); err != nil {
+			b.skip("", fmt.Errorf("entry %d: %w", i, err))
+			continue
+		}
+		for _, raw := range e.Messaging {
+			var m igMessaging
+			if err := json.Unmarshal(raw, &m); err != nil {
+				b.skip("", fmt.Errorf("messaging: %w", err))
+				continue
 			}
+			igMessagingItem(&b, m)
 		}
 	}
 	return b, nil
+}
+
+// igMessagingItem adds one messaging item to b: a message, a postback or a
+// read; one that cannot be used is skipped.
+func igMessagingItem(b *Batch, m igMessaging) {
+	at := time.UnixMilli(m.Timestamp).UTC()
+	switch {
+	case m.Message != nil && !m.Message.IsDeleted:
+		in, err := igInbound(m, at)
+		if err != nil {
+			b.skip(m.Message.MID, err)
+			return
+		}
+		b.Messages = append(b.Messages, in)
+	case m.Postback != nil:
+		if m.Sender.ID == "" {
+			b.skip(m.Postback.MID, fmt.Errorf("%w: postback without sender", ErrMalformed))
+			return
+		}
+		id := m.Postback.MID
+		if id == "" {
+			// Postbacks had no mid before Graph v11: an id made of what
+			// the platform sends identically on a retry still dedupes it.
+			id = fmt.Sprintf("postback:%s:%d:%s", m.Sender.ID, m.Timestamp, m.Postback.Payload)
+		}
+		b.Messages = append(b.Messages, Inbound{
+			ExternalID: id, At: at, Type: "interactive", Text: m.Postback.Title,
+			From:           Sender{Identities: []memory.Identity{{Kind: memory.KindInstagram, Value: m.Sender.ID}}},
+			MessageContext: MessageContext{Choice: &Choice{Kind: "postback", ID: m.Postback.Payload, Title: m.Postback.Title}},
+		})
+	case m.Read != nil:
+		b.Statuses = append(b.Statuses, Status{ExternalID: m.Read.MID, Status: "read", Recipient: m.Sender.ID, At: at})
+	}
 }
 
 func igInbound(m igMessaging, at time.Time) (Inbound, error) {

@@ -9,16 +9,20 @@ import (
 	"github.com/atende/atende/memory"
 )
 
-// waPayload is the WhatsApp Cloud API webhook envelope, as far as Atende reads it.
+// waPayload is the WhatsApp Cloud API webhook envelope, as far as Atende
+// reads it. Entries, changes, messages and statuses are read one by one
+// (json.RawMessage), so one that is not the expected shape is skipped alone.
 type waPayload struct {
-	Object string `json:"object"`
-	Entry  []struct {
-		ID      string `json:"id"`
-		Changes []struct {
-			Field string  `json:"field"`
-			Value waValue `json:"value"`
-		} `json:"changes"`
-	} `json:"entry"`
+	Object string            `json:"object"`
+	Entry  []json.RawMessage `json:"entry"`
+}
+
+type waEntry struct {
+	ID      string `json:"id"`
+	Changes []struct {
+		Field string          `json:"field"`
+		Value json.RawMessage `json:"value"`
+	} `json:"changes"`
 }
 
 type waValue struct {
@@ -26,29 +30,33 @@ type waValue struct {
 		DisplayPhoneNumber string `json:"display_phone_number"`
 		PhoneNumberID      string `json:"phone_number_id"`
 	} `json:"metadata"`
-	Contacts []struct {
-		WaID    string `json:"wa_id"`
-		UserID  string `json:"user_id"`
-		Profile struct {
-			Name     string `json:"name"`
-			Username string `json:"username"`
-		} `json:"profile"`
-	} `json:"contacts"`
-	Messages []waMessage `json:"messages"`
-	Statuses []struct {
-		ID          string `json:"id"`
-		Status      string `json:"status"`
-		Timestamp   string `json:"timestamp"`
-		RecipientID string `json:"recipient_id"`
-		Errors      []struct {
-			Code      int    `json:"code"`
-			Title     string `json:"title"`
-			Message   string `json:"message"`
-			ErrorData struct {
-				Details string `json:"details"`
-			} `json:"error_data"`
-		} `json:"errors"`
-	} `json:"statuses"`
+	Contacts []json.RawMessage `json:"contacts"`
+	Messages []json.RawMessage `json:"messages"`
+	Statuses []json.RawMessage `json:"statuses"`
+}
+
+type waContact struct {
+	WaID    string `json:"wa_id"`
+	UserID  string `json:"user_id"`
+	Profile struct {
+		Name     string `json:"name"`
+		Username string `json:"username"`
+	} `json:"profile"`
+}
+
+type waStatus struct {
+	ID          string `json:"id"`
+	Status      string `json:"status"`
+	Timestamp   string `json:"timestamp"`
+	RecipientID string `json:"recipient_id"`
+	Errors      []struct {
+		Code      int    `json:"code"`
+		Title     string `json:"title"`
+		Message   string `json:"message"`
+		ErrorData struct {
+			Details string `json:"details"`
+		} `json:"error_data"`
+	} `json:"errors"`
 }
 
 type waMedia struct {
@@ -116,7 +124,9 @@ type waMessage struct {
 }
 
 // ParseWhatsAppCloud reads a WhatsApp Cloud API webhook: every entry, change,
-// message and status, since Meta batches them.
+// message and status, since Meta batches them. An item that cannot be read
+// is skipped (Batch.Skipped) and the others are kept; only a body that is not
+// the envelope at all is ErrMalformed.
 func ParseWhatsAppCloud(body []byte) (Batch, error) {
 	var p waPayload
 	if err := json.Unmarshal(body, &p); err != nil {
@@ -126,43 +136,81 @@ func ParseWhatsAppCloud(body []byte) (Batch, error) {
 		return Batch{}, fmt.Errorf("%w: object %q is not whatsapp_business_account", ErrMalformed, p.Object)
 	}
 	b := Batch{Messages: []Inbound{}, Statuses: []Status{}}
-	for _, e := range p.Entry {
-		for _, ch := range e.Changes {
+	for i, raw := range p.Entry {
+		var e waEntry
+		if err := json.Unmarshal(raw, &e); err != nil {
+			b.skip("", fmt.Errorf("entry %d: %w", i, err))
+			continue
+		}
+		for j, ch := range e.Changes {
 			if ch.Field != "messages" {
 				continue
 			}
-			v := ch.Value
-			names := map[string]string{}
-			users := map[string]string{}
-			for _, c := range v.Contacts {
-				names[c.WaID] = c.Profile.Name
-				users[c.WaID] = c.UserID
+			var v waValue
+			if err := json.Unmarshal(ch.Value, &v); err != nil {
+				b.skip("", fmt.Errorf("entry %d change %d: %w", i, j, err))
+				continue
 			}
-			for _, m := range v.Messages {
-				in, err := waInbound(m, names, users)
-				if err != nil {
-					return Batch{}, err
-				}
-				b.Messages = append(b.Messages, in)
-			}
-			for _, s := range v.Statuses {
-				at, err := unixString(s.Timestamp)
-				if err != nil {
-					return Batch{}, err
-				}
-				st := Status{ExternalID: s.ID, Status: s.Status, Recipient: s.RecipientID, At: at}
-				if len(s.Errors) > 0 {
-					st.Code = strconv.Itoa(s.Errors[0].Code)
-					st.Reason = s.Errors[0].Title
-					if d := s.Errors[0].ErrorData.Details; d != "" {
-						st.Reason += ": " + d
-					}
-				}
-				b.Statuses = append(b.Statuses, st)
-			}
+			waChange(&b, v)
 		}
 	}
 	return b, nil
+}
+
+// waChange adds a change's messages and statuses to b, skipping those that
+// cannot be read.
+func waChange(b *Batch, v waValue) {
+	names := map[string]string{}
+	users := map[string]string{}
+	for _, raw := range v.Contacts {
+		var c waContact
+		if json.Unmarshal(raw, &c) == nil { // a contact that cannot be read only loses its name
+			names[c.WaID] = c.Profile.Name
+			users[c.WaID] = c.UserID
+		}
+	}
+	for _, raw := range v.Messages {
+		var m waMessage
+		if err := json.Unmarshal(raw, &m); err != nil {
+			b.skip(rawID(raw, "id"), fmt.Errorf("message: %w", err))
+			continue
+		}
+		in, err := waInbound(m, names, users)
+		if err != nil {
+			b.skip(m.ID, err)
+			continue
+		}
+		b.Messages = append(b.Messages, in)
+	}
+	for _, raw := range v.Statuses {
+		var s waStatus
+		if err := json.Unmarshal(raw, &s); err != nil {
+			b.skip(rawID(raw, "id"), fmt.Errorf("status: %w", err))
+			continue
+		}
+		st, err := waStatusOf(s)
+		if err != nil {
+			b.skip(s.ID, err)
+			continue
+		}
+		b.Statuses = append(b.Statuses, st)
+	}
+}
+
+func waStatusOf(s waStatus) (Status, error) {
+	at, err := unixString(s.Timestamp)
+	if err != nil {
+		return Status{}, err
+	}
+	st := Status{ExternalID: s.ID, Status: s.Status, Recipient: s.RecipientID, At: at}
+	if len(s.Errors) > 0 {
+		st.Code = strconv.Itoa(s.Errors[0].Code)
+		st.Reason = s.Errors[0].Title
+		if d := s.Errors[0].ErrorData.Details; d != "" {
+			st.Reason += ": " + d
+		}
+	}
+	return st, nil
 }
 
 func waInbound(m waMessage, names, users map[string]string) (Inbound, error) {
