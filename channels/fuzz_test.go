@@ -1,6 +1,7 @@
 package channels
 
 import (
+	"bytes"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -15,7 +16,12 @@ func seedFuzz(f *testing.F, folders ...string) {
 			f.Fatal(err)
 		}
 		for _, e := range entries {
-			f.Add(readFixture(f, folder+"/"+e.Name()))
+			body := readFixture(f, folder+"/"+e.Name())
+			f.Add(body)
+			// The same payload with a NUL escape, and a byte that is not
+			// UTF-8, at the start of every string value.
+			f.Add(bytes.ReplaceAll(body, []byte(`": "`), []byte(`": "\u0000`)))
+			f.Add(bytes.ReplaceAll(body, []byte(`": "`), []byte("\": \"\xff")))
 		}
 	}
 	f.Add([]byte(`{}`))
@@ -23,11 +29,17 @@ func seedFuzz(f *testing.F, folders ...string) {
 	f.Add([]byte(`null`))
 }
 
-// checkBatch is what every parser promises whatever the input: no panic, and
-// every message it returns can be stored (an id and a sender).
+// checkBatch is what every parser promises whatever the input: no panic,
+// every message it returns can be stored (an id and a sender), and every item
+// it skips says why.
 func checkBatch(t *testing.T, b Batch, err error) {
 	if err != nil {
 		return
+	}
+	for _, s := range b.Skipped {
+		if s.Reason == "" {
+			t.Fatalf("skipped without a reason: %+v", s)
+		}
 	}
 	for _, m := range b.Messages {
 		if m.ExternalID == "" || len(m.From.Identities) == 0 {
