@@ -153,3 +153,24 @@ func TestPoisonTextIsStoredAndAnsweredOnEveryChannel(t *testing.T) {
 		})
 	}
 }
+
+func TestWebchatPreChatWithANulAndAMessageOfOnlyNuls(t *testing.T) {
+	s := newTestServer(t)
+	wc := s.channel(t, channels.NewChannel{Kind: channels.KindWebchat, Name: "site"})
+	var sess struct{ Token string }
+	body := `{"visitor_id":"poisonvisitor02","name":"Ana\u0000 Paula","email":"ana.poison@exemplo.com.br\u0000"}`
+	if code := s.call(t, "", "POST", "/webchat/"+wc.ID.String()+"/sessions", body, &sess); code != 200 || sess.Token == "" {
+		t.Fatalf("a NUL in the pre-chat form: %d", code)
+	}
+	if c := s.contactBy(t, "email:ana.poison@exemplo.com.br"); c.Name != "Ana Paula" {
+		t.Fatalf("contact named %q", c.Name)
+	}
+	// Nothing but NULs is an empty message: the widget is told so, nothing is stored.
+	msg := []byte(`{"visitor_id":"poisonvisitor02","client_id":"c-nul","text":"\u0000\u0000 "}`)
+	if code, reply := s.post(t, "/webchat/"+wc.ID.String()+"/messages", msg, map[string]string{"X-Webchat-Token": sess.Token}); code != 400 || reply.Error.Code == "" {
+		t.Fatalf("a message of only NULs: %d %+v", code, reply)
+	}
+	if msgs := messagesOf(s.timeline(t, s.contactBy(t, "webchat:poisonvisitor02").ID)); len(msgs) != 0 {
+		t.Fatalf("stored %+v", msgs)
+	}
+}

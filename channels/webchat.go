@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/atende/atende/internal/database"
+	"github.com/atende/atende/internal/sanitize"
 	"github.com/atende/atende/memory"
 )
 
@@ -80,6 +81,7 @@ func NewWebchat(pool *pgxpool.Pool, mem *memory.Store, ingestor *Ingestor) *Webc
 // form become the contact's identifiers: an e-mail or phone already known
 // joins the visitor to that contact's one history.
 func (w *Webchat) StartSession(ctx context.Context, ch Channel, p PreChat) (Session, error) {
+	sanitize.Strings(&p) // a NUL in the form must not fail the session
 	if p.VisitorID == "" {
 		p.VisitorID = strings.ReplaceAll(uuid.NewString(), "-", "")
 	}
@@ -130,7 +132,7 @@ func (w *Webchat) StartSession(ctx context.Context, ch Channel, p PreChat) (Sess
 // Post stores a visitor's message; clientID (made by the widget) dedupes the
 // retries of a flaky connection.
 func (w *Webchat) Post(ctx context.Context, ch Channel, visitorID, clientID, text string) (IngestResult, error) {
-	if strings.TrimSpace(text) == "" {
+	if strings.TrimSpace(sanitize.Text(text)) == "" {
 		return IngestResult{}, fmt.Errorf("%w: empty message", ErrMalformed)
 	}
 	if clientID == "" {

@@ -197,6 +197,7 @@ func waChange(b *Batch, v waValue) {
 	}
 }
 
+// waStatusOf converts one delivery status, with the first error's reason.
 func waStatusOf(s waStatus) (Status, error) {
 	at, err := unixString(s.Timestamp)
 	if err != nil {
