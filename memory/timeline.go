@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/atende/atende/internal/sanitize"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 )
@@ -154,6 +155,9 @@ func scanEvent(row pgx.Row) (Event, error) {
 // stored (same channel and external id) stores nothing and reports Duplicate.
 // Messages and notes enqueue the job that embeds history, in this transaction.
 func (t *txn) Append(ctx context.Context, accountID uuid.UUID, e Event) (AppendResult, error) {
+	// PostgreSQL text refuses NUL and invalid UTF-8: whatever way an event
+	// comes in (a webhook, a note, an import), it is stored cleaned, not lost.
+	e.Text = sanitize.Text(e.Text)
 	if err := e.validate(); err != nil {
 		return AppendResult{}, err
 	}
