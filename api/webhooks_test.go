@@ -19,7 +19,7 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// The fake secrets of ../shared/fixtures/channels/signature_vectors.json.
+// The fake secrets of the channel fixtures' signature_vectors.json (internal/fixtures).
 const (
 	metaSecret     = "c0ffee0ddba11f00dfacade5eed5a1t5"
 	telegramSecret = "tg-wh_8f3KqZ2mVx9LpR4sT7yB"
