@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// Scenario is one cross-channel conversation of ../shared/eval/scenarios-*:
+// Scenario is one cross-channel conversation of a scenario file (eval -server):
 // steps sent through the real webhook paths and what the system must end with.
 type Scenario struct {
 	ID          string         `json:"id"`

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"path/filepath"
-	"runtime"
 	"testing"
 	"time"
 )
@@ -13,9 +11,8 @@ import (
 // Every dev scenario passes with the offline engine, through the real
 // webhook paths of a running server.
 func TestScenariosDev(t *testing.T) {
+	dir := sharedEval(t, "scenarios-dev")
 	srv := startServer(t, "atd_scenarios_key_0123456789", 1)
-	_, file, _, _ := runtime.Caller(0)
-	dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "eval", "scenarios-dev")
 	_, scenarios, err := splitEvalArgs([]string{dir})
 	if err != nil {
 		t.Fatal(err)
