@@ -7,10 +7,13 @@ package config
 
 import (
 	"context"
+	"encoding"
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -57,27 +60,40 @@ var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 
 // Load reads and checks the file at path, expanding ${VAR} from lookup
 // (os.LookupEnv in production).
+//
+// The file is parsed first and ${VAR} is substituted inside scalar values
+// only, so a secret is taken exactly as the environment holds it: a '#', a
+// ": ", a quote or a newline in it can neither cut the value nor change the
+// file's structure, and a reference in a comment or a key is not expanded.
+// A substituted value is a string; a bare ${VAR} whose value YAML reads as a
+// number or a boolean (capacity: ${CAPACITY}) also fills a field of that type.
+// Unset variables are an ErrMissingEnv naming each one with its line and
+// place in the file.
 func Load(path string, lookup func(string) (string, bool)) (File, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return File{}, fmt.Errorf("read config %s: %w", path, err)
 	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return File{}, fmt.Errorf("config %s: %w", path, err)
+	}
+	if len(doc.Content) == 0 {
+		return File{}, fmt.Errorf("config %s: the file is empty", path)
+	}
 	var missing []string
-	expanded := envRef.ReplaceAllStringFunc(string(raw), func(m string) string {
-		name := envRef.FindStringSubmatch(m)[1]
-		v, ok := lookup(name)
-		if !ok {
-			missing = append(missing, name)
-		}
-		return v
-	})
+	expandNode(&doc, "", lookup, &missing)
 	if len(missing) > 0 {
-		return File{}, fmt.Errorf("config %s: %w: %v", path, ErrMissingEnv, missing)
+		return File{}, fmt.Errorf("config %s: %w: %s", path, ErrMissingEnv, strings.Join(missing, "; "))
+	}
+	// Node.Decode has no KnownFields: misspelt keys are looked for here.
+	var unknown []string
+	unknownKeys(&doc, reflect.TypeFor[File](), &unknown)
+	if len(unknown) > 0 {
+		return File{}, fmt.Errorf("config %s: %s", path, strings.Join(unknown, "; "))
 	}
 	var f File
-	dec := yaml.NewDecoder(strings.NewReader(expanded))
-	dec.KnownFields(true)
-	if err := dec.Decode(&f); err != nil {
+	if err := doc.Decode(&f); err != nil {
 		return File{}, fmt.Errorf("config %s: %w", path, err)
 	}
 	for i, a := range f.Accounts {
@@ -86,6 +102,158 @@ func Load(path string, lookup func(string) (string, bool)) (File, error) {
 		}
 	}
 	return f, nil
+}
+
+// expandNode substitutes ${VAR} in the scalar values under n (not in keys,
+// not twice through an alias), recording each unset variable with where it
+// is. at is n's place in the file, e.g. accounts[0].channels[1].secrets.app_secret.
+func expandNode(n *yaml.Node, at string, lookup func(string) (string, bool), missing *[]string) {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			expandNode(c, at, lookup, missing)
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			expandNode(c, fmt.Sprintf("%s[%d]", at, i), lookup, missing)
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key := n.Content[i].Value
+			if at != "" {
+				key = at + "." + key
+			}
+			expandNode(n.Content[i+1], key, lookup, missing)
+		}
+	case yaml.ScalarNode:
+		if !envRef.MatchString(n.Value) {
+			return
+		}
+		bare := n.Style == 0 && envRef.FindString(n.Value) == n.Value
+		n.Value = envRef.ReplaceAllStringFunc(n.Value, func(m string) string {
+			name := envRef.FindStringSubmatch(m)[1]
+			v, ok := lookup(name)
+			if !ok {
+				*missing = append(*missing, fmt.Sprintf("%s at line %d (%s)", name, n.Line, at))
+			}
+			return v
+		})
+		n.Tag = "!!str"
+		if bare && readsAsNumberOrBool(n.Value) {
+			n.Tag = "" // resolved by its text, as if written in the file
+		}
+	}
+}
+
+// readsAsNumberOrBool reports whether YAML reads v, written plain, as a
+// number or a boolean. Null-like values (empty, "~", "null") do not: they
+// would empty a string field, so they stay strings.
+func readsAsNumberOrBool(v string) bool {
+	var out any
+	if err := (&yaml.Node{Kind: yaml.ScalarNode, Value: v}).Decode(&out); err != nil {
+		return false
+	}
+	switch out.(type) {
+	case bool, int, int64, uint64, float64:
+		return true
+	}
+	return false
+}
+
+var (
+	yamlUnmarshaler = reflect.TypeFor[yaml.Unmarshaler]()
+	textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
+)
+
+// unknownKeys records the mapping keys under n that no field of t takes, as
+// a yaml.Decoder with KnownFields would, so a misspelt key is an error rather
+// than silently ignored. Types that decode themselves are not looked into.
+func unknownKeys(n *yaml.Node, t reflect.Type, out *[]string) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if n.Kind == yaml.DocumentNode || n.Kind == yaml.AliasNode {
+		if n.Kind == yaml.AliasNode {
+			n = n.Alias
+		} else if len(n.Content) > 0 {
+			n = n.Content[0]
+		}
+		unknownKeys(n, t, out)
+		return
+	}
+	pt := reflect.PointerTo(t)
+	if pt.Implements(yamlUnmarshaler) || pt.Implements(textUnmarshaler) {
+		return
+	}
+	switch {
+	case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode:
+		fields, anyKey := yamlFields(t)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if k.Tag == "!!merge" { // <<: *defaults, or <<: [*a, *b]
+				if v.Kind == yaml.SequenceNode {
+					for _, m := range v.Content {
+						unknownKeys(m, t, out)
+					}
+				} else {
+					unknownKeys(v, t, out)
+				}
+				continue
+			}
+			if ft, ok := fields[k.Value]; ok {
+				unknownKeys(v, ft, out)
+			} else if !anyKey {
+				*out = append(*out, fmt.Sprintf("line %d: field %s not found in type %s", k.Line, k.Value, t))
+			}
+		}
+	case (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) && n.Kind == yaml.SequenceNode:
+		for _, c := range n.Content {
+			unknownKeys(c, t.Elem(), out)
+		}
+	case t.Kind() == reflect.Map && n.Kind == yaml.MappingNode:
+		for i := 1; i < len(n.Content); i += 2 {
+			unknownKeys(n.Content[i], t.Elem(), out)
+		}
+	}
+}
+
+// yamlFields maps the keys a struct takes to their types, following yaml.v3's
+// rules: the tag's name or the lower-cased field name, "-" skipped, inline
+// structs flattened; anyKey is true when an inline map takes any key.
+func yamlFields(t reflect.Type) (fields map[string]reflect.Type, anyKey bool) {
+	fields = map[string]reflect.Type{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		tag := f.Tag.Get("yaml")
+		if tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		if slices.Contains(strings.Split(opts, ","), "inline") {
+			ft := f.Type
+			for ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Map {
+				anyKey = true
+				continue
+			}
+			inner, innerAny := yamlFields(ft)
+			for k, v := range inner {
+				fields[k] = v
+			}
+			anyKey = anyKey || innerAny
+			continue
+		}
+		if name == "" {
+			name = strings.ToLower(f.Name)
+		}
+		fields[name] = f.Type
+	}
+	return fields, anyKey
 }
 
 // Stores are where Apply writes.

@@ -57,14 +57,16 @@ func TestApplyTheBusinessFile(t *testing.T) {
 	if list[0].Secret("session_key") == "" {
 		t.Fatal("the webchat's session key must be generated")
 	}
-	// A rotated secret in the environment reaches the channel on the next start.
-	vars["WHATSAPP_APP_SECRET"] = "rotated"
+	// A rotated secret in the environment reaches the channel on the next
+	// start, exactly, whatever YAML would make of it written in the file.
+	rotated := "rotated#1: \"c'd\n  second line"
+	vars["WHATSAPP_APP_SECRET"] = rotated
 	f, _ = Load("testdata/atende.yaml", env(vars))
 	if err := f.Apply(ctx, st); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := chs.Get(ctx, acct.ID, wa.ID); got.Secret("app_secret") != "rotated" {
-		t.Fatal("the new secret was not applied")
+	if got, _ := chs.Get(ctx, acct.ID, wa.ID); got.Secret("app_secret") != rotated {
+		t.Fatalf("the new secret was not applied as it is: %q", got.Secret("app_secret"))
 	}
 	// An account without sectors in the file keeps the built-in ones.
 	if sectors, err := st.Sectors.Sectors(ctx, acct.ID); err != nil || len(sectors) != 3 || sectors[2].Name != "billing" {
@@ -121,20 +123,102 @@ func TestSectorsAndToolsOfTheBusinessFile(t *testing.T) {
 	}
 }
 
-func TestBadBusinessFiles(t *testing.T) {
-	if _, err := Load("testdata/atende.yaml", env(nil)); !errors.Is(err, ErrMissingEnv) || !strings.Contains(err.Error(), "WHATSAPP_APP_SECRET") {
-		t.Fatalf("a missing variable must be named: %v", err)
+// writeFile writes body as a business file in a fresh temporary folder.
+func writeFile(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "f.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	write := func(body string) string {
-		p := filepath.Join(dir, "f.yaml")
-		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
-			t.Fatal(err)
+	return p
+}
+
+// Secrets are substituted after the file is parsed: a value with YAML's
+// special characters or several lines reaches the config exactly as the
+// environment holds it, wherever and however the reference is written.
+func TestSecretsAreTakenExactly(t *testing.T) {
+	nasty := `a#b: "c'd`
+	multi := "-----BEGIN KEY-----\nline: two # not a comment\n  'three'\n-----END KEY-----\n"
+	vars := map[string]string{
+		"NASTY": nasty, "MULTI": multi, "OTHER": "${NASTY}", "DIGITS": "007", "TILDE": "~", "EMPTY": "",
+		"CAPACITY": "3", "ALWAYS": "true", "TIMEOUT": "20s", "HOST": "n8n.example.com",
+	}
+	path := writeFile(t, `# ${UNSET_IN_A_COMMENT} is not expanded
+accounts:
+  - slug: x
+    channels:
+      - kind: whatsapp
+        name: w
+        secrets:
+          plain: ${NASTY}
+          double: "${NASTY}"
+          single: '${NASTY}'
+          multi: ${MULTI}
+          once: ${OTHER}
+          digits: ${DIGITS}
+          tilde: ${TILDE}
+          empty: ${EMPTY}
+          mixed: Bearer ${NASTY} and ${DIGITS}
+    tools:
+      - name: t
+        description: d
+        url: https://${HOST}/webhook
+        secret: ${MULTI}
+        timeout: ${TIMEOUT}
+    sectors:
+      - name: s
+        prompt: |
+          Use the key ${NASTY}
+          and no other.
+        handoff:
+          always: ${ALWAYS}
+    attendants:
+      - email: a@example.com
+        password: ${NASTY}
+        capacity: ${CAPACITY}
+`)
+	f, err := Load(path, env(vars))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := f.Accounts[0]
+	for key, want := range map[string]string{
+		"plain": nasty, "double": nasty, "single": nasty, "multi": multi,
+		"once":   "${NASTY}", // a value is never expanded again
+		"digits": "007", "tilde": "~", "empty": "", "mixed": "Bearer " + nasty + " and 007",
+	} {
+		got, ok := a.Channels[0].Secrets[key]
+		if !ok || got != want {
+			t.Errorf("secrets.%s = %q (present %v), want %q", key, got, ok, want)
 		}
-		return p
 	}
-	if _, err := Load(write("accounts:\n  - slug: x\n    chanels: []\n"), env(nil)); err == nil {
-		t.Fatal("a misspelt key must be an error, not silently ignored")
+	tool := a.Tools[0]
+	if tool.URL != "https://n8n.example.com/webhook" || tool.Secret != multi || time.Duration(tool.Timeout) != 20*time.Second {
+		t.Errorf("tool: %+v", tool)
+	}
+	if want := "Use the key " + nasty + "\nand no other.\n"; a.Sectors[0].Prompt != want {
+		t.Errorf("prompt = %q, want %q", a.Sectors[0].Prompt, want)
+	}
+	if !a.Sectors[0].Handoff.Always || a.Attendants[0].Capacity != 3 || a.Attendants[0].Password != nasty {
+		t.Errorf("a bare reference fills a boolean or number field: %+v %+v", a.Sectors[0].Handoff, a.Attendants[0])
+	}
+}
+
+func TestBadBusinessFiles(t *testing.T) {
+	_, err := Load("testdata/atende.yaml", env(nil))
+	if !errors.Is(err, ErrMissingEnv) || !strings.Contains(err.Error(), "WHATSAPP_APP_SECRET at line 12 (accounts[0].channels[0].secrets.app_secret)") ||
+		!strings.Contains(err.Error(), "N8N_SECRET at line 25 (accounts[1].tools[0].secret)") {
+		t.Fatalf("each missing variable must be named with where it is: %v", err)
+	}
+	write := func(body string) string { return writeFile(t, body) }
+	if _, err := Load(write("accounts:\n  - slug: x\n    chanels: []\n"), env(nil)); err == nil || !strings.Contains(err.Error(), "line 3: field chanels not found") {
+		t.Fatalf("a misspelt key must be an error naming it and its line, not silently ignored: %v", err)
+	}
+	if _, err := Load(write("accounts:\n  - slug: x\n    sectors:\n      - name: s\n        handoff:\n          alway: true\n"), env(nil)); err == nil || !strings.Contains(err.Error(), "line 6: field alway not found") {
+		t.Fatalf("a misspelt nested key must be an error: %v", err)
+	}
+	if _, err := Load(write("accounts:\n  - slug: x\n    attendants:\n      - email: a@example.com\n        capacity: ${CAP}\n"), env(map[string]string{"CAP": "three"})); err == nil {
+		t.Fatal("a variable that is not a number cannot fill a number field")
 	}
 	if _, err := Load(write("accounts:\n  - name: sem slug\n"), env(nil)); err == nil {
 		t.Fatal("an account without a slug must be refused")
