@@ -255,7 +255,7 @@ func (h *handlers) merge(c *gin.Context) {
 	}
 	if h.d.Webhooks != nil {
 		if err := h.d.Webhooks.EmitNow(c.Request.Context(), accountID(c), webhooks.ContactMerged, res); err != nil {
-			h.d.Log.WarnContext(c.Request.Context(), "contact.merged not emitted", "error", err)
+			requestLog(c).WarnContext(c.Request.Context(), "contact.merged not emitted", "error", err)
 		}
 	}
 	c.JSON(http.StatusOK, res)

@@ -31,7 +31,8 @@ func abortWith(c *gin.Context, status int, code, message string) {
 }
 
 // fail answers an error from the domain with the status its sentinel implies.
-// Unknown errors are logged with the request id and answered without detail.
+// Unknown errors are logged through the configured logger (Deps.Log) with the
+// request id and answered without detail: the user quotes the id, we find the line.
 func fail(c *gin.Context, err error) {
 	var tooLarge *http.MaxBytesError
 	var invalidID *memory.InvalidIdentifierError
@@ -59,7 +60,8 @@ func fail(c *gin.Context, err error) {
 	case errors.Is(err, accounts.ErrUnauthorized):
 		abortWith(c, http.StatusUnauthorized, "unauthorized", "missing or invalid API key")
 	default:
-		slog.ErrorContext(c.Request.Context(), "request failed", "request_id", requestID(c), "error", err)
+		requestLog(c).ErrorContext(c.Request.Context(), "request failed",
+			slog.String("method", c.Request.Method), slog.String("route", c.FullPath()), slog.Any("error", err))
 		abortWith(c, http.StatusInternalServerError, "internal", "internal error; quote request id "+requestID(c))
 	}
 }

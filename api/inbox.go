@@ -56,7 +56,7 @@ func (h *handlers) render(c *gin.Context, status int, page string, data gin.H) {
 	c.Header("Content-Security-Policy", "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:")
 	c.Status(status)
 	if err := inboxPages.ExecuteTemplate(c.Writer, page, data); err != nil {
-		h.d.Log.ErrorContext(c.Request.Context(), "render inbox page", "page", page, "error", err)
+		requestLog(c).ErrorContext(c.Request.Context(), "render inbox page", "page", page, "error", err)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -15,11 +16,31 @@ import (
 
 const requestIDHeader = "X-Request-Id"
 
+// requestLogKey is where withRequestID keeps the request's logger in the gin context.
+const requestLogKey = "request_log"
+
 func requestID(c *gin.Context) string { return c.GetString("request_id") }
 
+// discardLog stands in when no logger reached the request (a handler called
+// outside NewHandler): nothing is ever written to the process-wide default.
+var discardLog = slog.New(slog.DiscardHandler)
+
+// requestLog is the configured logger (Deps.Log) with the request's id, for
+// code such as fail that holds only the gin context: every line a request
+// causes goes to the one JSON log and carries the id the user was shown.
+func requestLog(c *gin.Context) *slog.Logger {
+	if l, ok := c.Get(requestLogKey); ok {
+		if l, ok := l.(*slog.Logger); ok {
+			return l
+		}
+	}
+	return discardLog
+}
+
 // withRequestID takes the caller's X-Request-Id (when sane) or makes one, and
-// echoes it, so a user's report and our logs meet on one id.
-func withRequestID() gin.HandlerFunc {
+// echoes it, so a user's report and our logs meet on one id; it keeps log,
+// with that id, as the request's logger.
+func withRequestID(log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		id := c.GetHeader(requestIDHeader)
 		if id == "" || len(id) > 128 || strings.ContainsAny(id, "\r\n") {
@@ -28,6 +49,7 @@ func withRequestID() gin.HandlerFunc {
 			id = hex.EncodeToString(b)
 		}
 		c.Set("request_id", id)
+		c.Set(requestLogKey, log.With(slog.String("request_id", id)))
 		c.Header(requestIDHeader, id)
 		c.Next()
 	}
@@ -50,11 +72,18 @@ func accessLog(log *slog.Logger) gin.HandlerFunc {
 	}
 }
 
-// recoverJSON turns a panic into a logged 500 with the JSON error body, so no
-// panic ever reaches a user as a dropped connection or a stack trace.
-func recoverJSON(log *slog.Logger) gin.HandlerFunc {
-	return gin.CustomRecoveryWithWriter(nil, func(c *gin.Context, err any) {
-		log.ErrorContext(c.Request.Context(), "panic", "request_id", requestID(c), "panic", err)
+// recoverJSON turns a panic into a 500 with the JSON error body, so no panic
+// ever reaches a user as a dropped connection or a stack trace, and logs it
+// (value, route, stack) through the request's logger with its id, never
+// through gin's writer to stderr. It runs inside accessLog and the metrics,
+// so a panicked request is still logged and counted as the 500 it answered.
+// A client that went away (broken pipe) is not logged as a panic: gin
+// records it on the context and aborts.
+func recoverJSON() gin.HandlerFunc {
+	return gin.CustomRecoveryWithWriter(nil, func(c *gin.Context, rec any) {
+		requestLog(c).ErrorContext(c.Request.Context(), "panic serving request",
+			slog.String("method", c.Request.Method), slog.String("route", c.FullPath()),
+			slog.Any("panic", rec), slog.String("stack", string(debug.Stack())))
 		abortWith(c, http.StatusInternalServerError, "internal", "internal error; quote request id "+requestID(c))
 	})
 }

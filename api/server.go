@@ -59,8 +59,11 @@ type Deps struct {
 	// DemoWebchat names the channel /chat shows (nil: /chat needs an id).
 	DemoWebchat DemoWebchat
 	Ready       ReadinessCheck
-	Log         *slog.Logger
-	Registry    *prometheus.Registry
+	// Log is the one logger of the HTTP surface: access lines, failed
+	// requests and recovered panics, each with its request id (nil: nothing
+	// is logged; the process-wide slog default is never used).
+	Log      *slog.Logger
+	Registry *prometheus.Registry
 	// Now is the clock webhook verification compares timestamps with (default time.Now).
 	Now func() time.Time
 	// MaxBodyBytes caps request bodies (default 1 MiB; imports may be larger: 8 MiB).
@@ -85,7 +88,11 @@ func NewHandler(d Deps) *gin.Engine {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	metrics := newHTTPMetrics(d.Registry)
-	r.Use(withRequestID(), recoverJSON(d.Log), accessLog(d.Log), metrics.middleware())
+	if d.Log == nil {
+		d.Log = discardLog
+	}
+	// Recovery innermost, so a panic is still logged and counted as its 500.
+	r.Use(withRequestID(d.Log), accessLog(d.Log), metrics.middleware(), recoverJSON())
 	r.NoRoute(func(c *gin.Context) { abortWith(c, http.StatusNotFound, "not_found", "no such endpoint") })
 	r.NoMethod(func(c *gin.Context) {
 		abortWith(c, http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed on this endpoint")
@@ -167,7 +174,7 @@ type handlers struct {
 
 func (h *handlers) ready(c *gin.Context) {
 	if err := h.d.Ready(c.Request.Context()); err != nil {
-		h.d.Log.WarnContext(c.Request.Context(), "not ready", "error", err)
+		requestLog(c).WarnContext(c.Request.Context(), "not ready", "error", err)
 		abortWith(c, http.StatusServiceUnavailable, "not_ready", err.Error())
 		return
 	}
