@@ -60,6 +60,10 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log := newLogger(os.Stderr, os.Getenv("ATENDE_LOG_LEVEL"))
+	// Atende's own code logs through log, passed explicitly; this catches
+	// what a dependency writes to slog's or the log package's default, so
+	// it too is a JSON line on the same stream rather than loose text.
+	slog.SetDefault(log)
 	commands := map[string]func(context.Context, *slog.Logger, []string) error{
 		"serve":           serve,
 		"migrate":         migrate,

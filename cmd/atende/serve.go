@@ -83,7 +83,7 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 	// An insert-only client for the memory (jobs enqueued in its transactions)
 	// and a working client that runs them; the worker needs the store, so the
 	// store cannot wait for the working client.
-	inserter, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
+	inserter, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: log})
 	if err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("create job inserter: %w", err)
@@ -253,7 +253,9 @@ func serve(ctx context.Context, log *slog.Logger, _ []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	srv := &http.Server{Handler: app.Handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second}
+	// net/http's own errors (TLS handshakes, accept failures) go to the JSON log too, not to stderr.
+	srv := &http.Server{Handler: app.Handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError)}
 	errs := make(chan error, 1)
 	go func() { errs <- srv.Serve(ln) }()
 	log.Info("serving", "addr", ln.Addr().String(), "embedder", app.Memory.Embedder().Model())
