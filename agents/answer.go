@@ -45,7 +45,7 @@ func (o *Orchestrator) offlineAnswer(ctx context.Context, accountID uuid.UUID, s
 		name = ", " + first[0]
 	}
 	for _, k := range sec.Knowledge {
-		hits, err := o.memory.SearchKnowledge(ctx, accountID, k, text, 1)
+		hits, err := o.knowledge.Search(ctx, accountID, k, text, 1)
 		if err != nil {
 			return "", false, err
 		}

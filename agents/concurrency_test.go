@@ -22,6 +22,7 @@ import (
 	"github.com/atende/atende/internal/database"
 	"github.com/atende/atende/internal/fakes"
 	"github.com/atende/atende/internal/testdb"
+	"github.com/atende/atende/knowledge"
 	"github.com/atende/atende/memory"
 	"github.com/atende/atende/prompts"
 )
@@ -49,7 +50,7 @@ func newEnvOnPool(t *testing.T, maxConns int32) *env {
 		t.Fatal(err)
 	}
 	handoffs := handoff.NewService(pool, mem, chs, outbox, inserter, nil, log)
-	orch, err := NewOrchestrator(Deps{Pool: pool, Memory: mem, Channels: chs, Outbox: outbox, Sectors: NewSectorStore(pool), Routers: routers,
+	orch, err := NewOrchestrator(Deps{Pool: pool, Knowledge: knowledge.NewStore(pool, mem.Embedder(), mem), Memory: mem, Channels: chs, Outbox: outbox, Sectors: NewSectorStore(pool), Routers: routers,
 		Prompts: prompts.NewLibrary(pool, ""), Handoffs: handoffs, Log: log})
 	if err != nil {
 		t.Fatal(err)
@@ -232,6 +233,6 @@ func useLLM(t *testing.T, e *env, ai *fakes.OpenAI) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.orch.viewer = memory.NewViewer(e.mem, tokens, nil)
+	e.orch.viewer = memory.NewViewer(e.mem, e.orch.knowledge, tokens, nil)
 	e.orch.metrics = NewMetrics(prometheus.NewRegistry())
 }

@@ -72,7 +72,7 @@ func TestLLMCallsTheBusinessHTTPToolWithTheSectorsModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.orch.viewer = memory.NewViewer(e.mem, tokens, nil)
+	e.orch.viewer = memory.NewViewer(e.mem, e.orch.knowledge, tokens, nil)
 	e.orch.metrics = NewMetrics(reg)
 	tool := HTTPTool{Name: "agendar_consulta", Description: "Agenda uma consulta.", URL: workflow.URL + "/webhook/agendar", Secret: "n8n-secret",
 		Parameters: map[string]any{"type": "object", "required": []any{"data", "periodo"},
@@ -165,7 +165,7 @@ func TestLLMHandoffWritesTheCardSummary(t *testing.T) {
 		t.Fatal(err)
 	}
 	tokens, _ := memory.NewTokenCounter()
-	e.orch.llm, e.orch.viewer = llm.NewEngine(model, 4, 5*time.Second), memory.NewViewer(e.mem, tokens, nil)
+	e.orch.llm, e.orch.viewer = llm.NewEngine(model, 4, 5*time.Second), memory.NewViewer(e.mem, e.orch.knowledge, tokens, nil)
 	svc := handoff.NewService(e.pool, e.mem, e.orch.channels, e.orch.outbox, e.inserter, nil, e.orch.log)
 	e.orch.handoffs = svc
 	contact, replies := e.say(t, "quanto fica o plano anual? queria negociar um desconto")

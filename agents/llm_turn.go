@@ -180,7 +180,7 @@ func (o *Orchestrator) tools(ctx context.Context, in turnInput, sec Sector, sect
 			Run: func(ctx context.Context, args map[string]any) (string, error) {
 				var b strings.Builder
 				for _, k := range sec.Knowledge {
-					hits, err := o.memory.SearchKnowledge(ctx, accountID, k, str(args, "query"), 3)
+					hits, err := o.knowledge.Search(ctx, accountID, k, str(args, "query"), 3)
 					if err != nil {
 						return "", err
 					}

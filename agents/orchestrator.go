@@ -20,6 +20,7 @@ import (
 	"github.com/atende/atende/conversations"
 	"github.com/atende/atende/handoff"
 	"github.com/atende/atende/internal/database"
+	"github.com/atende/atende/knowledge"
 	"github.com/atende/atende/memory"
 	"github.com/atende/atende/prompts"
 	"github.com/atende/atende/webhooks"
@@ -32,6 +33,7 @@ const OfflinePromptVersion = "offline-v1"
 // Orchestrator runs a conversation turn: unanswered messages in, one reply
 // (or handoff) out, everything on the timeline with author ai.
 type Orchestrator struct {
+	knowledge     *knowledge.Store
 	lease         time.Duration
 	pool          *pgxpool.Pool
 	conversations *conversations.Store
@@ -58,7 +60,9 @@ type Deps struct {
 	// TurnLease is how long a turn may hold a conversation before another
 	// may take it over (a crashed turn's conversation waits this long at
 	// most); longer than the turn job's timeout. Zero: DefaultTurnLease.
-	TurnLease  time.Duration
+	TurnLease time.Duration
+	// Knowledge is the sectors' articles the agents answer from.
+	Knowledge  *knowledge.Store
 	Memory     *memory.Store
 	Channels   *channels.Store
 	Outbox     *channels.Outbox
@@ -86,8 +90,8 @@ type Handoffs interface {
 
 // NewOrchestrator wires the turn.
 func NewOrchestrator(d Deps) (*Orchestrator, error) {
-	if d.Pool == nil || d.Memory == nil || d.Channels == nil || d.Outbox == nil || d.Sectors == nil || d.Routers == nil || d.Prompts == nil {
-		return nil, errors.New("orchestrator: pool, memory, channels, outbox, sectors, routers and prompts are required")
+	if d.Pool == nil || d.Knowledge == nil || d.Memory == nil || d.Channels == nil || d.Outbox == nil || d.Sectors == nil || d.Routers == nil || d.Prompts == nil {
+		return nil, errors.New("orchestrator: pool, knowledge, memory, channels, outbox, sectors, routers and prompts are required")
 	}
 	if d.HTTPClient == nil {
 		d.HTTPClient = &http.Client{Timeout: 30 * time.Second}
@@ -98,7 +102,7 @@ func NewOrchestrator(d Deps) (*Orchestrator, error) {
 	if d.TurnLease <= 0 {
 		d.TurnLease = DefaultTurnLease
 	}
-	return &Orchestrator{lease: d.TurnLease, pool: d.Pool, conversations: conversations.NewStore(d.Pool), memory: d.Memory, channels: d.Channels, outbox: d.Outbox, sectors: d.Sectors, routers: d.Routers,
+	return &Orchestrator{lease: d.TurnLease, knowledge: d.Knowledge, pool: d.Pool, conversations: conversations.NewStore(d.Pool), memory: d.Memory, channels: d.Channels, outbox: d.Outbox, sectors: d.Sectors, routers: d.Routers,
 		prompts: d.Prompts, llm: d.LLM, viewer: d.Viewer, http: d.HTTPClient, handoffs: d.Handoffs, events: d.Events, metrics: d.Metrics, log: d.Log, now: time.Now}, nil
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/atende/atende/channels"
 	"github.com/atende/atende/internal/testdb"
+	"github.com/atende/atende/knowledge"
 	"github.com/atende/atende/memory"
 	"github.com/atende/atende/prompts"
 )
@@ -51,7 +52,7 @@ func newEnvTB(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	orch, err := NewOrchestrator(Deps{Pool: pool, Memory: mem, Channels: chs, Outbox: outbox, Sectors: NewSectorStore(pool), Routers: routers,
+	orch, err := NewOrchestrator(Deps{Pool: pool, Knowledge: knowledge.NewStore(pool, mem.Embedder(), mem), Memory: mem, Channels: chs, Outbox: outbox, Sectors: NewSectorStore(pool), Routers: routers,
 		Prompts: prompts.NewLibrary(pool, ""), Log: log})
 	if err != nil {
 		t.Fatal(err)

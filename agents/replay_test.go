@@ -59,7 +59,7 @@ func TestReplayShowsWhatChangesAndWritesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	tokens, _ := memory.NewTokenCounter()
-	e.orch.llm, e.orch.viewer = llm.NewEngine(model, 4, 5*time.Second), memory.NewViewer(e.mem, tokens, nil)
+	e.orch.llm, e.orch.viewer = llm.NewEngine(model, 4, 5*time.Second), memory.NewViewer(e.mem, e.orch.knowledge, tokens, nil)
 	v, _, err := e.orch.prompts.Create(ctx, e.acct, "sectors.billing", "Você é o financeiro, versão B.", "", "bia", false)
 	if err != nil {
 		t.Fatal(err)

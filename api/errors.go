@@ -11,6 +11,7 @@ import (
 	"github.com/atende/atende/agents"
 	"github.com/atende/atende/conversations"
 	"github.com/atende/atende/handoff"
+	"github.com/atende/atende/knowledge"
 	"github.com/atende/atende/memory"
 	"github.com/atende/atende/prompts"
 	"github.com/atende/atende/webhooks"
@@ -45,7 +46,7 @@ func fail(c *gin.Context, err error) {
 		abortWith(c, http.StatusNotFound, "not_found", "not found")
 	case errors.Is(err, memory.ErrConflict):
 		abortWith(c, http.StatusConflict, "conflict", err.Error())
-	case errors.Is(err, memory.ErrInvalidEvent), errors.Is(err, memory.ErrBadCursor), errors.Is(err, memory.ErrBudgetTooSmall):
+	case errors.Is(err, memory.ErrInvalidEvent), errors.Is(err, knowledge.ErrInvalid), errors.Is(err, memory.ErrBadCursor), errors.Is(err, memory.ErrBudgetTooSmall):
 		abortWith(c, http.StatusBadRequest, "bad_request", err.Error())
 	case errors.Is(err, prompts.ErrNotFound):
 		abortWith(c, http.StatusNotFound, "not_found", err.Error())

@@ -29,6 +29,7 @@ import (
 	"github.com/atende/atende/conversations"
 	"github.com/atende/atende/handoff"
 	"github.com/atende/atende/internal/testdb"
+	"github.com/atende/atende/knowledge"
 	"github.com/atende/atende/memory"
 	"github.com/atende/atende/migrations"
 	"github.com/atende/atende/prompts"
@@ -58,6 +59,7 @@ func newTestServer(t *testing.T) *testServer {
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	store := memory.NewStore(pool, nil, memory.NewHashEmbedder(memory.DefaultHashDims), log)
+	know := knowledge.NewStore(pool, store.Embedder(), store)
 	tokens, err := memory.NewTokenCounter()
 	if err != nil {
 		t.Fatal(err)
@@ -93,14 +95,14 @@ func newTestServer(t *testing.T) *testServer {
 	}
 	hooks := webhooks.NewStore(pool, insertOnly(t, pool))
 	handoffs := handoff.NewService(pool, store, channelStore, outbox, insertOnly(t, pool), hooks, log)
-	orch, err := agents.NewOrchestrator(agents.Deps{Pool: pool, Memory: store, Channels: channelStore, Outbox: outbox, Sectors: agents.NewSectorStore(pool),
+	orch, err := agents.NewOrchestrator(agents.Deps{Pool: pool, Knowledge: know, Memory: store, Channels: channelStore, Outbox: outbox, Sectors: agents.NewSectorStore(pool),
 		Routers: routers, Prompts: library, Handoffs: handoffs, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
 	handler := NewHandler(Deps{Pool: pool, Conversations: conversations.NewStore(pool),
 		Now:  func() time.Time { return *clock.Load() },
-		Auth: accts, Memory: store, Viewer: memory.NewViewer(store, tokens, nil),
+		Auth: accts, Memory: store, Viewer: memory.NewViewer(store, know, tokens, nil), Knowledge: know,
 		Channels: channelStore, Ingestor: ingestor, Outbox: outbox,
 		Webchat: channels.NewWebchat(pool, store, ingestor), Hub: hub, Prompts: library, Agents: orch, Handoffs: handoffs, Webhooks: hooks, Accounts: accts,
 		Ready:    func(ctx context.Context) error { return migrations.Check(ctx, pool) },

@@ -3,9 +3,8 @@ package api
 import (
 	"net/http"
 
+	"github.com/atende/atende/knowledge"
 	"github.com/gin-gonic/gin"
-
-	"github.com/atende/atende/memory"
 )
 
 type knowledgeRequest struct {
@@ -22,8 +21,8 @@ func (h *handlers) putKnowledge(c *gin.Context) {
 	if !bindJSON(c, &req) {
 		return
 	}
-	id, err := h.d.Memory.UpsertKnowledge(c.Request.Context(), accountID(c),
-		memory.Knowledge{Sector: req.Sector, Title: req.Title, Body: req.Body, Source: req.Source})
+	id, err := h.d.Knowledge.Upsert(c.Request.Context(), accountID(c),
+		knowledge.Article{Sector: req.Sector, Title: req.Title, Body: req.Body, Source: req.Source})
 	if err != nil {
 		fail(c, err)
 		return
@@ -35,7 +34,7 @@ func (h *handlers) putKnowledge(c *gin.Context) {
 func (h *handlers) getKnowledge(c *gin.Context) {
 	sector, q := c.Query("sector"), c.Query("q")
 	if q == "" {
-		list, err := h.d.Memory.ListKnowledge(c.Request.Context(), accountID(c), sector)
+		list, err := h.d.Knowledge.List(c.Request.Context(), accountID(c), sector)
 		if err != nil {
 			fail(c, err)
 			return
@@ -51,7 +50,7 @@ func (h *handlers) getKnowledge(c *gin.Context) {
 	if !ok {
 		return
 	}
-	hits, err := h.d.Memory.SearchKnowledge(c.Request.Context(), accountID(c), sector, q, k)
+	hits, err := h.d.Knowledge.Search(c.Request.Context(), accountID(c), sector, q, k)
 	if err != nil {
 		fail(c, err)
 		return

@@ -21,6 +21,7 @@ import (
 	"github.com/atende/atende/channels"
 	"github.com/atende/atende/conversations"
 	"github.com/atende/atende/handoff"
+	"github.com/atende/atende/knowledge"
 	"github.com/atende/atende/memory"
 	"github.com/atende/atende/prompts"
 	"github.com/atende/atende/webhooks"
@@ -40,6 +41,7 @@ type Deps struct {
 	// Pool runs the few units of work the API opens itself (database.InTx).
 	Pool          *pgxpool.Pool
 	Conversations *conversations.Store
+	Knowledge     *knowledge.Store
 	Auth          Authenticator
 	Memory        *memory.Store
 	Viewer        *memory.Viewer

@@ -19,8 +19,8 @@ import (
 // 60 is the value from the original paper and what most hybrid systems use.
 const rrfK = 60
 
-// candidates is how many hits each retriever contributes before fusion.
-const candidates = 40
+// Candidates is how many hits each retriever contributes before fusion.
+const Candidates = 40
 
 var modelIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:/@-]{1,128}$`)
 
@@ -102,14 +102,14 @@ type Snippet struct {
 // paraphrase rarely satisfies); ts_rank_cd still ranks chunks with more words higher.
 const orQuery = `replace(plainto_tsquery('portuguese', atende_unaccent($%d))::text, ' & ', ' | ')::tsquery`
 
-// hybridQuery builds the reciprocal-rank fusion of the vector and full-text
+// HybridQuery builds the reciprocal-rank fusion of the vector and full-text
 // candidates of table, both restricted to the account ($1), one value of the
 // scope column ($2: a contact, a sector) and the query's embedding model ($3).
 // $4 is the query vector, $5 its text, $6 the candidates per retriever, $7 k.
 // It selects cols of the fused rows (aliased t), then score, vector rank and
 // text rank; ties break on tiebreak. Table, scope and cols are constants of
-// this package, never input.
-func hybridQuery(table, scope string, dims int, cols, tiebreak string) string {
+// the calling package, never input. Knowledge search uses it too.
+func HybridQuery(table, scope string, dims int, cols, tiebreak string) string {
 	return fmt.Sprintf(`
 		WITH vec AS (
 			SELECT id, row_number() OVER (ORDER BY embedding::vector(%[1]d) <=> $4::vector(%[1]d)) AS r
@@ -135,7 +135,8 @@ func hybridQuery(table, scope string, dims int, cols, tiebreak string) string {
 // long e-mail is still a question, and PostgreSQL refuses huge tsqueries.
 const maxQueryBytes = 2000
 
-func capQuery(q string) string {
+// CapQuery cuts a search text to maxQueryBytes at a character boundary.
+func CapQuery(q string) string {
 	if len(q) <= maxQueryBytes {
 		return q
 	}
@@ -152,14 +153,14 @@ func (s *Store) SearchHistory(ctx context.Context, accountID, contactID uuid.UUI
 	if k <= 0 {
 		k = 5
 	}
-	query = capQuery(query)
+	query = CapQuery(query)
 	vec, err := s.embedder.EmbedQuery(ctx, query)
 	if err != nil {
 		return nil, fmt.Errorf("embed history query: %w", err)
 	}
-	sql := hybridQuery("memory_chunks", "contact_id", len(vec),
+	sql := HybridQuery("memory_chunks", "contact_id", len(vec),
 		"t.id, t.text, t.first_event_id, t.last_event_id, t.first_at, t.last_at", "t.last_at DESC")
-	rows, err := s.pool.Query(ctx, sql, accountID, contactID, s.embedder.Model(), pgvector.NewVector(vec), query, candidates, k)
+	rows, err := s.pool.Query(ctx, sql, accountID, contactID, s.embedder.Model(), pgvector.NewVector(vec), query, Candidates, k)
 	if err != nil {
 		return nil, fmt.Errorf("search history of %s: %w", contactID, err)
 	}
@@ -186,86 +187,4 @@ type KnowledgeHit struct {
 	Score  float64 `json:"score"`
 	// TextRank is the hit's rank by full-text match (0: no word in common).
 	TextRank int `json:"text_rank,omitempty"`
-}
-
-// Knowledge is one article (an FAQ answer, a policy) of a sector.
-type Knowledge struct {
-	Sector string
-	Title  string
-	Body   string
-	Source string
-}
-
-// UpsertKnowledge stores (or replaces, by sector and title) a knowledge article with its embedding.
-func (s *Store) UpsertKnowledge(ctx context.Context, accountID uuid.UUID, k Knowledge) (int64, error) {
-	if strings.TrimSpace(k.Sector) == "" || strings.TrimSpace(k.Title) == "" || strings.TrimSpace(k.Body) == "" {
-		return 0, fmt.Errorf("%w: knowledge needs a sector, a title and a body", ErrInvalidEvent)
-	}
-	vecs, err := s.embedder.EmbedDocuments(ctx, []string{k.Title + "\n" + k.Body})
-	if err != nil {
-		return 0, fmt.Errorf("embed knowledge %q: %w", k.Title, err)
-	}
-	if err := s.ensureVectorIndex(ctx, s.embedder.Model(), len(vecs[0])); err != nil {
-		return 0, err
-	}
-	var id int64
-	err = s.pool.QueryRow(ctx, `INSERT INTO knowledge (account_id, sector, title, body, source, embedding, embedding_model)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)
-		ON CONFLICT (account_id, sector, title) DO UPDATE SET body = excluded.body, source = excluded.source,
-			embedding = excluded.embedding, embedding_model = excluded.embedding_model
-		RETURNING id`, accountID, k.Sector, k.Title, k.Body, k.Source, pgvector.NewVector(vecs[0]), s.embedder.Model()).Scan(&id)
-	if err != nil {
-		return 0, fmt.Errorf("store knowledge %q: %w", k.Title, err)
-	}
-	return id, nil
-}
-
-// SearchKnowledge is the same hybrid search over one sector's knowledge. The
-// vector side may use the HNSW index; iterative scanning keeps the account and
-// sector filters from starving it of results.
-func (s *Store) SearchKnowledge(ctx context.Context, accountID uuid.UUID, sector, query string, k int) ([]KnowledgeHit, error) {
-	if k <= 0 {
-		k = 3
-	}
-	query = capQuery(query)
-	vec, err := s.embedder.EmbedQuery(ctx, query)
-	if err != nil {
-		return nil, fmt.Errorf("embed knowledge query: %w", err)
-	}
-	sql := hybridQuery("knowledge", "sector", len(vec), "t.id, t.sector, t.title, t.body, t.source", "t.id")
-	var hits []KnowledgeHit
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SET LOCAL hnsw.iterative_scan = relaxed_order`); err != nil {
-			return fmt.Errorf("enable iterative scan: %w", err)
-		}
-		rows, err := tx.Query(ctx, sql, accountID, sector, s.embedder.Model(), pgvector.NewVector(vec), query, candidates, k)
-		if err != nil {
-			return err
-		}
-		hits, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (KnowledgeHit, error) {
-			var h KnowledgeHit
-			var vr int
-			err := row.Scan(&h.ID, &h.Sector, &h.Title, &h.Body, &h.Source, &h.Score, &vr, &h.TextRank)
-			return h, err
-		})
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("search %s knowledge: %w", sector, err)
-	}
-	return hits, nil
-}
-
-// ListKnowledge returns a sector's articles (all sectors when sector is empty), by title.
-func (s *Store) ListKnowledge(ctx context.Context, accountID uuid.UUID, sector string) ([]KnowledgeHit, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, sector, title, body, source, 0::float8, 0 FROM knowledge
-		WHERE account_id = $1 AND ($2 = '' OR sector = $2) ORDER BY sector, title LIMIT 1000`, accountID, sector)
-	if err != nil {
-		return nil, fmt.Errorf("list knowledge: %w", err)
-	}
-	hits, err := pgx.CollectRows(rows, pgx.RowToStructByPos[KnowledgeHit])
-	if err != nil {
-		return nil, fmt.Errorf("list knowledge: %w", err)
-	}
-	return hits, nil
 }

@@ -65,14 +65,22 @@ type MemoryView struct {
 
 // Viewer builds MemoryViews.
 type Viewer struct {
-	store    *Store
-	tokens   *TokenCounter
-	handoffs HandoffLookup
+	store     *Store
+	knowledge KnowledgeSearch
+	tokens    *TokenCounter
+	handoffs  HandoffLookup
 }
 
-// NewViewer returns a Viewer; handoffs may be nil until handoffs exist.
-func NewViewer(store *Store, tokens *TokenCounter, handoffs HandoffLookup) *Viewer {
-	return &Viewer{store: store, tokens: tokens, handoffs: handoffs}
+// KnowledgeSearch finds a sector's articles for a query. The knowledge
+// package implements it; memory defines it because the view reads it.
+type KnowledgeSearch interface {
+	Search(ctx context.Context, accountID uuid.UUID, sector, query string, k int) ([]KnowledgeHit, error)
+}
+
+// NewViewer returns a Viewer; knowledge and handoffs may be nil (the view
+// then has no articles, or no open handoff).
+func NewViewer(store *Store, knowledge KnowledgeSearch, tokens *TokenCounter, handoffs HandoffLookup) *Viewer {
+	return &Viewer{store: store, knowledge: knowledge, tokens: tokens, handoffs: handoffs}
 }
 
 // View limits: how much of each kind is considered before the budget decides.
@@ -123,8 +131,8 @@ func (v *Viewer) View(ctx context.Context, accountID, contactID uuid.UUID, req V
 		}
 	}
 	var knowledge []KnowledgeHit
-	if req.Sector != "" && strings.TrimSpace(req.Query) != "" {
-		if knowledge, err = v.store.SearchKnowledge(ctx, accountID, req.Sector, req.Query, viewKnowledge); err != nil {
+	if v.knowledge != nil && req.Sector != "" && strings.TrimSpace(req.Query) != "" {
+		if knowledge, err = v.knowledge.Search(ctx, accountID, req.Sector, req.Query, viewKnowledge); err != nil {
 			return MemoryView{}, err
 		}
 	}

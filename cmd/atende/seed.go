@@ -13,6 +13,7 @@ import (
 
 	"github.com/atende/atende/channels"
 	"github.com/atende/atende/handoff"
+	"github.com/atende/atende/knowledge"
 	"github.com/atende/atende/memory"
 )
 
@@ -49,7 +50,7 @@ func seed(ctx context.Context, log *slog.Logger, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := seedDemoKnowledge(ctx, app.Memory, acct.ID); err != nil {
+	if err := seedDemoKnowledge(ctx, app.Knowledge, acct.ID); err != nil {
 		return err
 	}
 	if _, err := app.Memory.ChunkContact(ctx, acct.ID, contact); err != nil {
@@ -123,8 +124,8 @@ func seedDemoContact(ctx context.Context, store *memory.Store, acct uuid.UUID) (
 	return res.Contact.ID, nil
 }
 
-func seedDemoKnowledge(ctx context.Context, store *memory.Store, acct uuid.UUID) error {
-	for _, k := range []memory.Knowledge{
+func seedDemoKnowledge(ctx context.Context, store *knowledge.Store, acct uuid.UUID) error {
+	for _, k := range []knowledge.Article{
 		{Sector: "sales", Title: "Formas de pagamento", Body: "Aceitamos pix (5% de desconto), cartão em até 10x sem juros e boleto."},
 		{Sector: "sales", Title: "Prazo de entrega", Body: "Capitais do Sudeste: 2 a 4 dias úteis. Demais regiões: 5 a 9 dias úteis."},
 		{Sector: "support", Title: "Produto com defeito ou avaria", Body: "Produto que chegou quebrado ou com defeito é trocado sem custo em até 7 dias após o recebimento; a coleta é agendada pela nossa equipe."},
@@ -132,7 +133,7 @@ func seedDemoKnowledge(ctx context.Context, store *memory.Store, acct uuid.UUID)
 		{Sector: "billing", Title: "Segunda via de boleto", Body: "A 2ª via do boleto é emitida com o CPF do titular e vale por 3 dias."},
 		{Sector: "billing", Title: "Reembolso", Body: "Reembolsos no cartão aparecem em até 2 faturas; no pix, em até 2 dias úteis."},
 	} {
-		if _, err := store.UpsertKnowledge(ctx, acct, k); err != nil {
+		if _, err := store.Upsert(ctx, acct, k); err != nil {
 			return fmt.Errorf("seed knowledge: %w", err)
 		}
 	}

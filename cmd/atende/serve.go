@@ -27,6 +27,7 @@ import (
 	"github.com/atende/atende/conversations"
 	"github.com/atende/atende/handoff"
 	"github.com/atende/atende/internal/database"
+	"github.com/atende/atende/knowledge"
 	"github.com/atende/atende/memory"
 	"github.com/atende/atende/migrations"
 	"github.com/atende/atende/prompts"
@@ -47,13 +48,14 @@ func migrate(ctx context.Context, log *slog.Logger, _ []string) error {
 
 // App is the running server's parts, built once and shared by serve and tests.
 type App struct {
-	Pool     *pgxpool.Pool
-	Memory   *memory.Store
-	Accounts *accounts.Store
-	Channels *channels.Store
-	Hub      *channels.Hub
-	Workers  *river.Client[pgx.Tx]
-	Handler  http.Handler
+	Pool      *pgxpool.Pool
+	Memory    *memory.Store
+	Knowledge *knowledge.Store
+	Accounts  *accounts.Store
+	Channels  *channels.Store
+	Hub       *channels.Hub
+	Workers   *river.Client[pgx.Tx]
+	Handler   http.Handler
 	// The agents' parts, for the train and replay commands.
 	Orchestrator *agents.Orchestrator
 	Sectors      *agents.SectorStore
@@ -109,7 +111,8 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 		pool.Close()
 		return nil, err
 	}
-	viewer := memory.NewViewer(store, tokens, nil)
+	knowledgeStore := knowledge.NewStore(pool, embedder, store)
+	viewer := memory.NewViewer(store, knowledgeStore, tokens, nil)
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	sectors := agents.NewSectorStore(pool)
@@ -119,7 +122,7 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 		pool.Close()
 		return nil, err
 	}
-	orchestrator, err := agents.NewOrchestrator(agents.Deps{Pool: pool, Memory: store, Channels: channelStore, Outbox: outbox,
+	orchestrator, err := agents.NewOrchestrator(agents.Deps{Pool: pool, Knowledge: knowledgeStore, Memory: store, Channels: channelStore, Outbox: outbox,
 		Sectors: sectors, Routers: routers, Prompts: library, LLM: engine, Viewer: viewer, Handoffs: handoffs, Events: hooks, Metrics: agents.NewMetrics(registry), Log: log})
 	if err != nil {
 		pool.Close()
@@ -158,6 +161,7 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 	handler := api.NewHandler(api.Deps{
 		Pool:          pool,
 		Conversations: conversations.NewStore(pool),
+		Knowledge:     knowledgeStore,
 		Auth:          accts,
 		Memory:        store,
 		Channels:      channelStore,
@@ -185,7 +189,7 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 		Log:      log,
 		Registry: registry,
 	})
-	return &App{Pool: pool, Memory: store, Accounts: accts, Channels: channelStore, Hub: hub, Workers: client, Handler: handler,
+	return &App{Pool: pool, Memory: store, Knowledge: knowledgeStore, Accounts: accts, Channels: channelStore, Hub: hub, Workers: client, Handler: handler,
 		Orchestrator: orchestrator, Sectors: sectors, Routers: routers, Prompts: library, Handoffs: handoffs}, nil
 }
 
