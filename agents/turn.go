@@ -128,5 +128,10 @@ func (w *TurnWorker) Work(ctx context.Context, job *river.Job[TurnArgs]) error {
 	if errors.As(err, &busy) {
 		return river.JobSnooze(min(busyRetry, max(100*time.Millisecond, time.Until(busy.Until))))
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	// The customer's message was stored without its chunking job (one less
+	// write on the webhook's path): the history is embedded now.
+	return w.orchestrator.memory.EnqueueChunking(ctx, job.Args.AccountID, job.Args.ContactID)
 }

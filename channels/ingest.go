@@ -174,11 +174,10 @@ func (i *Ingestor) ingestMessage(ctx context.Context, tx pgx.Tx, ch Channel, p p
 	if !m.FromBusiness {
 		profile.Name = m.From.Name
 	}
-	resolved, err := i.memory.ResolveTx(ctx, tx, ch.AccountID, first.Kind, first.Value, profile)
+	contactID, err := i.memory.ResolveIDTx(ctx, tx, ch.AccountID, first.Kind, first.Value, profile)
 	if err != nil {
 		return 0, false, fmt.Errorf("resolve sender of %s: %w", m.ExternalID, err)
 	}
-	contactID := resolved.Contact.ID
 	for _, id := range m.From.Identities[1:] {
 		linked, err := i.memory.LinkIdentifierTx(ctx, tx, ch.AccountID, contactID, id.Kind, id.Value, memory.AuthorSystem)
 		if err != nil {
@@ -209,7 +208,11 @@ func (i *Ingestor) ingestMessage(ctx context.Context, tx pgx.Tx, ch Channel, p p
 	if strings.TrimSpace(e.Text) == "" && len(e.Media) == 0 {
 		e.Text = "[" + cmp.Or(m.Type, "message") + "]"
 	}
-	appended, err := i.memory.AppendTx(ctx, tx, ch.AccountID, e)
+	appendTx := i.memory.AppendTx
+	if !m.FromBusiness && i.turns != nil {
+		appendTx = i.memory.AppendUnchunkedTx // the turn chunks it when it ends
+	}
+	appended, err := appendTx(ctx, tx, ch.AccountID, e)
 	if err != nil {
 		return 0, false, fmt.Errorf("store message %s: %w", m.ExternalID, err)
 	}

@@ -155,6 +155,10 @@ func scanEvent(row pgx.Row) (Event, error) {
 // stored (same channel and external id) stores nothing and reports Duplicate.
 // Messages and notes enqueue the job that embeds history, in this transaction.
 func (t *txn) Append(ctx context.Context, accountID uuid.UUID, e Event) (AppendResult, error) {
+	return t.append(ctx, accountID, e, true)
+}
+
+func (t *txn) append(ctx context.Context, accountID uuid.UUID, e Event, chunk bool) (AppendResult, error) {
 	// PostgreSQL text refuses NUL and invalid UTF-8: whatever way an event
 	// comes in (a webhook, a note, an import), it is stored cleaned, not lost.
 	e.Text = sanitize.Text(e.Text)
@@ -205,7 +209,7 @@ func (t *txn) Append(ctx context.Context, accountID uuid.UUID, e Event) (AppendR
 	if err != nil {
 		return AppendResult{}, fmt.Errorf("append %s event to contact %s: %w", e.Kind, e.ContactID, err)
 	}
-	if stored.Kind == EventMessage || stored.Kind == EventNote {
+	if chunk && (stored.Kind == EventMessage || stored.Kind == EventNote) {
 		if err := t.enqueueChunking(ctx, accountID, stored.ContactID); err != nil {
 			return AppendResult{}, err
 		}

@@ -2,7 +2,11 @@ package memory
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"strings"
 
+	"github.com/atende/atende/internal/database"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 )
@@ -15,6 +19,20 @@ import (
 // platform retries, which store nothing new.
 func (s *Store) AppendTx(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, e Event) (AppendResult, error) {
 	return s.bind(tx).Append(ctx, accountID, e)
+}
+
+// AppendUnchunkedTx is AppendTx for a message whose embedding can wait for
+// the job that follows it: a customer message always has a turn, which
+// chunks the contact's history when it ends (EnqueueChunking). The webhook's
+// transaction is then two statements shorter.
+func (s *Store) AppendUnchunkedTx(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, e Event) (AppendResult, error) {
+	return s.bind(tx).append(ctx, accountID, e, false)
+}
+
+// EnqueueChunking asks for the contact's new history to be embedded, in a
+// transaction of its own (a turn calls it when it ends).
+func (s *Store) EnqueueChunking(ctx context.Context, accountID, contactID uuid.UUID) error {
+	return database.InTx(ctx, s.pool, func(tx pgx.Tx) error { return s.bind(tx).enqueueChunking(ctx, accountID, contactID) })
 }
 
 // ResolveTx finds or creates the contact an identifier belongs to; see Resolve.
@@ -36,6 +54,35 @@ func (s *Store) MergeTx(ctx context.Context, tx pgx.Tx, accountID, survivorID, m
 // UpdateFieldsTx changes structured fields; see UpdateFields.
 func (s *Store) UpdateFieldsTx(ctx context.Context, tx pgx.Tx, accountID, contactID uuid.UUID, changes map[string]any, by Author, sourceEventID *int64) ([]FieldChange, error) {
 	return s.bind(tx).UpdateFields(ctx, accountID, contactID, changes, by, sourceEventID)
+}
+
+// ResolveIDTx is ResolveTx for callers that need only who the sender is —
+// ingestion, on every webhook: a known sender costs one statement (the
+// identity and the contact's name in one read), not three.
+func (s *Store) ResolveIDTx(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, kind IdentityKind, value string, p Profile) (uuid.UUID, error) {
+	id, err := NormalizeIdentity(kind, value)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	var contactID uuid.UUID
+	var name string
+	err = tx.QueryRow(ctx, `SELECT c.id, c.display_name FROM contact_identities i
+		JOIN contacts c ON c.account_id = i.account_id AND c.id = i.contact_id
+		WHERE i.account_id = $1 AND i.kind = $2 AND i.value = $3`, accountID, id.Kind, id.Value).Scan(&contactID, &name)
+	if errors.Is(err, pgx.ErrNoRows) {
+		res, err := s.ResolveTx(ctx, tx, accountID, kind, value, p)
+		return res.Contact.ID, err
+	}
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("find owner of %s: %w", id.Kind, err)
+	}
+	if name == "" && strings.TrimSpace(p.Name) != "" {
+		if _, err := tx.Exec(ctx, `UPDATE contacts SET display_name = $3, updated_at = now() WHERE account_id = $1 AND id = $2`,
+			accountID, contactID, strings.TrimSpace(p.Name)); err != nil {
+			return uuid.Nil, fmt.Errorf("name contact %s: %w", contactID, err)
+		}
+	}
+	return contactID, nil
 }
 
 // ContactTx reads a contact as the transaction sees it.
