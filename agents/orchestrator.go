@@ -33,6 +33,7 @@ const OfflinePromptVersion = "offline-v1"
 // Orchestrator runs a conversation turn: unanswered messages in, one reply
 // (or handoff) out, everything on the timeline with author ai.
 type Orchestrator struct {
+	wakes         channels.Waker
 	knowledge     *knowledge.Store
 	lease         time.Duration
 	pool          *pgxpool.Pool
@@ -61,6 +62,8 @@ type Deps struct {
 	// may take it over (a crashed turn's conversation waits this long at
 	// most); longer than the turn job's timeout. Zero: DefaultTurnLease.
 	TurnLease time.Duration
+	// Wakes refreshes the inbox after a turn's answer commits (may be nil).
+	Wakes channels.Waker
 	// Knowledge is the sectors' articles the agents answer from.
 	Knowledge  *knowledge.Store
 	Memory     *memory.Store
@@ -102,7 +105,7 @@ func NewOrchestrator(d Deps) (*Orchestrator, error) {
 	if d.TurnLease <= 0 {
 		d.TurnLease = DefaultTurnLease
 	}
-	return &Orchestrator{lease: d.TurnLease, knowledge: d.Knowledge, pool: d.Pool, conversations: conversations.NewStore(d.Pool), memory: d.Memory, channels: d.Channels, outbox: d.Outbox, sectors: d.Sectors, routers: d.Routers,
+	return &Orchestrator{wakes: d.Wakes, lease: d.TurnLease, knowledge: d.Knowledge, pool: d.Pool, conversations: conversations.NewStore(d.Pool), memory: d.Memory, channels: d.Channels, outbox: d.Outbox, sectors: d.Sectors, routers: d.Routers,
 		prompts: d.Prompts, llm: d.LLM, viewer: d.Viewer, http: d.HTTPClient, handoffs: d.Handoffs, events: d.Events, metrics: d.Metrics, log: d.Log, now: time.Now}, nil
 }
 
@@ -387,7 +390,7 @@ func (o *Orchestrator) apply(ctx context.Context, in turnInput, d Decision, leas
 	if d.Engine == "llm" && len(d.Prompts) > 0 {
 		version = d.Prompts[0]
 	}
-	return database.InTx(ctx, o.pool, func(tx pgx.Tx) error {
+	err := database.InTx(ctx, o.pool, func(tx pgx.Tx) error {
 		if err := o.conversations.AnswerTx(ctx, tx, lease, sector, status, through); err != nil {
 			return err
 		}
@@ -420,8 +423,12 @@ func (o *Orchestrator) apply(ctx context.Context, in turnInput, d Decision, leas
 		if err != nil {
 			return err
 		}
-		return channels.NotifyTx(ctx, tx, channels.InboxTopic(in.AccountID))
+		return nil
 	})
+	if err == nil && o.wakes != nil {
+		o.wakes.Poke(channels.InboxTopic(in.AccountID))
+	}
+	return err
 }
 
 // openCard opens the handoff card and makes the decision and the customer's

@@ -86,7 +86,7 @@ func newTestServer(t *testing.T) *testServer {
 	go func() { _ = hub.Run(hubCtx) }()
 	t.Cleanup(stopHub)
 	// Turns are queued (not run): a test sees a reply is on its way in river_job.
-	ingestor := channels.NewIngestor(pool, store, agents.NewTurns(insertOnly(t, pool)))
+	ingestor := channels.NewIngestor(pool, store, agents.NewTurns(insertOnly(t, pool))).WithWakes(hub)
 	outbox := channels.NewOutbox(pool, store, channelStore, channels.NewPlatforms(nil, nil, hub), insertOnly(t, pool), log, func(int) time.Duration { return 10 * time.Millisecond })
 	library := prompts.NewLibrary(pool, "")
 	routers, err := agents.NewRouters(pool)
@@ -95,7 +95,7 @@ func newTestServer(t *testing.T) *testServer {
 	}
 	hooks := webhooks.NewStore(pool, insertOnly(t, pool))
 	handoffs := handoff.NewService(pool, store, channelStore, outbox, insertOnly(t, pool), hooks, log)
-	orch, err := agents.NewOrchestrator(agents.Deps{Pool: pool, Knowledge: know, Memory: store, Channels: channelStore, Outbox: outbox, Sectors: agents.NewSectorStore(pool),
+	orch, err := agents.NewOrchestrator(agents.Deps{Pool: pool, Wakes: hub, Knowledge: know, Memory: store, Channels: channelStore, Outbox: outbox, Sectors: agents.NewSectorStore(pool),
 		Routers: routers, Prompts: library, Handoffs: handoffs, Log: log})
 	if err != nil {
 		t.Fatal(err)

@@ -153,10 +153,15 @@ func TestInboxInARealBrowser(t *testing.T) {
 			t.Errorf("the card page lacks %q", want)
 		}
 	}
-	// The customer writes while the card is open: it appears live (SSE).
+	// The customer writes while the card is open: it appears live (SSE) —
+	// stored here by another replica, whose hub tells this one's.
 	c, _ := s.store.FindByIdentity(context.Background(), s.acctA, memory.Identity{Kind: memory.KindTelegram, Value: "777"})
 	ch, _ := s.channels.Get(context.Background(), s.acctA, tgChannel(t, s, c.ID))
-	if _, err := channels.NewIngestor(s.pool, s.store, nil).Ingest(context.Background(), ch, channels.Batch{Messages: []channels.Inbound{{ExternalID: "3",
+	replica := channels.NewHub(s.pool)
+	replicaCtx, stopReplica := context.WithCancel(context.Background())
+	defer stopReplica()
+	go func() { _ = replica.Run(replicaCtx) }()
+	if _, err := channels.NewIngestor(s.pool, s.store, nil).WithWakes(replica).Ingest(context.Background(), ch, channels.Batch{Messages: []channels.Inbound{{ExternalID: "3",
 		Type: "text", Text: "alguém aí? o fone é para o trabalho", At: time.Now(),
 		From: channels.Sender{Identities: []memory.Identity{{Kind: memory.KindTelegram, Value: "777"}}}}}}); err != nil {
 		t.Fatal(err)

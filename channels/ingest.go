@@ -54,6 +54,13 @@ type Ingestor struct {
 	turns         TurnQueue
 	takeovers     Takeovers
 	events        EventSink
+	wakes         Waker
+}
+
+// Waker wakes the pages that show an account's conversations (the inbox)
+// once a change committed; the Hub implements it.
+type Waker interface {
+	Poke(topic string)
 }
 
 // Takeovers hear of a reply a person typed on the business's own phone or
@@ -74,6 +81,9 @@ type EventSink interface {
 func NewIngestor(pool *pgxpool.Pool, mem *memory.Store, turns TurnQueue) *Ingestor {
 	return &Ingestor{pool: pool, conversations: conversations.NewStore(pool), memory: mem, turns: turns}
 }
+
+// WithWakes makes every stored message refresh the account's open inbox pages.
+func (i *Ingestor) WithWakes(w Waker) *Ingestor { i.wakes = w; return i }
 
 // WithTakeovers makes human replies from the business's phone take conversations over.
 func (i *Ingestor) WithTakeovers(t Takeovers) *Ingestor { i.takeovers = t; return i }
@@ -154,6 +164,9 @@ func (i *Ingestor) Ingest(ctx context.Context, ch Channel, b Batch) (IngestResul
 		}
 		return nil
 	})
+	if err == nil && res.Stored > 0 && i.wakes != nil {
+		i.wakes.Poke(InboxTopic(ch.AccountID))
+	}
 	return res, err
 }
 
@@ -218,9 +231,6 @@ func (i *Ingestor) ingestMessage(ctx context.Context, tx pgx.Tx, ch Channel, p p
 	}
 	if appended.Duplicate {
 		return appended.Event.ID, true, nil
-	}
-	if err := NotifyTx(ctx, tx, InboxTopic(ch.AccountID)); err != nil {
-		return 0, false, err
 	}
 	if i.events != nil {
 		if err := i.events.Emit(ctx, tx, ch.AccountID, webhooks.MessageCreated, appended.Event); err != nil {

@@ -182,14 +182,55 @@ const notifyChannel = "atende_webchat"
 // Hub wakes the SSE streams of webchat visitors when something was sent to
 // them, on every replica, through PostgreSQL LISTEN/NOTIFY.
 type Hub struct {
-	pool *pgxpool.Pool
-	mu   sync.Mutex
-	subs map[string]map[chan struct{}]struct{}
+	pool    *pgxpool.Pool
+	mu      sync.Mutex
+	subs    map[string]map[chan struct{}]struct{}
+	pending map[string]struct{} // topics poked since the last flush
 }
 
 // NewHub returns a Hub; Run must be started for it to hear anything.
 func NewHub(pool *pgxpool.Pool) *Hub {
-	return &Hub{pool: pool, subs: map[string]map[chan struct{}]struct{}{}}
+	return &Hub{pool: pool, subs: map[string]map[chan struct{}]struct{}{}, pending: map[string]struct{}{}}
+}
+
+// pokeInterval is how often poked topics are announced to the other
+// replicas: an inbox refresh a tenth of a second late, in exchange for no
+// NOTIFY inside the webhook's and the turn's transactions.
+const pokeInterval = 100 * time.Millisecond
+
+// Poke wakes a topic's subscribers here at once and on every replica within
+// pokeInterval. Call it after the transaction that changed what they show
+// committed. Why not NotifyTx on the hot paths: PostgreSQL serialises every
+// committing transaction that has a NOTIFY on one database-wide lock held
+// through the commit's flush, so webhook and turn transactions carrying one
+// queue behind each other. Many pokes of one topic become one NOTIFY.
+func (h *Hub) Poke(topic string) {
+	h.wake(topic)
+	h.mu.Lock()
+	h.pending[topic] = struct{}{}
+	h.mu.Unlock()
+}
+
+// flushPokes announces the poked topics, each once, in autocommitted
+// statements that hold the notify lock only for themselves.
+func (h *Hub) flushPokes(ctx context.Context) {
+	h.mu.Lock()
+	topics := make([]string, 0, len(h.pending))
+	for t := range h.pending {
+		topics = append(topics, t)
+	}
+	clear(h.pending)
+	h.mu.Unlock()
+	if len(topics) == 0 {
+		return
+	}
+	if _, err := h.pool.Exec(ctx, `SELECT pg_notify($1, t) FROM unnest($2::text[]) t`, notifyChannel, topics); err != nil && ctx.Err() == nil {
+		h.mu.Lock() // try again at the next flush
+		for _, t := range topics {
+			h.pending[t] = struct{}{}
+		}
+		h.mu.Unlock()
+	}
 }
 
 func hubKey(channelID uuid.UUID, visitorID string) string {
@@ -238,6 +279,18 @@ func (h *Hub) wake(key string) {
 // Run listens for notifications until ctx ends, reconnecting after errors.
 // After a reconnect every stream is woken, since a notification may have been missed.
 func (h *Hub) Run(ctx context.Context) error {
+	go func() {
+		tick := time.NewTicker(pokeInterval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				h.flushPokes(ctx)
+			}
+		}
+	}()
 	for ctx.Err() == nil {
 		if err := h.listen(ctx); err != nil && ctx.Err() == nil {
 			time.Sleep(time.Second)

@@ -100,7 +100,7 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 	outbox := channels.NewOutbox(pool, store, channelStore, channels.NewPlatforms(nil, channels.NewSMTPMailer(), hub), inserter, log, nil)
 	hooks := webhooks.NewStore(pool, inserter)
 	handoffs := handoff.NewService(pool, store, channelStore, outbox, inserter, hooks, log)
-	ingestor := channels.NewIngestor(pool, store, agents.NewTurns(inserter)).WithTakeovers(handoffs).WithEvents(hooks)
+	ingestor := channels.NewIngestor(pool, store, agents.NewTurns(inserter)).WithTakeovers(handoffs).WithEvents(hooks).WithWakes(hub)
 	engine, err := llmEngine(log)
 	if err != nil {
 		pool.Close()
@@ -122,7 +122,7 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 		pool.Close()
 		return nil, err
 	}
-	orchestrator, err := agents.NewOrchestrator(agents.Deps{Pool: pool, Knowledge: knowledgeStore, Memory: store, Channels: channelStore, Outbox: outbox,
+	orchestrator, err := agents.NewOrchestrator(agents.Deps{Pool: pool, Wakes: hub, Knowledge: knowledgeStore, Memory: store, Channels: channelStore, Outbox: outbox,
 		Sectors: sectors, Routers: routers, Prompts: library, LLM: engine, Viewer: viewer, Handoffs: handoffs, Events: hooks, Metrics: agents.NewMetrics(registry), Log: log})
 	if err != nil {
 		pool.Close()
@@ -252,6 +252,11 @@ func serve(ctx context.Context, log *slog.Logger, _ []string) error {
 		return fmt.Errorf("start job workers: %w", err)
 	}
 	go func() { _ = app.Hub.Run(ctx) }()
+	if addr := envOr("ATENDE_PPROF_ADDR", ""); addr != "" {
+		if err := servePprof(ctx, log, addr); err != nil {
+			return err
+		}
+	}
 	addr := envOr("ATENDE_ADDR", "127.0.0.1:8080")
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
