@@ -43,11 +43,12 @@ func (TurnArgs) InsertOpts() river.InsertOpts {
 // than TurnTimeout, so a live turn never loses its lease, and short enough
 // that a conversation whose turn died with its process is answered within a
 // couple of minutes of the restart.
-const DefaultTurnLease = 2 * time.Minute
+const DefaultTurnLease = 75 * time.Second
 
 // TurnTimeout bounds one turn job: the debounce, the LLM's tool loop (which
-// falls back to the offline engine on its own timeout) and the writes.
-const TurnTimeout = 90 * time.Second
+// falls back to the offline engine on its own timeout, 20 s by default), the
+// card's summary and the writes.
+const TurnTimeout = 60 * time.Second
 
 // Turns enqueues a turn for every stored customer message. It implements
 // channels.TurnQueue.

@@ -187,6 +187,27 @@ func (e *outboxEnv) waitStatus(t *testing.T, ev memory.Event, want string, parts
 	}
 }
 
+// waitJobsDone waits until River has finished every delivery job (completed,
+// discarded or cancelled): nothing more can be sent after that.
+func (e *outboxEnv) waitJobsDone(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var pending int
+		if err := e.pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE queue = $1
+			AND state NOT IN ('completed', 'discarded', 'cancelled')`, SendQueue).Scan(&pending); err != nil {
+			t.Fatal(err)
+		}
+		if pending == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d deliveries still pending after 20s", pending)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func graphOK(n int) string {
 	return `{"messaging_product":"whatsapp","contacts":[{"input":"5511987654321","wa_id":"5511987654321"}],"messages":[{"id":"wamid.sent` + string(rune('0'+n)) + `"}]}`
 }
@@ -231,7 +252,7 @@ func TestRetriesOn500And429WithoutSendingTwice(t *testing.T) {
 	contact := e.contactWhoWrote(t, memory.KindWhatsApp, "5511987654321", KindWhatsApp, time.Hour)
 	ev := e.queue(t, Outgoing{ContactID: contact, ChannelID: ch.ID, Author: memory.AuthorAI, Text: "Oi!"})
 	e.waitStatus(t, ev, "sent", 1)
-	time.Sleep(300 * time.Millisecond) // a wrongly re-run job would send again here
+	e.waitJobsDone(t) // a wrongly re-run job would have sent again by now
 	if n := len(srv.all()); n != 3 || srv.successes() != 1 {
 		t.Fatalf("want 3 attempts and 1 delivery, got %d attempts and %d deliveries", n, srv.successes())
 	}

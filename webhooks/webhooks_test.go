@@ -113,7 +113,17 @@ func TestSubscriptionsEmitAndDeliverSigned(t *testing.T) {
 	for len(rcv.received()) < 1 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	time.Sleep(200 * time.Millisecond)
+	// Every delivery job has run: nothing else will arrive.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var pending int
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE queue = $1 AND state NOT IN ('completed', 'discarded', 'cancelled')`,
+			Queue).Scan(&pending); err != nil {
+			t.Fatal(err)
+		}
+		if pending == 0 || time.Now().After(deadline) {
+			break
+		}
+	}
 	got := rcv.received()
 	if len(got) != 1 || got[0].Event != HandoffCreated || got[0].AccountID != acct || string(got[0].Data) != `{"handoff_id":"h1"}` || rcv.bad != 0 {
 		t.Fatalf("received %+v (bad signatures %d)", got, rcv.bad)
