@@ -108,7 +108,7 @@ func fromString(from map[string]any, key string) string {
 // senderIdentity is the identity ("kind:value", as the API takes it) a step's sender resolves by.
 func senderIdentity(st ScenarioStep) string {
 	switch st.Channel {
-	case "whatsapp":
+	case "whatsapp", "evolution":
 		return "whatsapp:" + fromString(st.From, "phone")
 	case "instagram":
 		return "instagram:" + fromString(st.From, "instagram_id")
@@ -118,6 +118,8 @@ func senderIdentity(st ScenarioStep) string {
 		return "webchat:" + fromString(st.From, "webchat_id")
 	case "email":
 		return "email:" + strings.ToLower(fromString(st.From, "email"))
+	case "chatwoot":
+		return "chatwoot:" + fromString(st.From, "chatwoot_id")
 	}
 	return ""
 }
