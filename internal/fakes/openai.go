@@ -5,11 +5,13 @@ package fakes
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // OpenAIRequest is what the fake recorded of one chat-completions request.
@@ -26,14 +28,33 @@ type OpenAIRequest struct {
 	} `json:"messages"`
 }
 
+// Faults the fake plays instead of answering (OpenAI.Fault).
+const (
+	// Fault500 answers every request with a 500, as an overloaded provider does.
+	Fault500 = "500"
+	// FaultHang never answers: the request waits until the client gives up
+	// (or the fake closes, or HangLimit passes).
+	FaultHang = "hang"
+	// FaultGarbage answers 200 with a body that is not a chat completion.
+	FaultGarbage = "garbage"
+)
+
+// HangLimit bounds how long a FaultHang request is held.
+const HangLimit = 10 * time.Minute
+
 // OpenAI is a local OpenAI-compatible chat server answering from a script of
-// assistant messages (JSON), then "ok". Fail makes every request a 500.
+// assistant messages (JSON), then "ok". Fail makes every request a 500;
+// Fault plays one of the faults (Fault500, FaultHang, FaultGarbage).
 type OpenAI struct {
 	*httptest.Server
-	Fail bool
+	Fail  bool
+	Fault string
 	// OnRequest, when set, runs before request n (from 1) is answered: a test
 	// does there what happens in the world while the model thinks.
 	OnRequest func(n int)
+
+	done      chan struct{}
+	closeOnce sync.Once
 
 	mu       sync.Mutex
 	script   []string
@@ -42,10 +63,27 @@ type OpenAI struct {
 
 // NewOpenAI starts the server; it stops with the test.
 func NewOpenAI(t testing.TB, script ...string) *OpenAI {
-	s := &OpenAI{script: script}
+	s := &OpenAI{script: script, done: make(chan struct{})}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.Close)
 	return s
+}
+
+// ServeOpenAI starts the fake on ln (outside tests: `atende soak -llm-fault`)
+// playing fault ("" answers "ok"); Close stops it.
+func ServeOpenAI(ln net.Listener, fault string) *OpenAI {
+	s := &OpenAI{Fault: fault, done: make(chan struct{})}
+	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	_ = s.Server.Listener.Close()
+	s.Server.Listener = ln
+	s.Server.Start()
+	return s
+}
+
+// Close releases hanging requests, then stops the server.
+func (s *OpenAI) Close() {
+	s.closeOnce.Do(func() { close(s.done) })
+	s.Server.Close()
 }
 
 func (s *OpenAI) serve(w http.ResponseWriter, r *http.Request) {
@@ -72,7 +110,10 @@ func (s *OpenAI) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.requests = append(s.requests, req)
 	n := len(s.requests)
-	fail := s.Fail
+	fault := s.Fault
+	if s.Fail {
+		fault = Fault500
+	}
 	msg := `{"role":"assistant","content":"ok"}`
 	if n <= len(s.script) {
 		msg = s.script[n-1]
@@ -82,8 +123,20 @@ func (s *OpenAI) serve(w http.ResponseWriter, r *http.Request) {
 	if hook != nil {
 		hook(n)
 	}
-	if fail {
+	switch fault {
+	case Fault500:
 		http.Error(w, `{"error":{"message":"overloaded","type":"server_error"}}`, http.StatusInternalServerError)
+		return
+	case FaultHang:
+		select {
+		case <-r.Context().Done():
+		case <-s.done:
+		case <-time.After(HangLimit):
+		}
+		return
+	case FaultGarbage:
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"id":"c%d","object":"chat.completion","choices":[{"index":0,"message":{"role":"assis`, n)
 		return
 	}
 	finish := "stop"
