@@ -23,6 +23,12 @@ commands:
               register a Telegram channel's webhook (with its secret token) with Telegram
   load-webhooks -url URL -secret S [-n N -c C]
               post signed WhatsApp webhooks concurrently to a running server; compare with raw commits
+  soak -server URL -key KEY [-customers 200] [-messages 2] [-burst] [-channels all|KIND,...] [-deadline 5m] [-json]
+       [-kill-serve PID] [-db-outage 10s -database-url URL] [-llm-fault hang|500|garbage -llm-addr 127.0.0.1:PORT]
+              drive a running local server with many concurrent customers on every channel, answered at a local
+              sink; report acked, stored, answered, answered twice, lost; exit 1 on any loss or double answer.
+              -llm-fault needs the server started with ATENDE_LLM_PROVIDER=openai ATENDE_LLM_BASE_URL=http://ADDR/v1
+              (atende soak -h for more)
   eval [-folds 5] [-json] FILE.jsonl...
               score the offline router (sector, handoff) on routing sets with cross-validation
   eval [-json] [-server URL] [-key KEY] SCENARIO.json|DIR...
@@ -72,6 +78,7 @@ func main() {
 		"bench-retrieval": benchRetrieval,
 		"channels":        channelsCmd,
 		"load-webhooks":   loadWebhooks,
+		"soak":            soakCmd,
 		"eval":            evalCmd,
 		"train":           trainCmd,
 		"replay":          replayCmd,

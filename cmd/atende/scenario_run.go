@@ -194,16 +194,7 @@ func (c *scenarioClient) processed(ctx context.Context, identity, text string, w
 			if err != nil {
 				return nil, contact, "", err
 			}
-			var msg *apiEvent
-			for i := range events {
-				e := &events[i]
-				if e.Kind == "message" && e.Direction == "in" && strings.TrimSpace(e.Text) != "" && strings.Contains(strings.TrimSpace(text), strings.TrimSpace(e.Text)) {
-					if msg == nil || e.ID > msg.ID {
-						msg = e
-					}
-				}
-			}
-			if msg != nil {
+			if msg := inboundFor(events, text); msg != nil {
 				var replies []string
 				answered := false
 				for _, e := range events {
@@ -230,6 +221,21 @@ func (c *scenarioClient) processed(ctx context.Context, identity, text string, w
 		}
 		time.Sleep(150 * time.Millisecond)
 	}
+}
+
+// inboundFor is the latest customer message of the timeline that text
+// stored as (the stored text is the sent one, or a trimmed part of it).
+func inboundFor(events []apiEvent, text string) *apiEvent {
+	var msg *apiEvent
+	for i := range events {
+		e := &events[i]
+		if e.Kind == "message" && e.Direction == "in" && strings.TrimSpace(e.Text) != "" && strings.Contains(strings.TrimSpace(text), strings.TrimSpace(e.Text)) {
+			if msg == nil || e.ID > msg.ID {
+				msg = e
+			}
+		}
+	}
+	return msg
 }
 
 // act performs a human step: reply in the conversation with the open
