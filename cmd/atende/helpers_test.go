@@ -30,9 +30,19 @@ type runningServer struct {
 // test ends, when it checks that serve shut down cleanly.
 func startServer(t *testing.T, key string, seeds int) *runningServer {
 	t.Helper()
+	return startServerWith(t, key, seeds, nil)
+}
+
+// startServerWith is startServer with env set over its defaults (no
+// debounce), e.g. ATENDE_TURN_DEBOUNCE or an LLM provider.
+func startServerWith(t *testing.T, key string, seeds int, env map[string]string) *runningServer {
+	t.Helper()
 	_, url := testdb.New(t)
 	t.Setenv("DATABASE_URL", url)
 	t.Setenv("ATENDE_TURN_DEBOUNCE", "0s")
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
