@@ -58,7 +58,9 @@ type SoakChannelCounts struct {
 	Lost          int `json:"lost"`
 }
 
-// SoakProblem is one message lost, answered twice, left unanswered or not verified.
+// SoakProblem is one message lost, answered twice, left unanswered, not
+// verified, or never sent (the customer was still waiting for the reply to
+// an earlier one, or gave up delivering).
 type SoakProblem struct {
 	Problem  string `json:"problem"`
 	Channel  string `json:"channel"`
@@ -201,8 +203,8 @@ func buildReport(customers []*soakCustomer, replies map[string][]sinkReply, obs 
 	if rep.Faults == nil {
 		rep.Faults = []SoakFault{}
 	}
-	rep.Problems = []SoakProblem{}
 	var toAnswer latencies
+	var problems []SoakProblem
 	for _, c := range customers {
 		cc := rep.ByChannel[c.Step.Channel]
 		cc.Customers++
@@ -272,15 +274,21 @@ func buildReport(customers []*soakCustomer, replies map[string][]sinkReply, obs 
 				problem = "lost"
 			case acked && m.Stored == storedUnknown && problem == "":
 				problem = "unverified"
+			case m.Started.IsZero():
+				problem = "unsent"
 			}
-			if problem != "" && len(rep.Problems) < soakMaxProblems {
-				rep.Problems = append(rep.Problems, SoakProblem{Problem: problem, Channel: c.Step.Channel, Identity: c.Identity,
+			if problem != "" {
+				problems = append(problems, SoakProblem{Problem: problem, Channel: c.Step.Channel, Identity: c.Identity,
 					Message: i + 1, Text: m.Text, Sent: !m.Started.IsZero(), Attempts: m.Attempts, Acked: acked,
 					Stored: [...]string{"unknown", "yes", "no"}[m.Stored], Replies: n})
 			}
 		}
 		rep.ByChannel[c.Step.Channel] = cc
 	}
+	// The worst first: what the customer lost, then saw twice, then waited for in vain.
+	rank := map[string]int{"lost": 0, "answered_twice": 1, "unanswered": 2, "unverified": 3, "unsent": 4}
+	sort.SliceStable(problems, func(i, j int) bool { return rank[problems[i].Problem] < rank[problems[j].Problem] })
+	rep.Problems = append([]SoakProblem{}, problems[:min(len(problems), soakMaxProblems)]...)
 	if len(toAnswer) > 0 {
 		rep.TimeToAnswerP50MS = toAnswer.percentile(0.5).Milliseconds()
 		rep.TimeToAnswerP99MS = toAnswer.percentile(0.99).Milliseconds()
