@@ -35,7 +35,8 @@ type soakConfig struct {
 }
 
 const soakUsage = `usage: atende soak -server URL -key APIKEY [-customers 200] [-messages 2] [-burst]
-       [-channels all|whatsapp,evolution,instagram,telegram,webchat,email,chatwoot] [-deadline 5m] [-settle 5s] [-json]
+       [-channels all|whatsapp,evolution,instagram,telegram,webchat,email,chatwoot] [-deadline 5m] [-settle 5s]
+       [-verify-timeout 2m] [-json]
        [-kill-serve PID] [-db-outage 10s -database-url URL] [-llm-fault hang|500|garbage -llm-addr 127.0.0.1:PORT]
 
 Drives a running server (on this machine) as the world does: N customers at
@@ -43,8 +44,18 @@ once, spread over the channels, each sending -messages requests (the next
 after the reply to the previous; with -burst all at once, to be answered as
 one turn). Its channels are created through the API, pointed at a sink the
 soak runs on 127.0.0.1 that records every reply; webchat replies are read
-from the visitor's stream. Exit status 1 when a message was lost, answered
-twice or left unanswered at the deadline.
+from the visitor's stream. After the last answer it watches -settle more for
+late duplicates, then checks every contact's timeline through the API.
+Webhooks that fail (network, timeout, 429, 5xx) are retried as platforms do,
+with backoff, up to 12 attempts. Exit status 1 when a message was lost,
+answered twice, left unanswered at the deadline or could not be checked.
+
+Faults, each after a third of the customers had their first message acked:
+  -kill-serve PID   SIGKILL that process, then wait for /readyz (something
+                    else must restart the server on the same address)
+  -db-outage D      ALTER DATABASE ... ALLOW_CONNECTIONS false and terminate
+                    its backends, for D, then allow again; -database-url is
+                    the server's database with a superuser role
 
 With -llm-fault the soak serves a fake OpenAI-compatible API on -llm-addr;
 the server must have been started with
@@ -54,6 +65,9 @@ the server must have been started with
 // soakCmd is `atende soak`.
 func soakCmd(ctx context.Context, _ *slog.Logger, args []string) error {
 	cfg, asJSON, err := parseSoakFlags(args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -69,7 +83,10 @@ func soakCmd(ctx context.Context, _ *slog.Logger, args []string) error {
 
 func parseSoakFlags(args []string) (soakConfig, bool, error) {
 	fs := flag.NewFlagSet("soak", flag.ContinueOnError)
-	fs.Usage = func() { fmt.Fprint(fs.Output(), soakUsage) }
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), soakUsage+"\nflags:\n")
+		fs.PrintDefaults()
+	}
 	var cfg soakConfig
 	fs.StringVar(&cfg.Server, "server", "http://127.0.0.1:8080", "the running server's base URL (on this machine)")
 	fs.StringVar(&cfg.Key, "key", os.Getenv("ATENDE_DEMO_API_KEY"), "an API key of the account to soak (default $ATENDE_DEMO_API_KEY)")
