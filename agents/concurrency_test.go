@@ -4,27 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/atende/atende/agents/llm"
 	"github.com/atende/atende/channels"
 	"github.com/atende/atende/conversations"
-	"github.com/atende/atende/handoff"
 	"github.com/atende/atende/internal/database"
 	"github.com/atende/atende/internal/fakes"
 	"github.com/atende/atende/internal/testdb"
-	"github.com/atende/atende/knowledge"
 	"github.com/atende/atende/memory"
-	"github.com/atende/atende/prompts"
 )
 
 // newEnvOnPool is newEnv whose every part — orchestrator, handoffs, outbox,
@@ -37,31 +30,7 @@ func newEnvOnPool(t *testing.T, maxConns int32) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	mem := memory.NewStore(pool, nil, memory.NewHashEmbedder(memory.DefaultHashDims), log)
-	chs := channels.NewStore(pool)
-	inserter, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	outbox := channels.NewOutbox(pool, mem, chs, channels.NewPlatforms(nil, nil, nil), inserter, log, nil)
-	routers, err := NewRouters(pool)
-	if err != nil {
-		t.Fatal(err)
-	}
-	handoffs := handoff.NewService(pool, mem, chs, outbox, inserter, nil, log)
-	orch, err := NewOrchestrator(Deps{Pool: pool, Knowledge: knowledge.NewStore(pool, mem.Embedder(), mem), Memory: mem, Channels: chs, Outbox: outbox, Sectors: NewSectorStore(pool), Routers: routers,
-		Prompts: prompts.NewLibrary(pool, ""), Handoffs: handoffs, Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	acct := testdb.NewAccount(t, pool, "loja")
-	ch, err := chs.Create(context.Background(), acct, channels.NewChannel{Kind: channels.KindTelegram, Name: "bot",
-		Secrets: map[string]string{"bot_token": "1:x"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &env{pool: pool, inserter: inserter, mem: mem, orch: orch, ing: channels.NewIngestor(pool, mem, nil), ch: ch, acct: acct}
+	return newEnvOn(t, pool, true)
 }
 
 // customer stores a message from the Telegram user id and returns the turn

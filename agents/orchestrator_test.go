@@ -16,6 +16,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/atende/atende/channels"
+	"github.com/atende/atende/handoff"
 	"github.com/atende/atende/internal/testdb"
 	"github.com/atende/atende/knowledge"
 	"github.com/atende/atende/memory"
@@ -40,6 +41,13 @@ func newEnv(t *testing.T) *env { return newEnvTB(t) }
 func newEnvTB(t testing.TB) *env {
 	t.Helper()
 	pool, _ := testdb.New(t)
+	return newEnvOn(t, pool, false)
+}
+
+// newEnvOn wires the orchestrator on pool; withHandoffs gives it the handoff
+// service, so handoff decisions open cards.
+func newEnvOn(t testing.TB, pool *pgxpool.Pool, withHandoffs bool) *env {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	mem := memory.NewStore(pool, nil, memory.NewHashEmbedder(memory.DefaultHashDims), log)
 	chs := channels.NewStore(pool)
@@ -52,8 +60,12 @@ func newEnvTB(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	orch, err := NewOrchestrator(Deps{Pool: pool, Knowledge: knowledge.NewStore(pool, mem.Embedder(), mem), Memory: mem, Channels: chs, Outbox: outbox, Sectors: NewSectorStore(pool), Routers: routers,
-		Prompts: prompts.NewLibrary(pool, ""), Log: log})
+	deps := Deps{Pool: pool, Knowledge: knowledge.NewStore(pool, mem.Embedder(), mem), Memory: mem, Channels: chs, Outbox: outbox,
+		Sectors: NewSectorStore(pool), Routers: routers, Prompts: prompts.NewLibrary(pool, ""), Log: log}
+	if withHandoffs {
+		deps.Handoffs = handoff.NewService(pool, mem, chs, outbox, inserter, nil, log)
+	}
+	orch, err := NewOrchestrator(deps)
 	if err != nil {
 		t.Fatal(err)
 	}

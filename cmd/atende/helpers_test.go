@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -43,6 +44,22 @@ func startServerWith(t *testing.T, key string, seeds int, env map[string]string)
 	for k, v := range env {
 		t.Setenv(k, v)
 	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	for range seeds {
+		if err := seed(context.Background(), log, []string{"-api-key", key}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, _ := serveOn(t, url, key)
+	return s
+}
+
+// serveOn runs `atende serve` on the database at url, on a free loopback
+// port, until the test ends or stop is called, and waits until it is ready.
+// A second call on the same database is a second replica.
+func serveOn(t *testing.T, url, key string) (s *runningServer, stop func()) {
+	t.Helper()
+	t.Setenv("DATABASE_URL", url)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -50,28 +67,25 @@ func startServerWith(t *testing.T, key string, seeds int, env map[string]string)
 	addr := ln.Addr().String()
 	ln.Close()
 	t.Setenv("ATENDE_ADDR", addr)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ctx, cancel := context.WithCancel(context.Background())
-	for range seeds {
-		if err := seed(ctx, log, []string{"-api-key", key}); err != nil {
-			cancel()
-			t.Fatal(err)
-		}
-	}
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, log, nil) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("serve ended with %v", err)
+	go func() { done <- serve(ctx, slog.New(slog.NewTextHandler(io.Discard, nil)), nil) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("serve ended with %v", err)
+				}
+			case <-time.After(25 * time.Second):
+				t.Error("serve did not shut down")
 			}
-		case <-time.After(25 * time.Second):
-			t.Error("serve did not shut down")
-		}
-	})
-	s := &runningServer{base: "http://" + addr, key: key, dbURL: url}
+		})
+	}
+	t.Cleanup(stop)
+	s = &runningServer{base: "http://" + addr, key: key, dbURL: url}
 	deadline := time.Now().Add(20 * time.Second)
 	for s.call("GET", "/readyz", nil, nil) != http.StatusOK {
 		if time.Now().After(deadline) {
@@ -79,7 +93,7 @@ func startServerWith(t *testing.T, key string, seeds int, env map[string]string)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	return s
+	return s, stop
 }
 
 // call sends a request with the server's key and decodes the JSON answer.

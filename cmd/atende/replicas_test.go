@@ -8,56 +8,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
 )
-
-// startReplica runs a second `atende serve` on the first one's database, as
-// a second machine behind a load balancer would; stop ends it early.
-func startReplica(t *testing.T, first *runningServer) (replica *runningServer, stop func()) {
-	t.Helper()
-	t.Setenv("DATABASE_URL", first.dbURL)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	t.Setenv("ATENDE_ADDR", addr)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, slog.New(slog.NewTextHandler(io.Discard, nil)), nil) }()
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("replica ended with %v", err)
-				}
-			case <-time.After(25 * time.Second):
-				t.Error("replica did not shut down")
-			}
-		})
-	}
-	t.Cleanup(stop)
-	s := &runningServer{base: "http://" + addr, key: first.key, dbURL: first.dbURL}
-	deadline := time.Now().Add(20 * time.Second)
-	for s.call("GET", "/readyz", nil, nil) != http.StatusOK {
-		if time.Now().After(deadline) {
-			t.Fatal("replica never became ready")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return s, stop
-}
 
 // recipients is a local WhatsApp Cloud API counting replies per number.
 type recipients struct {
@@ -98,7 +54,7 @@ func (r *recipients) counts() map[string]int {
 // customer is answered exactly once.
 func TestTwoReplicasShareTheWorkAndOneStopping(t *testing.T) {
 	a := startServer(t, "atd_replicas_key_0123456789", 1)
-	b, stopB := startReplica(t, a)
+	b, stopB := serveOn(t, a.dbURL, a.key) // a second machine behind the load balancer
 	sink := newRecipients(t)
 	var ch struct{ ID string }
 	if code := a.call("POST", "/api/v1/channels", map[string]any{"kind": "whatsapp", "name": "WhatsApp",
