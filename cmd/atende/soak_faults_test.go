@@ -24,6 +24,9 @@ import (
 // soakFaultCustomers is 3 customers per channel: enough to overlap the fault.
 const soakFaultCustomers = 21
 
+// soakFaultDeadline is generous for 21 customers (they take under 30s).
+const soakFaultDeadline = 2 * time.Minute
+
 // freeAddr is a loopback address nothing listens on now.
 func freeAddr(t *testing.T) string {
 	t.Helper()
@@ -165,7 +168,7 @@ func TestSoakKillServe(t *testing.T) {
 	})
 
 	cfg := soakConfig{Server: base, Key: key, Customers: soakFaultCustomers, Messages: 2, Kinds: platformKinds,
-		Deadline: soakDeadline, Settle: 3 * time.Second, Verify: time.Minute, KillPID: first.Process.Pid}
+		Deadline: soakFaultDeadline, Settle: 3 * time.Second, Verify: time.Minute, KillPID: first.Process.Pid}
 	rep := runSoakTest(t, cfg)
 	if f := faultOf(t, rep, "kill-serve"); f.DownMS == 0 || strings.Contains(f.Detail, "never") {
 		t.Fatalf("kill-serve: %+v", f)
@@ -187,7 +190,7 @@ func TestSoakKillServe(t *testing.T) {
 func TestSoakDBOutage(t *testing.T) {
 	srv := startServerWith(t, "atd_soak_db_key_0123456789", 1, map[string]string{"ATENDE_TURN_DEBOUNCE": "2s"})
 	cfg := soakTestConfig(srv)
-	cfg.Customers, cfg.DBOutage, cfg.DatabaseURL = soakFaultCustomers, 5*time.Second, srv.dbURL
+	cfg.Customers, cfg.Deadline, cfg.DBOutage, cfg.DatabaseURL = soakFaultCustomers, soakFaultDeadline, 5*time.Second, srv.dbURL
 	rep := runSoakTest(t, cfg)
 	if f := faultOf(t, rep, "db-outage"); f.DownMS < 5000 || strings.Contains(f.Detail, ";") {
 		t.Fatalf("db-outage: %+v", f)
@@ -204,7 +207,7 @@ func TestSoakLLMFault(t *testing.T) {
 	for _, mode := range []string{fakes.FaultHang, fakes.Fault500, fakes.FaultGarbage} {
 		t.Run(mode, func(t *testing.T) {
 			cfg := soakTestConfig(srv)
-			cfg.Customers, cfg.Messages, cfg.LLMFault, cfg.LLMAddr = 14, 1, mode, llmAddr
+			cfg.Customers, cfg.Messages, cfg.Deadline, cfg.LLMFault, cfg.LLMAddr = 14, 1, 90*time.Second, mode, llmAddr
 			if rep := runSoakTest(t, cfg); rep.LLMRequests == 0 {
 				t.Fatal("the server never called the fake LLM: is it configured?")
 			}
