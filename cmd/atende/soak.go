@@ -216,10 +216,13 @@ func runSoak(ctx context.Context, cfg soakConfig) (SoakReport, error) {
 	if err := cfg.validate(); err != nil {
 		return SoakReport{}, err
 	}
+	calls := &http.Transport{MaxIdleConnsPerHost: cfg.Customers + 8}
+	defer calls.CloseIdleConnections()
+	streams := &http.Transport{MaxIdleConnsPerHost: cfg.Customers, ResponseHeaderTimeout: 20 * time.Second}
+	defer streams.CloseIdleConnections()
 	s := &soak{cfg: cfg, third: make(chan struct{}), errors: map[string]int{},
-		api: &scenarioClient{base: strings.TrimRight(cfg.Server, "/"), key: cfg.Key,
-			http: &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: cfg.Customers + 8}}},
-		stream: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: cfg.Customers, ResponseHeaderTimeout: 20 * time.Second}}}
+		api:    &scenarioClient{base: strings.TrimRight(cfg.Server, "/"), key: cfg.Key, http: &http.Client{Timeout: 20 * time.Second, Transport: calls}},
+		stream: &http.Client{Transport: streams}}
 	sink, err := startSoakSink(&s.seq)
 	if err != nil {
 		return SoakReport{}, err
