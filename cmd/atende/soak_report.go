@@ -47,15 +47,69 @@ type SoakFault struct {
 	Detail string `json:"detail,omitempty"`
 }
 
-// SoakChannelCounts are the main counters of one channel kind.
-type SoakChannelCounts struct {
-	Customers     int `json:"customers"`
-	Acked         int `json:"acked"`
-	Stored        int `json:"stored"`
-	Answered      int `json:"answered"`
+// SoakCounts are the soak's counters of customer messages, of the whole run
+// or of one channel kind.
+type SoakCounts struct {
+	Customers int `json:"customers"`
+	Planned   int `json:"planned"` // customers × messages
+	Sent      int `json:"sent"`    // at least one attempt made
+	// Acked is webhooks answered 2xx (after retries, as platforms retry).
+	Acked int `json:"acked"`
+	// Stored is customer messages found on the contact's timeline via REST.
+	Stored int `json:"stored"`
+	// Answered is customer messages whose turn got a reply (or handoff notice) at the sink.
+	Answered int `json:"answered"`
+	// AnsweredTwice is customer messages whose turn got more than one reply.
 	AnsweredTwice int `json:"answered_twice"`
-	Unanswered    int `json:"unanswered"`
-	Lost          int `json:"lost"`
+	// Unanswered is planned messages not answered by the end (never sent ones included).
+	Unanswered int `json:"unanswered"`
+	// Lost is acked messages the timeline does not have.
+	Lost int `json:"lost"`
+	// Unverified is acked messages whose timeline could not be read.
+	Unverified int `json:"unverified"`
+}
+
+// tally counts one message whose turn got replies replies, and names what
+// went wrong with it ("" when nothing did).
+func (k *SoakCounts) tally(m *soakMessage, replies int) string {
+	k.Planned++
+	sent, acked := !m.Started.IsZero(), !m.AckedAt.IsZero()
+	if sent {
+		k.Sent++
+	}
+	if acked {
+		k.Acked++
+	}
+	problem := ""
+	switch {
+	case m.Stored == storedYes:
+		k.Stored++
+	case acked && m.Stored == storedNo:
+		k.Lost++
+		problem = "lost"
+	case acked:
+		k.Unverified++
+		problem = "unverified"
+	}
+	switch {
+	case replies == 0:
+		k.Unanswered++
+		if problem == "" || problem == "unverified" {
+			problem = "unanswered"
+		}
+	case replies > 1:
+		k.Answered++
+		k.AnsweredTwice++
+		if problem != "lost" {
+			problem = "answered_twice"
+		}
+	default:
+		k.Answered++
+	}
+	if !sent {
+		problem = "unsent"
+	}
+	return problem
 }
 
 // SoakProblem is one message lost, answered twice, left unanswered, not
@@ -80,23 +134,7 @@ const soakMaxProblems = 20
 // SoakReport is what `atende soak` prints (one JSON object with -json).
 // Messages count customer messages; a turn is a message, or a burst.
 type SoakReport struct {
-	Customers int `json:"customers"`
-	Planned   int `json:"planned"` // customers × messages
-	Sent      int `json:"sent"`    // at least one attempt made
-	// Acked is webhooks answered 2xx (after retries, as platforms retry).
-	Acked int `json:"acked"`
-	// Stored is customer messages found on the contact's timeline via REST.
-	Stored int `json:"stored"`
-	// Answered is customer messages whose turn got a reply (or handoff notice) at the sink.
-	Answered int `json:"answered"`
-	// AnsweredTwice is customer messages whose turn got more than one reply.
-	AnsweredTwice int `json:"answered_twice"`
-	// Unanswered is planned messages not answered by the end (never sent ones included).
-	Unanswered int `json:"unanswered"`
-	// Lost is acked messages the timeline does not have.
-	Lost int `json:"lost"`
-	// Unverified is acked messages whose timeline could not be read.
-	Unverified int `json:"unverified"`
+	SoakCounts
 	// StoredUnacked is stored messages that never got a 2xx (stored, then the answer was lost).
 	StoredUnacked     int   `json:"stored_unacked"`
 	ExtraReplies      int   `json:"extra_replies"`
@@ -107,9 +145,9 @@ type SoakReport struct {
 	TimeToAnswerMaxMS int64 `json:"time_to_answer_max_ms"`
 	Retries           int   `json:"retries"` // webhook attempts beyond the first
 
-	ReplyKinds map[string]int               `json:"reply_kinds"`
-	ByChannel  map[string]SoakChannelCounts `json:"by_channel"`
-	Errors     map[string]int               `json:"errors"`
+	ReplyKinds map[string]int        `json:"reply_kinds"`
+	ByChannel  map[string]SoakCounts `json:"by_channel"`
+	Errors     map[string]int        `json:"errors"`
 
 	RESTProbes   int   `json:"rest_probes"`
 	RESTFailures int   `json:"rest_failures"` // timeouts included
@@ -194,7 +232,7 @@ type soakObservations struct {
 
 // buildReport counts what happened to every customer message.
 func buildReport(customers []*soakCustomer, replies map[string][]sinkReply, obs soakObservations) SoakReport {
-	rep := SoakReport{Customers: len(customers), ReplyKinds: map[string]int{}, ByChannel: map[string]SoakChannelCounts{},
+	rep := SoakReport{SoakCounts: SoakCounts{Customers: len(customers)}, ReplyKinds: map[string]int{}, ByChannel: map[string]SoakCounts{},
 		Errors: obs.Errors, Faults: obs.Faults, UnknownSends: obs.UnknownSends, LLMRequests: obs.LLMRequests,
 		ElapsedMS: obs.Elapsed.Milliseconds(), DeadlineHit: obs.DeadlineHit}
 	if rep.Errors == nil {
@@ -227,59 +265,18 @@ func buildReport(customers []*soakCustomer, replies map[string][]sinkReply, obs 
 			}
 		}
 		for i, m := range c.Messages {
-			rep.Planned++
-			if !m.Started.IsZero() {
-				rep.Sent++
-				rep.Retries += max(0, m.Attempts-1)
-			}
-			acked := !m.AckedAt.IsZero()
-			if acked {
-				rep.Acked++
-				cc.Acked++
-			}
-			switch {
-			case m.Stored == storedYes:
-				rep.Stored++
-				cc.Stored++
-				if !acked {
-					rep.StoredUnacked++
-				}
-			case acked && m.Stored == storedNo:
-				rep.Lost++
-				cc.Lost++
-			case acked:
-				rep.Unverified++
-			}
 			n := 0
 			if !m.Started.IsZero() {
 				n = len(perTurn[m.Turn])
+				rep.Retries += max(0, m.Attempts-1)
 			}
-			var problem string
-			switch {
-			case n == 0:
-				rep.Unanswered++
-				cc.Unanswered++
-				problem = "unanswered"
-			case n > 1:
-				rep.AnsweredTwice++
-				cc.AnsweredTwice++
-				problem = "answered_twice"
-				fallthrough
-			default:
-				rep.Answered++
-				cc.Answered++
+			if m.Stored == storedYes && m.AckedAt.IsZero() {
+				rep.StoredUnacked++
 			}
-			switch {
-			case acked && m.Stored == storedNo:
-				problem = "lost"
-			case acked && m.Stored == storedUnknown && problem == "":
-				problem = "unverified"
-			case m.Started.IsZero():
-				problem = "unsent"
-			}
-			if problem != "" {
+			cc.tally(m, n)
+			if problem := rep.tally(m, n); problem != "" {
 				problems = append(problems, SoakProblem{Problem: problem, Channel: c.Step.Channel, Identity: c.Identity,
-					Message: i + 1, Text: m.Text, Sent: !m.Started.IsZero(), Attempts: m.Attempts, Acked: acked,
+					Message: i + 1, Text: m.Text, Sent: !m.Started.IsZero(), Attempts: m.Attempts, Acked: !m.AckedAt.IsZero(),
 					Stored: [...]string{"unknown", "yes", "no"}[m.Stored], Replies: n})
 			}
 		}
@@ -337,8 +334,8 @@ func (r SoakReport) write(w io.Writer, asJSON bool) error {
 		r.RESTProbes, r.RESTFailures, r.RESTTimeouts, r.RESTP50MS, r.RESTP99MS)
 	for _, k := range sortedKeys(r.ByChannel) {
 		c := r.ByChannel[k]
-		fmt.Fprintf(w, "  %-10s customers %3d  acked %3d  stored %3d  answered %3d  twice %d  unanswered %d  lost %d\n",
-			k, c.Customers, c.Acked, c.Stored, c.Answered, c.AnsweredTwice, c.Unanswered, c.Lost)
+		fmt.Fprintf(w, "  %-10s customers %3d  acked %3d  stored %3d  answered %3d  twice %d  unanswered %d  lost %d  unverified %d\n",
+			k, c.Customers, c.Acked, c.Stored, c.Answered, c.AnsweredTwice, c.Unanswered, c.Lost, c.Unverified)
 	}
 	fmt.Fprintf(w, "  replies: %s\n", joinCounts(r.ReplyKinds))
 	if len(r.Errors) > 0 {
