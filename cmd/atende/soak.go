@@ -285,9 +285,9 @@ func runSoak(ctx context.Context, cfg soakConfig) (SoakReport, error) {
 	stopStreams()
 	side.Wait()
 	s.streams.Wait()
-
-	s.verifyStored(ctx, customers)
+	// Answered is judged at the end of the run, not when the check below is done.
 	replies, unknown := sink.snapshot()
+	s.verifyStored(ctx, customers)
 	obs := soakObservations{Errors: s.errors, Probes: probe.result(), Faults: s.faults, UnknownSends: unknown,
 		Elapsed: elapsed, DeadlineHit: deadlineHit}
 	if llm != nil {
