@@ -168,7 +168,9 @@ func TestSoakKillServe(t *testing.T) {
 	})
 
 	cfg := soakConfig{Server: base, Key: key, Customers: soakFaultCustomers, Messages: 2, Kinds: platformKinds,
-		Deadline: soakFaultDeadline, Settle: 3 * time.Second, Verify: time.Minute, KillPID: first.Process.Pid}
+		// A turn killed with the process is rescued 75 s after it started, and
+		// River's rescuer looks every 30 s: up to ~2 minutes for that customer.
+		Deadline: 4 * time.Minute, Settle: 3 * time.Second, Verify: time.Minute, KillPID: first.Process.Pid}
 	rep := runSoakTest(t, cfg)
 	if f := faultOf(t, rep, "kill-serve"); f.DownMS == 0 || strings.Contains(f.Detail, "never") {
 		t.Fatalf("kill-serve: %+v", f)
