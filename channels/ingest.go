@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/atende/atende/conversations"
@@ -139,26 +140,42 @@ func (i *Ingestor) Ingest(ctx context.Context, ch Channel, b Batch) (IngestResul
 		statuses = append(statuses, p)
 	}
 	var res IngestResult
+	batch := len(messages)+len(statuses) > 1
 	err := database.InTx(ctx, i.pool, func(tx pgx.Tx) error {
 		res = IngestResult{EventIDs: []int64{}, Skipped: skipped}
 		for _, m := range messages {
-			stored, dup, err := i.ingestMessage(ctx, tx, ch, m)
-			if err != nil {
+			var stored int64
+			var dup bool
+			reason, err := oneItem(ctx, tx, batch, func(tx pgx.Tx) error {
+				var err error
+				stored, dup, err = i.ingestMessage(ctx, tx, ch, m)
 				return err
-			}
-			if dup {
+			})
+			switch {
+			case err != nil:
+				return err
+			case reason != "":
+				res.Skipped = append(res.Skipped, Skipped{ExternalID: m.ExternalID, Reason: reason})
+			case dup:
 				res.Duplicates++
-				continue
+			default:
+				res.Stored++
+				res.EventIDs = append(res.EventIDs, stored)
 			}
-			res.Stored++
-			res.EventIDs = append(res.EventIDs, stored)
 		}
 		for _, s := range statuses {
-			ok, err := i.ingestStatus(ctx, tx, ch, s)
-			if err != nil {
+			var ok bool
+			reason, err := oneItem(ctx, tx, batch, func(tx pgx.Tx) error {
+				var err error
+				ok, err = i.ingestStatus(ctx, tx, ch, s)
 				return err
-			}
-			if ok {
+			})
+			switch {
+			case err != nil:
+				return err
+			case reason != "":
+				res.Skipped = append(res.Skipped, Skipped{ExternalID: s.ExternalID, Reason: reason})
+			case ok:
 				res.Statuses++
 			}
 		}
@@ -168,6 +185,47 @@ func (i *Ingestor) Ingest(ctx context.Context, ch Channel, b Batch) (IngestResul
 		i.wakes.Poke(InboxTopic(ch.AccountID))
 	}
 	return res, err
+}
+
+// oneItem stores one item of a delivery. In a batch it runs in a savepoint,
+// so an item the database refuses for what it holds (bad data, a constraint,
+// an invalid event) is rolled back alone and skipped with the reason, while
+// the rest of the delivery is stored: one bad item never sinks a batch, and
+// the platform's retry would refuse it the same way. Any other error (the
+// database going away, a cancelled request) fails the whole delivery, which
+// the platform retries. A lone item needs no savepoint: its error is the
+// delivery's.
+func oneItem(ctx context.Context, tx pgx.Tx, batch bool, fn func(pgx.Tx) error) (skipped string, err error) {
+	if !batch {
+		return "", fn(tx)
+	}
+	sp, err := tx.Begin(ctx)
+	if err != nil {
+		return "", fmt.Errorf("savepoint: %w", err)
+	}
+	if err := fn(sp); err != nil {
+		if rbErr := sp.Rollback(ctx); rbErr != nil {
+			return "", fmt.Errorf("roll back item: %w (after %v)", rbErr, err)
+		}
+		if unusable(err) {
+			return err.Error(), nil
+		}
+		return "", err
+	}
+	return "", sp.Commit(ctx)
+}
+
+// unusable reports whether an item's error comes from the item itself (its
+// data), not from the database's or the request's state.
+func unusable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		// 22: data exception; 23: integrity constraint violation.
+		return strings.HasPrefix(pgErr.Code, "22") || strings.HasPrefix(pgErr.Code, "23")
+	}
+	var invalidID *memory.InvalidIdentifierError
+	return errors.As(err, &invalidID) || errors.Is(err, memory.ErrInvalidEvent) || errors.Is(err, memory.ErrConflict) ||
+		errors.Is(err, ErrMalformed)
 }
 
 // preparedInbound is a message made storable, with its whole text when the
