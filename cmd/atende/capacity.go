@@ -75,14 +75,14 @@ func (c Capacity) Queues() map[string]river.QueueConfig {
 	return q
 }
 
-// capacityFromEnv reads ATENDE_TURN_WORKERS (32), ATENDE_DB_MAX_CONNS
+// capacityFromEnv reads ATENDE_TURN_WORKERS (64), ATENDE_DB_MAX_CONNS
 // (computed), ATENDE_TURN_DEBOUNCE (2s).
 func capacityFromEnv() (Capacity, error) {
 	c := Capacity{
 		Workers: map[string]int{
 			memory.ChunkQueue:    4,
 			channels.SendQueue:   8,
-			agents.TurnQueueName: 32,
+			agents.TurnQueueName: 64,
 			handoff.SLAQueue:     4,
 			webhooks.Queue:       4,
 		},
