@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/atende/atende/agents/llm"
@@ -204,4 +205,51 @@ func useLLM(t *testing.T, e *env, ai *fakes.OpenAI) {
 	}
 	e.orch.viewer = memory.NewViewer(e.mem, e.orch.knowledge, tokens, nil)
 	e.orch.metrics = NewMetrics(prometheus.NewRegistry())
+}
+
+// A platform may stamp a later message earlier (a retry, an outage): the
+// turn answers both, and records the higher id as answered, so the next turn
+// does not answer the later one again.
+func TestAMessageStampedEarlierIsAnsweredOnce(t *testing.T) {
+	e := newEnv(t)
+	first := e.customer(t, "58", "quanto custa a jarra de vidro?")
+	late := channels.Inbound{ExternalID: uuid.NewString(), Type: "text", Text: "e vocês entregam em porto alegre?", At: time.Now().Add(-time.Hour),
+		From: channels.Sender{Identities: []memory.Identity{{Kind: memory.KindTelegram, Value: "58"}}}}
+	if _, err := e.ing.Ingest(context.Background(), e.ch, channels.Batch{Messages: []channels.Inbound{late}}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := e.orch.Turn(context.Background(), first); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := e.replies(t, first.ContactID); len(got) != 1 {
+		t.Fatalf("two messages, one turn, one reply: %q", got)
+	}
+}
+
+// A person takes the conversation over (a reply from the business's phone)
+// while the LLM is deciding: the bot's answer is not sent over theirs and the
+// takeover stands.
+func TestATakeoverDuringTheTurnSilencesTheBot(t *testing.T) {
+	e := newEnv(t)
+	ai := fakes.NewOpenAI(t, fakes.Reply("A jarra custa R$ 89,90."))
+	convs := conversations.NewStore(e.pool)
+	var turn TurnArgs
+	ai.OnRequest = func(int) {
+		_ = database.InTx(context.Background(), e.pool, func(tx pgx.Tx) error {
+			return convs.SetStatusTx(context.Background(), tx, e.acct, turn.ConversationID, conversations.StatusHuman)
+		})
+	}
+	useLLM(t, e, ai)
+	turn = e.customer(t, "59", "quanto custa a jarra de vidro?")
+	if err := e.orch.Turn(context.Background(), turn); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.replies(t, turn.ContactID); len(got) != 0 {
+		t.Fatalf("the bot must not answer over the person: %q", got)
+	}
+	if c, _ := convs.Get(context.Background(), e.acct, turn.ConversationID); c.Status != conversations.StatusHuman {
+		t.Fatalf("the takeover stands: %s", c.Status)
+	}
 }

@@ -87,8 +87,9 @@ type Handoffs interface {
 	Open(ctx context.Context, tx pgx.Tx, r handoff.Request) (handoff.Handoff, error)
 	// CustomerWrote tells the owner the customer is waiting.
 	CustomerWrote(ctx context.Context, accountID, conversationID uuid.UUID) error
-	// RecordCSAT takes the message as a satisfaction score if one is awaited.
-	RecordCSAT(ctx context.Context, accountID, contactID uuid.UUID, text string) (bool, error)
+	// RecordCSAT takes the message as a satisfaction score if one is
+	// awaited, in the turn's transaction.
+	RecordCSAT(ctx context.Context, tx pgx.Tx, accountID, contactID uuid.UUID, text string) (bool, error)
 }
 
 // NewOrchestrator wires the turn.
@@ -158,6 +159,10 @@ func (o *Orchestrator) Turn(ctx context.Context, args TurnArgs) error {
 			o.log.WarnContext(ctx, "turn outlived its lease; another turn answers", "conversation_id", conv.ID)
 			return nil
 		}
+		if errors.Is(err, conversations.ErrTakenOver) {
+			o.log.InfoContext(ctx, "a person took the conversation over while the turn decided; the bot stays silent", "conversation_id", conv.ID)
+			return nil
+		}
 		if err != nil || !answered {
 			return err
 		}
@@ -184,18 +189,21 @@ func (o *Orchestrator) round(ctx context.Context, args TurnArgs, lease conversat
 		return false, nil
 	}
 	last := pending[len(pending)-1]
+	// What this turn answers: every pending message, by id (pending is in
+	// time order, and a platform may stamp a later message earlier).
+	var through int64
+	for _, e := range pending {
+		through = max(through, e.ID)
+	}
 	ch, rules, err := o.channelOf(ctx, args.AccountID, last)
 	if err != nil {
 		return false, err
 	}
 	text := joinTexts(pending)
-	if o.handoffs != nil && len(pending) == 1 {
-		scored, err := o.handoffs.RecordCSAT(ctx, args.AccountID, conv.ContactID, text)
-		if err != nil {
-			return false, err
-		}
-		if scored {
-			return true, o.thankForScore(ctx, lease, conv, ch, last.ID)
+	if _, isScore := handoff.Score(text); o.handoffs != nil && len(pending) == 1 && isScore {
+		scored, err := o.thankForScore(ctx, lease, conv, ch, through, text)
+		if err != nil || scored {
+			return scored, err
 		}
 	}
 	contactID, extractions, err := o.remember(ctx, args.AccountID, conv.ContactID, last.ID, text)
@@ -212,7 +220,7 @@ func (o *Orchestrator) round(ctx context.Context, args TurnArgs, lease conversat
 	if err != nil {
 		return false, err
 	}
-	if err := o.apply(ctx, in, d, lease, last.ID); err != nil {
+	if err := o.apply(ctx, in, d, lease, through); err != nil {
 		return false, err
 	}
 	o.metrics.observe(d, outcome(d))
@@ -359,16 +367,32 @@ func (o *Orchestrator) lastDecision(ctx context.Context, accountID, conversation
 
 // thankForScore answers a satisfaction score; the message opened a
 // conversation of its own, which closes with the thanks.
-func (o *Orchestrator) thankForScore(ctx context.Context, lease conversations.TurnLease, conv conversations.Conversation, ch channels.Channel, through int64) error {
-	o.metrics.observe(Decision{Engine: "offline"}, "csat")
-	return database.InTx(ctx, o.pool, func(tx pgx.Tx) error {
+// errNotScored rolls back a thank-you whose score was not awaited after all.
+var errNotScored = errors.New("no score awaited")
+
+func (o *Orchestrator) thankForScore(ctx context.Context, lease conversations.TurnLease, conv conversations.Conversation, ch channels.Channel, through int64, text string) (bool, error) {
+	err := database.InTx(ctx, o.pool, func(tx pgx.Tx) error {
+		scored, err := o.handoffs.RecordCSAT(ctx, tx, lease.AccountID, conv.ContactID, text)
+		if err != nil {
+			return err
+		}
+		if !scored {
+			return errNotScored
+		}
 		if err := o.conversations.AnswerTx(ctx, tx, lease, conv.Sector, conversations.StatusResolved, through); err != nil {
 			return err
 		}
-		_, err := o.outbox.Queue(ctx, tx, lease.AccountID, channels.Outgoing{ContactID: conv.ContactID, ConversationID: &conv.ID,
+		_, err = o.outbox.Queue(ctx, tx, lease.AccountID, channels.Outgoing{ContactID: conv.ContactID, ConversationID: &conv.ID,
 			ChannelID: ch.ID, Text: "Obrigado pela sua avaliação!", Author: memory.AuthorAI, PromptVersion: OfflinePromptVersion})
 		return err
 	})
+	if errors.Is(err, errNotScored) {
+		return false, nil // an ordinary message: the turn answers it
+	}
+	if err == nil {
+		o.metrics.observe(Decision{Engine: "offline"}, "csat")
+	}
+	return err == nil, err
 }
 
 // apply records the decision and queues the reply, in one transaction, as

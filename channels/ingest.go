@@ -220,8 +220,10 @@ func oneItem(ctx context.Context, tx pgx.Tx, batch bool, fn func(pgx.Tx) error) 
 func unusable(err error) bool {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
-		// 22: data exception; 23: integrity constraint violation.
-		return strings.HasPrefix(pgErr.Code, "22") || strings.HasPrefix(pgErr.Code, "23")
+		// 22: data exception; 23: integrity constraint violation — except a
+		// unique violation (23505), which is a race with another writer
+		// (two cards opening at once): the delivery is retried, not skipped.
+		return strings.HasPrefix(pgErr.Code, "22") || (strings.HasPrefix(pgErr.Code, "23") && pgErr.Code != "23505")
 	}
 	var invalidID *memory.InvalidIdentifierError
 	return errors.As(err, &invalidID) || errors.Is(err, memory.ErrInvalidEvent) || errors.Is(err, memory.ErrConflict) ||

@@ -33,6 +33,11 @@ func (e ErrBusy) Error() string {
 // taken over: it must write nothing.
 var ErrLeaseLost = errors.New("turn lease lost")
 
+// ErrTakenOver is returned when a person took the conversation over (a reply
+// from the business's phone, a takeover in the inbox) while the turn was
+// deciding: the bot must not talk over them, and writes nothing.
+var ErrTakenOver = errors.New("conversation taken over by a person")
+
 // TurnLease is a turn's hold on a conversation.
 type TurnLease struct {
 	AccountID      uuid.UUID
@@ -96,12 +101,22 @@ func (s *Store) AnswerTx(ctx context.Context, tx pgx.Tx, l TurnLease, sector str
 		status = CASE WHEN status = 'resolved' THEN status ELSE $5 END,
 		resolved_at = CASE WHEN status = 'resolved' THEN resolved_at WHEN $5 = 'resolved' THEN now() ELSE NULL END,
 		answered_through = greatest(answered_through, $6)
-		WHERE account_id = $1 AND id = $2 AND turn_token = $3`, l.AccountID, l.ConversationID, l.Token, sector, status, answeredThrough)
+		WHERE account_id = $1 AND id = $2 AND turn_token = $3 AND status NOT IN ('human', 'pending_human')`,
+		l.AccountID, l.ConversationID, l.Token, sector, status, answeredThrough)
 	if err != nil {
 		return fmt.Errorf("record answer of %s: %w", l.ConversationID, err)
 	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("answer %s: %w", l.ConversationID, ErrLeaseLost)
+	if tag.RowsAffected() == 1 {
+		return nil
 	}
-	return nil
+	var held bool
+	var now Status
+	if err := tx.QueryRow(ctx, `SELECT turn_token IS NOT DISTINCT FROM $3, status FROM conversations WHERE account_id = $1 AND id = $2`,
+		l.AccountID, l.ConversationID, l.Token).Scan(&held, &now); err != nil {
+		return fmt.Errorf("read conversation %s: %w", l.ConversationID, err)
+	}
+	if held && now.WithHuman() {
+		return fmt.Errorf("answer %s: %w", l.ConversationID, ErrTakenOver)
+	}
+	return fmt.Errorf("answer %s: %w", l.ConversationID, ErrLeaseLost)
 }

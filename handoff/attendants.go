@@ -121,7 +121,15 @@ var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("timing-equaliser"), passw
 
 // Attendant returns one attendant of the account, with open handoffs counted.
 func (s *Service) Attendant(ctx context.Context, accountID, id uuid.UUID) (Attendant, error) {
-	list, err := s.attendants(ctx, accountID, &id)
+	return s.attendant(ctx, s.pool, accountID, id)
+}
+
+// attendant reads one attendant through q (a transaction never waits for a
+// second connection).
+func (s *Service) attendant(ctx context.Context, q interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}, accountID, id uuid.UUID) (Attendant, error) {
+	list, err := s.attendantsOn(ctx, q, accountID, &id)
 	if err != nil {
 		return Attendant{}, err
 	}
@@ -137,7 +145,13 @@ func (s *Service) Attendants(ctx context.Context, accountID uuid.UUID) ([]Attend
 }
 
 func (s *Service) attendants(ctx context.Context, accountID uuid.UUID, id *uuid.UUID) ([]Attendant, error) {
-	rows, err := s.pool.Query(ctx, `SELECT a.id, a.email, a.name, a.role, a.available, a.capacity,
+	return s.attendantsOn(ctx, s.pool, accountID, id)
+}
+
+func (s *Service) attendantsOn(ctx context.Context, q interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}, accountID uuid.UUID, id *uuid.UUID) ([]Attendant, error) {
+	rows, err := q.Query(ctx, `SELECT a.id, a.email, a.name, a.role, a.available, a.capacity,
 		(SELECT count(*) FROM handoffs h WHERE h.account_id = a.account_id AND h.owner_id = a.id AND h.status = 'assigned')
 		FROM attendants a WHERE a.account_id = $1 AND ($2::uuid IS NULL OR a.id = $2) ORDER BY a.name`, accountID, id)
 	if err != nil {

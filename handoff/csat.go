@@ -27,9 +27,9 @@ func requestCSATTx(ctx context.Context, tx pgx.Tx, accountID, contactID, convers
 
 // awaitingCSAT returns the contact's conversation whose score was asked for
 // after since and not given yet, false when there is none.
-func (s *Service) awaitingCSAT(ctx context.Context, accountID, contactID uuid.UUID, since time.Time) (uuid.UUID, bool, error) {
+func awaitingCSAT(ctx context.Context, tx pgx.Tx, accountID, contactID uuid.UUID, since time.Time) (uuid.UUID, bool, error) {
 	var id uuid.UUID
-	err := s.pool.QueryRow(ctx, `SELECT conversation_id FROM csat_requests
+	err := tx.QueryRow(ctx, `SELECT conversation_id FROM csat_requests
 		WHERE account_id = $1 AND contact_id = $2 AND requested_at > $3 AND score IS NULL
 		ORDER BY requested_at DESC LIMIT 1`, accountID, contactID, since).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {

@@ -116,30 +116,32 @@ func Score(text string) (int, bool) {
 
 // RecordCSAT takes a customer's message as the score of their last resolved
 // conversation, if one is waiting for it and the message is a score: a csat
-// event on the timeline and the csat.received webhook. It reports whether
-// the message was a score.
-func (s *Service) RecordCSAT(ctx context.Context, accountID, contactID uuid.UUID, text string) (bool, error) {
+// event on the timeline and the csat.received webhook, in the caller's
+// transaction (the turn's, which thanks the customer in the same commit, so
+// a failed thank-you leaves the score unrecorded for the retry). It reports
+// whether the score was recorded.
+func (s *Service) RecordCSAT(ctx context.Context, tx pgx.Tx, accountID, contactID uuid.UUID, text string) (bool, error) {
 	score, ok := Score(text)
 	if !ok {
 		return false, nil
 	}
-	convID, waiting, err := s.awaitingCSAT(ctx, accountID, contactID, s.now().Add(-csatWindow))
+	convID, waiting, err := awaitingCSAT(ctx, tx, accountID, contactID, s.now().Add(-csatWindow))
 	if err != nil || !waiting {
 		return false, err
 	}
-	err = database.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		recorded, err := recordCSATScoreTx(ctx, tx, accountID, convID, score, s.now())
-		if err != nil || !recorded {
-			return err
-		}
-		ev, err := s.memory.AppendTx(ctx, tx, accountID, memory.Event{ContactID: contactID, ConversationID: &convID, Kind: memory.EventCSAT,
-			Direction: memory.DirectionIn, Author: memory.AuthorContact, Text: fmt.Sprintf("Avaliação: %d/5", score),
-			Payload: mustJSON(map[string]any{"score": score, "conversation_id": convID})})
-		if err != nil {
-			return err
-		}
-		return s.emit(ctx, tx, accountID, webhooks.CSATReceived, map[string]any{"score": score, "contact_id": contactID,
-			"conversation_id": convID, "event_id": ev.Event.ID})
-	})
-	return err == nil, err
+	recorded, err := recordCSATScoreTx(ctx, tx, accountID, convID, score, s.now())
+	if err != nil || !recorded {
+		return false, err
+	}
+	ev, err := s.memory.AppendTx(ctx, tx, accountID, memory.Event{ContactID: contactID, ConversationID: &convID, Kind: memory.EventCSAT,
+		Direction: memory.DirectionIn, Author: memory.AuthorContact, Text: fmt.Sprintf("Avaliação: %d/5", score),
+		Payload: mustJSON(map[string]any{"score": score, "conversation_id": convID})})
+	if err != nil {
+		return false, err
+	}
+	if err := s.emit(ctx, tx, accountID, webhooks.CSATReceived, map[string]any{"score": score, "contact_id": contactID,
+		"conversation_id": convID, "event_id": ev.Event.ID}); err != nil {
+		return false, err
+	}
+	return true, nil
 }

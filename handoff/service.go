@@ -188,7 +188,7 @@ func (s *Service) Open(ctx context.Context, tx pgx.Tx, r Request) (Handoff, erro
 	}
 	who := "na fila da equipe " + displayTeam(r.Team) + " (ninguém disponível agora)"
 	if owner != nil {
-		a, err := s.Attendant(ctx, r.AccountID, *owner)
+		a, err := s.attendant(ctx, tx, r.AccountID, *owner)
 		if err != nil {
 			return Handoff{}, err
 		}

@@ -299,13 +299,20 @@ func TestResolveAsksForCSATAndTakesTheScore(t *testing.T) {
 	if last.Kind != memory.EventMessage || last.Direction != memory.DirectionOut || !strings.Contains(last.Text, "de 1 a 5") {
 		t.Fatalf("the CSAT request goes to the customer: %+v", last)
 	}
-	if ok, err := e.svc.RecordCSAT(ctx, e.acct, contact, "obrigado, até mais"); ok || err != nil {
+	record := func(text string) (ok bool, err error) {
+		err = database.InTx(ctx, e.pool, func(tx pgx.Tx) error {
+			ok, err = e.svc.RecordCSAT(ctx, tx, e.acct, contact, text)
+			return err
+		})
+		return ok, err
+	}
+	if ok, err := record("obrigado, até mais"); ok || err != nil {
 		t.Fatalf("not a score: %v %v", ok, err)
 	}
-	if ok, err := e.svc.RecordCSAT(ctx, e.acct, contact, "5"); !ok || err != nil {
+	if ok, err := record("5"); !ok || err != nil {
 		t.Fatalf("a score: %v %v", ok, err)
 	}
-	if ok, _ := e.svc.RecordCSAT(ctx, e.acct, contact, "4"); ok {
+	if ok, _ := record("4"); ok {
 		t.Fatal("a conversation is scored once")
 	}
 	page, _ = e.mem.Timeline(ctx, e.acct, contact, nil, 100)
