@@ -176,8 +176,11 @@ type handlers struct {
 
 func (h *handlers) ready(c *gin.Context) {
 	if err := h.d.Ready(c.Request.Context()); err != nil {
+		// The cause (a database address, a driver message) goes to the log
+		// only: /readyz answers anyone, load balancers included.
 		requestLog(c).WarnContext(c.Request.Context(), "not ready", "error", err)
-		abortWith(c, http.StatusServiceUnavailable, "not_ready", err.Error())
+		abortWith(c, http.StatusServiceUnavailable, "not_ready",
+			"not ready: the database is unreachable or not migrated (see the server log, request id "+requestID(c)+")")
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "ready"})

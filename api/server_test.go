@@ -1,12 +1,17 @@
 package api
 
 import (
+	"context"
+	"errors"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"gopkg.in/yaml.v3"
 )
 
@@ -74,5 +79,28 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	}
 	if len(served) < 12 {
 		t.Fatalf("only %d routes found", len(served))
+	}
+}
+
+// /readyz answers anyone: when the database is away it says so, and the
+// cause (addresses, driver messages) goes to the log only.
+func TestNotReadyTellsNoInternals(t *testing.T) {
+	var logged strings.Builder
+	h := NewHandler(Deps{Registry: prometheus.NewRegistry(), Log: slog.New(slog.NewJSONHandler(&logged, nil)),
+		Ready: func(context.Context) error {
+			return errors.New("database unreachable: dial tcp 10.0.3.7:5432: password authentication failed for user atende_prod")
+		}})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "not ready") {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	for _, secret := range []string{"10.0.3.7", "atende_prod", "password"} {
+		if strings.Contains(rec.Body.String(), secret) {
+			t.Fatalf("the answer leaks %q: %s", secret, rec.Body)
+		}
+	}
+	if !strings.Contains(logged.String(), "10.0.3.7") {
+		t.Fatalf("the cause must be in the log: %s", logged.String())
 	}
 }
