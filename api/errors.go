@@ -9,6 +9,7 @@ import (
 
 	"github.com/atende/atende/accounts"
 	"github.com/atende/atende/agents"
+	"github.com/atende/atende/channels"
 	"github.com/atende/atende/conversations"
 	"github.com/atende/atende/handoff"
 	"github.com/atende/atende/knowledge"
@@ -52,7 +53,8 @@ func fail(c *gin.Context, err error) {
 		abortWith(c, http.StatusNotFound, "not_found", err.Error())
 	case errors.Is(err, prompts.ErrInvalid), errors.Is(err, agents.ErrUnknownSector), errors.Is(err, agents.ErrInvalidSector):
 		abortWith(c, http.StatusUnprocessableEntity, "invalid", err.Error())
-	case errors.Is(err, handoff.ErrNotFound), errors.Is(err, webhooks.ErrNotFound), errors.Is(err, conversations.ErrNotFound):
+	case errors.Is(err, handoff.ErrNotFound), errors.Is(err, webhooks.ErrNotFound), errors.Is(err, conversations.ErrNotFound),
+		errors.Is(err, channels.ErrNotFound):
 		abortWith(c, http.StatusNotFound, "not_found", err.Error())
 	case errors.Is(err, handoff.ErrInvalid), errors.Is(err, webhooks.ErrInvalid):
 		abortWith(c, http.StatusUnprocessableEntity, "invalid", err.Error())

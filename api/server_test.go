@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -11,6 +12,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/atende/atende/channels"
+	"github.com/atende/atende/conversations"
+	"github.com/atende/atende/handoff"
+	"github.com/atende/atende/memory"
+	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"gopkg.in/yaml.v3"
 )
@@ -102,5 +108,20 @@ func TestNotReadyTellsNoInternals(t *testing.T) {
 	}
 	if !strings.Contains(logged.String(), "10.0.3.7") {
 		t.Fatalf("the cause must be in the log: %s", logged.String())
+	}
+}
+
+// Ids another account owns are not found, whichever package says so — a
+// reply naming another tenant's channel included (it answered 500).
+func TestNotFoundFromEveryPackageIs404(t *testing.T) {
+	gin.SetMode(gin.ReleaseMode)
+	for _, err := range []error{channels.ErrNotFound, conversations.ErrNotFound, handoff.ErrNotFound, memory.ErrNotFound} {
+		rec := httptest.NewRecorder()
+		c, _ := gin.CreateTestContext(rec)
+		c.Request = httptest.NewRequest("POST", "/api/v1/handoffs/x/reply", nil)
+		fail(c, fmt.Errorf("reply through channel 0194: %w", err))
+		if rec.Code != http.StatusNotFound {
+			t.Errorf("%v: %d", err, rec.Code)
+		}
 	}
 }
