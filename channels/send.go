@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -130,6 +131,21 @@ func baseURL(ch Channel, def string) string {
 	return def
 }
 
+// withoutPath says what went wrong with a request without its URL's path and
+// query: Telegram puts the bot token in the path, and this text reaches the
+// log, River's job errors and the timeline.
+func withoutPath(err error) string {
+	var ue *neturl.Error
+	if !errors.As(err, &ue) {
+		return err.Error()
+	}
+	where := "the platform"
+	if u, perr := neturl.Parse(ue.URL); perr == nil && u.Host != "" {
+		where = u.Scheme + "://" + u.Host
+	}
+	return fmt.Sprintf("%s %s: %v", ue.Op, where, ue.Err)
+}
+
 // postJSON posts body and decodes a 2xx answer into out; anything else is a *SendError.
 func (h *Platforms) postJSON(ctx context.Context, url string, headers map[string]string, body, out any) error {
 	raw, err := json.Marshal(body)
@@ -138,7 +154,7 @@ func (h *Platforms) postJSON(ctx context.Context, url string, headers map[string
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(raw))
 	if err != nil {
-		return &SendError{Reason: "build request: " + err.Error()}
+		return &SendError{Reason: "build request: the channel's base URL is not a valid URL"}
 	}
 	req.Header.Set("Content-Type", "application/json")
 	for k, v := range headers {
@@ -146,7 +162,7 @@ func (h *Platforms) postJSON(ctx context.Context, url string, headers map[string
 	}
 	resp, err := h.client.Do(req)
 	if err != nil {
-		return &SendError{Retryable: true, Reason: err.Error()}
+		return &SendError{Retryable: true, Reason: withoutPath(err)}
 	}
 	defer resp.Body.Close()
 	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
