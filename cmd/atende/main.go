@@ -19,6 +19,8 @@ commands:
   serve       apply migrations, then serve the API, the inbox (/inbox) and run the background workers
   migrate     apply Atende's and River's migrations (a no-op when up to date)
   seed        create the demo account, its API key and a demo contact (idempotent)
+  accounts create -slug SLUG -name NAME | accounts key -slug SLUG
+              create a tenant and issue it an API key (printed once), or another key
   channels telegram set-webhook -channel ID -public-url URL
               register a Telegram channel's webhook (with its secret token) with Telegram
   load-webhooks -url URL -secret S [-n N -c C]
@@ -77,6 +79,7 @@ func main() {
 		"bench-seed":      benchSeed,
 		"bench-retrieval": benchRetrieval,
 		"channels":        channelsCmd,
+		"accounts":        accountsCmd,
 		"load-webhooks":   loadWebhooks,
 		"soak":            soakCmd,
 		"eval":            evalCmd,
