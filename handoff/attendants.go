@@ -93,6 +93,12 @@ func (s *Service) PutAttendant(ctx context.Context, accountID uuid.UUID, a NewAt
 	if err != nil {
 		return Attendant{}, fmt.Errorf("store attendant %s: %w", email, err)
 	}
+	if current != "" && hash != current {
+		// A new password ends every session the old one opened.
+		if _, err := s.pool.Exec(ctx, `DELETE FROM inbox_sessions WHERE account_id = $1 AND attendant_id = $2`, accountID, out.ID); err != nil {
+			return Attendant{}, fmt.Errorf("end sessions of %s: %w", email, err)
+		}
+	}
 	return out, nil
 }
 

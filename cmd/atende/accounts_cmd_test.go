@@ -42,3 +42,31 @@ func TestASecondTenantGetsItsOwnKey(t *testing.T) {
 		t.Fatal("a bad slug is refused")
 	}
 }
+
+// `make run` seeds at every start: a demo password changed since is kept.
+func TestSeedingAgainKeepsAChangedDemoPassword(t *testing.T) {
+	srv := startServer(t, "atd_seed_again_key_0123456789", 1)
+	if code := srv.call("PUT", "/api/v1/attendants", map[string]any{"email": DemoAttendantEmail, "name": "Ana (demo)",
+		"password": "uma-senha-so-minha", "role": "admin"}, nil); code != 200 {
+		t.Fatalf("change the demo password: %d", code)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if err := seed(context.Background(), log, []string{"-api-key", srv.key}); err != nil {
+		t.Fatal(err)
+	}
+	app, err := newApp(context.Background(), log, srv.dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Pool.Close()
+	acct, err := app.Accounts.BySlug(context.Background(), DemoAccountSlug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.Handoffs.Login(context.Background(), acct.ID, DemoAttendantEmail, "uma-senha-so-minha"); err != nil {
+		t.Fatalf("the changed password still logs in after seeding: %v", err)
+	}
+	if _, err := app.Handoffs.Login(context.Background(), acct.ID, DemoAttendantEmail, DemoAttendantPassword); err == nil {
+		t.Fatal("seeding must not put the demo password back")
+	}
+}

@@ -80,8 +80,14 @@ const (
 // seedDemoAttendant creates the demo attendant and, when the account has no
 // teams yet, puts them in the three default teams so handoffs reach them.
 func seedDemoAttendant(ctx context.Context, app *App, acct uuid.UUID) error {
-	if _, err := app.Handoffs.PutAttendant(ctx, acct, handoff.NewAttendant{Email: DemoAttendantEmail, Name: "Ana (demo)",
-		Password: DemoAttendantPassword, Role: handoff.RoleAdmin, Capacity: 10}); err != nil {
+	// Created once: a password changed since is never put back by the next
+	// `make run`.
+	_, err := app.Handoffs.AttendantByEmail(ctx, acct, DemoAttendantEmail)
+	if errors.Is(err, handoff.ErrNotFound) {
+		_, err = app.Handoffs.PutAttendant(ctx, acct, handoff.NewAttendant{Email: DemoAttendantEmail, Name: "Ana (demo)",
+			Password: DemoAttendantPassword, Role: handoff.RoleAdmin, Capacity: 10})
+	}
+	if err != nil {
 		return fmt.Errorf("seed demo attendant: %w", err)
 	}
 	has, err := app.Handoffs.HasTeams(ctx, acct)
