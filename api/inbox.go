@@ -97,6 +97,10 @@ func (h *handlers) inboxLogin(c *gin.Context) {
 		return
 	}
 	a, err := h.d.Handoffs.Login(c.Request.Context(), acct.ID, c.PostForm("email"), c.PostForm("senha"))
+	if errors.Is(err, handoff.ErrLockedOut) {
+		c.Redirect(http.StatusSeeOther, "/inbox/login?erro=bloqueado&empresa="+urlEscape(c.PostForm("empresa"))+"&next="+urlEscape(c.PostForm("next")))
+		return
+	}
 	if err != nil {
 		refuse()
 		return

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -30,6 +31,9 @@ var (
 	ErrNotFound = errors.New("not found")
 	ErrInvalid  = errors.New("invalid")
 	ErrBadLogin = errors.New("wrong e-mail or password")
+	// ErrLockedOut is returned while an e-mail has had too many failed
+	// logins: the password is not even checked.
+	ErrLockedOut = errors.New("too many failed logins; try again later")
 )
 
 // Attendant is a person who answers customers in the inbox.
@@ -104,24 +108,49 @@ func (s *Service) PutAttendant(ctx context.Context, accountID uuid.UUID, a NewAt
 
 // Login checks an attendant's password. The error does not say which of the
 // two was wrong, and an unknown e-mail costs the same time as a wrong password.
+// After MaxLoginFailures failed logins within LoginLockout, an e-mail is
+// locked out until the oldest of them is LoginLockout old. Every failure is
+// logged.
 func (s *Service) Login(ctx context.Context, accountID uuid.UUID, email, password string) (Attendant, error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	var failures int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM login_failures WHERE account_id = $1 AND email = $2 AND failed_at > $3`,
+		accountID, email, s.now().Add(-LoginLockout)).Scan(&failures); err != nil {
+		return Attendant{}, fmt.Errorf("login: %w", err)
+	}
+	if failures >= MaxLoginFailures {
+		s.log.WarnContext(ctx, "inbox login refused: locked out", "account_id", accountID, "email", email, "failures", failures)
+		return Attendant{}, ErrLockedOut
+	}
 	var a Attendant
 	var hash string
 	err := s.pool.QueryRow(ctx, `SELECT id, email, name, role, available, capacity, password_hash FROM attendants
-		WHERE account_id = $1 AND email = $2`, accountID, strings.ToLower(strings.TrimSpace(email))).
+		WHERE account_id = $1 AND email = $2`, accountID, email).
 		Scan(&a.ID, &a.Email, &a.Name, &a.Role, &a.Available, &a.Capacity, &hash)
-	if errors.Is(err, pgx.ErrNoRows) {
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
 		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
-		return Attendant{}, ErrBadLogin
+	case err != nil:
+		return Attendant{}, fmt.Errorf("login: %w", err)
+	case bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil:
+		if _, err := s.pool.Exec(ctx, `DELETE FROM login_failures WHERE account_id = $1 AND email = $2`, accountID, email); err != nil {
+			return Attendant{}, fmt.Errorf("login: %w", err)
+		}
+		return a, nil
 	}
-	if err != nil {
+	if _, err := s.pool.Exec(ctx, `INSERT INTO login_failures (account_id, email, failed_at) VALUES ($1, $2, $3)`, accountID, email, s.now()); err != nil {
 		return Attendant{}, fmt.Errorf("login: %w", err)
 	}
-	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
-		return Attendant{}, ErrBadLogin
-	}
-	return a, nil
+	s.log.WarnContext(ctx, "inbox login failed", "account_id", accountID, "email", email, "failures", failures+1)
+	return Attendant{}, ErrBadLogin
 }
+
+// MaxLoginFailures failed logins within LoginLockout lock an e-mail out:
+// guessing a password at bcrypt's pace becomes five tries a quarter hour.
+const (
+	MaxLoginFailures = 5
+	LoginLockout     = 15 * time.Minute
+)
 
 var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("timing-equaliser"), passwordCost)
 

@@ -103,6 +103,9 @@ type Service struct {
 
 // NewService wires the handoff service; events may be nil.
 func NewService(pool *pgxpool.Pool, mem *memory.Store, chs *channels.Store, outbox *channels.Outbox, jobs channels.JobInserter, events Events, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	return &Service{pool: pool, conversations: conversations.NewStore(pool), memory: mem, channels: chs, outbox: outbox, jobs: jobs, events: events, log: log, now: time.Now}
 }
 
