@@ -58,6 +58,8 @@ func fail(c *gin.Context, err error) {
 		abortWith(c, http.StatusNotFound, "not_found", err.Error())
 	case errors.Is(err, handoff.ErrInvalid), errors.Is(err, webhooks.ErrInvalid):
 		abortWith(c, http.StatusUnprocessableEntity, "invalid", err.Error())
+	case errors.Is(err, handoff.ErrForbidden):
+		abortWith(c, http.StatusForbidden, "forbidden", err.Error())
 	case errors.Is(err, handoff.ErrClosed):
 		abortWith(c, http.StatusConflict, "closed", err.Error())
 	case errors.Is(err, accounts.ErrUnauthorized):

@@ -111,11 +111,11 @@ func (h *handlers) handoffAct(c *gin.Context) {
 			}
 			ch = &parsed
 		}
-		out, err = svc.Reply(ctx, acct, id, by.ID, req.Text, ch)
+		out, err = svc.Reply(ctx, acct, id, by, req.Text, ch)
 	case "notes":
 		out, err = svc.Note(ctx, acct, id, by, req.Text)
 	case "claim":
-		out, err = svc.Claim(ctx, acct, id, by.ID)
+		out, err = svc.Claim(ctx, acct, id, by)
 	case "reassign":
 		var to *uuid.UUID
 		if req.To != nil {
@@ -125,7 +125,7 @@ func (h *handlers) handoffAct(c *gin.Context) {
 			}
 			to = &a.ID
 		}
-		out, err = svc.Reassign(ctx, acct, id, to)
+		out, err = svc.Reassign(ctx, acct, id, by, to)
 	case "handback":
 		out, err = svc.HandBack(ctx, acct, id, by, req.Note)
 	case "resolve":

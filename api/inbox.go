@@ -305,13 +305,13 @@ func (h *handlers) inboxAct(c *gin.Context) {
 				ch = &parsed
 			}
 		}
-		_, err = svc.Reply(ctx, acct, id, sess.Attendant.ID, c.PostForm("text"), ch)
+		_, err = svc.Reply(ctx, acct, id, sess.Attendant, c.PostForm("text"), ch)
 		flash = "Resposta enviada."
 	case "note":
 		_, err = svc.Note(ctx, acct, id, sess.Attendant, c.PostForm("text"))
 		flash = "Nota registrada."
 	case "claim":
-		_, err = svc.Claim(ctx, acct, id, sess.Attendant.ID)
+		_, err = svc.Claim(ctx, acct, id, sess.Attendant)
 		flash = "Cartão assumido."
 	case "reassign":
 		var to *uuid.UUID
@@ -320,7 +320,7 @@ func (h *handlers) inboxAct(c *gin.Context) {
 				to = &parsed
 			}
 		}
-		_, err = svc.Reassign(ctx, acct, id, to)
+		_, err = svc.Reassign(ctx, acct, id, sess.Attendant, to)
 		flash = "Cartão reatribuído."
 	case "handback":
 		_, err = svc.HandBack(ctx, acct, id, sess.Attendant, c.PostForm("note"))
@@ -333,7 +333,8 @@ func (h *handlers) inboxAct(c *gin.Context) {
 		return
 	}
 	if err != nil {
-		if errors.Is(err, handoff.ErrInvalid) || errors.Is(err, handoff.ErrClosed) || errors.Is(err, handoff.ErrNotFound) || errors.Is(err, channels.ErrNotFound) {
+		if errors.Is(err, handoff.ErrInvalid) || errors.Is(err, handoff.ErrClosed) || errors.Is(err, handoff.ErrNotFound) || errors.Is(err, channels.ErrNotFound) ||
+			errors.Is(err, handoff.ErrForbidden) {
 			c.Redirect(http.StatusSeeOther, "/inbox/handoffs/"+id.String()+"?erro="+urlEscape(userMessage(err)))
 			return
 		}
@@ -422,6 +423,8 @@ func userMessage(err error) string {
 		return "Cartão ou atendente não encontrado."
 	case errors.Is(err, channels.ErrNotFound):
 		return "Canal não encontrado."
+	case errors.Is(err, handoff.ErrForbidden):
+		return "Este cartão é de um colega: só um administrador pode fazer isso."
 	}
 	return "Não foi possível: " + detail
 }

@@ -273,7 +273,7 @@ func TestInboxSessionsAndCSRF(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.handoffs.Reassign(context.Background(), s.acctA, card.ID, &bia.ID); err != nil {
+	if _, err := s.handoffs.Reassign(context.Background(), s.acctA, card.ID, handoff.Attendant{Role: handoff.RoleAdmin}, &bia.ID); err != nil {
 		t.Fatal(err)
 	}
 	page, _ := client.Get(s.URL + "/inbox/handoffs/" + card.ID.String())

@@ -341,17 +341,34 @@ func isOpen(h Handoff) bool { return h.Status == StatusQueued || h.Status == Sta
 // ErrClosed is returned for an action on a resolved or returned handoff.
 var ErrClosed = errors.New("handoff is closed")
 
-// Claim makes an attendant the owner.
-func (s *Service) Claim(ctx context.Context, accountID, id, attendantID uuid.UUID) (Handoff, error) {
-	return s.setOwner(ctx, accountID, id, &attendantID, "assumido por")
+// ErrForbidden is returned when an attendant acts on a colleague's card:
+// taking it, answering on it, passing it on or handing it back is an admin's
+// call (notes and closing are for everyone). The rule is checked in the
+// action's transaction, against the card as it is then, for the inbox and
+// the REST API alike.
+var ErrForbidden = errors.New("the card is a colleague's: only an admin may do that")
+
+// mayAct refuses by acting on a card someone else owns, unless by is an admin.
+func mayAct(h Handoff, by Attendant) error {
+	if h.OwnerID != nil && *h.OwnerID != by.ID && by.Role != RoleAdmin {
+		return fmt.Errorf("%s owns it: %w", h.OwnerName, ErrForbidden)
+	}
+	return nil
 }
 
-// Reassign moves a handoff to another attendant, or (nil) back to the team queue.
-func (s *Service) Reassign(ctx context.Context, accountID, id uuid.UUID, to *uuid.UUID) (Handoff, error) {
-	return s.setOwner(ctx, accountID, id, to, "reatribuído a")
+// Claim makes an attendant the owner (of a queued card, or their own; an
+// admin may take anyone's).
+func (s *Service) Claim(ctx context.Context, accountID, id uuid.UUID, by Attendant) (Handoff, error) {
+	return s.setOwner(ctx, accountID, id, by, &by.ID, "assumido por")
 }
 
-func (s *Service) setOwner(ctx context.Context, accountID, id uuid.UUID, to *uuid.UUID, verb string) (Handoff, error) {
+// Reassign moves a handoff to another attendant, or (nil) back to the team
+// queue; by must own it or be an admin.
+func (s *Service) Reassign(ctx context.Context, accountID, id uuid.UUID, by Attendant, to *uuid.UUID) (Handoff, error) {
+	return s.setOwner(ctx, accountID, id, by, to, "reatribuído a")
+}
+
+func (s *Service) setOwner(ctx context.Context, accountID, id uuid.UUID, by Attendant, to *uuid.UUID, verb string) (Handoff, error) {
 	var name string
 	if to != nil {
 		a, err := s.Attendant(ctx, accountID, *to)
@@ -363,6 +380,9 @@ func (s *Service) setOwner(ctx context.Context, accountID, id uuid.UUID, to *uui
 	return s.change(ctx, accountID, id, func(tx pgx.Tx, h Handoff) error {
 		if !isOpen(h) {
 			return fmt.Errorf("%w: %s", ErrClosed, h.Status)
+		}
+		if err := mayAct(h, by); err != nil {
+			return err
 		}
 		status, text := StatusAssigned, "Cartão "+verb+" "+name
 		if to == nil {
@@ -392,7 +412,8 @@ func (s *Service) setOwner(ctx context.Context, accountID, id uuid.UUID, to *uui
 // the first reply stops the first-response SLA, any reply stops the
 // next-response one, an unowned handoff becomes the replier's, and the
 // conversation is the human's (the bot stays silent).
-func (s *Service) Reply(ctx context.Context, accountID, id, attendantID uuid.UUID, text string, channelID *uuid.UUID) (memory.Event, error) {
+func (s *Service) Reply(ctx context.Context, accountID, id uuid.UUID, by Attendant, text string, channelID *uuid.UUID) (memory.Event, error) {
+	attendantID := by.ID
 	if strings.TrimSpace(text) == "" {
 		return memory.Event{}, fmt.Errorf("%w: empty reply", ErrInvalid)
 	}
@@ -400,6 +421,9 @@ func (s *Service) Reply(ctx context.Context, accountID, id, attendantID uuid.UUI
 	_, err := s.change(ctx, accountID, id, func(tx pgx.Tx, h Handoff) error {
 		if !isOpen(h) {
 			return fmt.Errorf("%w: %s", ErrClosed, h.Status)
+		}
+		if err := mayAct(h, by); err != nil {
+			return err
 		}
 		ch, err := s.replyChannel(ctx, tx, accountID, h, channelID)
 		if err != nil {
@@ -468,6 +492,9 @@ func (s *Service) HandBack(ctx context.Context, accountID, id uuid.UUID, by Atte
 	return s.change(ctx, accountID, id, func(tx pgx.Tx, h Handoff) error {
 		if !isOpen(h) {
 			return fmt.Errorf("%w: %s", ErrClosed, h.Status)
+		}
+		if err := mayAct(h, by); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE handoffs SET status = 'returned', resolved_at = $3, waiting_since = NULL
 			WHERE account_id = $1 AND id = $2`, accountID, id, s.now()); err != nil {

@@ -171,11 +171,11 @@ func TestAssignmentIsFairBoundedAndQueues(t *testing.T) {
 		t.Fatal("a second open handoff for the same conversation")
 	}
 	// A queued card can be claimed; manual reassignment moves it.
-	claimed, err := e.svc.Claim(ctx, e.acct, handoffs[4].ID, bia.ID)
+	claimed, err := e.svc.Claim(ctx, e.acct, handoffs[4].ID, bia)
 	if err != nil || claimed.Status != StatusAssigned || claimed.OwnerName != "bia" {
 		t.Fatalf("claim: %+v %v", claimed, err)
 	}
-	moved, err := e.svc.Reassign(ctx, e.acct, handoffs[4].ID, nil)
+	moved, err := e.svc.Reassign(ctx, e.acct, handoffs[4].ID, bia, nil)
 	if err != nil || moved.Status != StatusQueued || moved.OwnerID != nil {
 		t.Fatalf("back to the queue: %+v %v", moved, err)
 	}
@@ -260,7 +260,7 @@ func TestSLABreachEscalatesAndAReplyStopsTheClock(t *testing.T) {
 	contact2, conv2 := e.conversation(t, "401", "boleto vencido")
 	h2 := e.open(t, contact2, conv2, Request{Reason: "asked_for_person", Team: "financeiro", SLA: 10 * time.Minute})
 	e.clock = e.clock.Add(3 * time.Minute)
-	if _, err := e.svc.Reply(ctx, e.acct, h2.ID, ana.ID, "Oi! Já estou vendo seu boleto.", nil); err != nil {
+	if _, err := e.svc.Reply(ctx, e.acct, h2.ID, ana, "Oi! Já estou vendo seu boleto.", nil); err != nil {
 		t.Fatal(err)
 	}
 	e.clock = e.clock.Add(10 * time.Minute)

@@ -1,0 +1,51 @@
+package handoff
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+// An agent takes queued cards and acts on their own; a colleague's card is
+// an admin's call — checked in the service, so the REST API obeys it too.
+func TestAnAgentCannotActOnAColleaguesCard(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	ana, bia := e.attendant(t, "ana@loja.com", 5), e.attendant(t, "bia@loja.com", 5)
+	if err := e.svc.SetAvailable(ctx, e.acct, bia.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.PutTeams(ctx, e.acct, []Team{{Name: "suporte", Members: []string{"ana@loja.com", "bia@loja.com"}}}); err != nil {
+		t.Fatal(err)
+	}
+	contact, conv := e.conversation(t, "300", "quero falar com alguém")
+	card := e.open(t, contact, conv, Request{Reason: "asked_for_person", Team: "suporte", SLA: time.Hour})
+	if card.OwnerID == nil || *card.OwnerID != ana.ID {
+		t.Fatalf("ana owns the card: %+v", card)
+	}
+	forbidden := map[string]error{}
+	_, forbidden["claim"] = e.svc.Claim(ctx, e.acct, card.ID, bia)
+	_, forbidden["reassign"] = e.svc.Reassign(ctx, e.acct, card.ID, bia, &bia.ID)
+	_, forbidden["reply"] = e.svc.Reply(ctx, e.acct, card.ID, bia, "oi, sou a Bia", nil)
+	_, forbidden["handback"] = e.svc.HandBack(ctx, e.acct, card.ID, bia, "")
+	for action, err := range forbidden {
+		if !errors.Is(err, ErrForbidden) {
+			t.Errorf("bia %s on ana's card: %v, want ErrForbidden", action, err)
+		}
+	}
+	if got, _ := e.svc.Get(ctx, e.acct, card.ID); got.OwnerID == nil || *got.OwnerID != ana.ID || !isOpen(got) {
+		t.Fatalf("the card is still ana's and open: %+v", got)
+	}
+	if _, err := e.svc.Note(ctx, e.acct, card.ID, bia, "cliente já ligou ontem"); err != nil {
+		t.Fatalf("anyone may leave a note: %v", err)
+	}
+	admin := bia
+	admin.Role = RoleAdmin
+	if moved, err := e.svc.Claim(ctx, e.acct, card.ID, admin); err != nil || moved.OwnerID == nil || *moved.OwnerID != bia.ID {
+		t.Fatalf("an admin takes a colleague's card: %+v %v", moved, err)
+	}
+	if _, err := e.svc.Reply(ctx, e.acct, card.ID, bia, "oi, sou a Bia", nil); err != nil {
+		t.Fatalf("bia answers on her own card: %v", err)
+	}
+}
