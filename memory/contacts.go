@@ -198,12 +198,8 @@ func (t *txn) Resolve(ctx context.Context, accountID uuid.UUID, kind IdentityKin
 		if err != nil {
 			return ResolveResult{}, err
 		}
-		if c.DisplayName == "" && strings.TrimSpace(p.Name) != "" {
-			if _, err := t.tx.Exec(ctx, `UPDATE contacts SET display_name = $3, updated_at = now() WHERE account_id = $1 AND id = $2`,
-				accountID, c.ID, strings.TrimSpace(p.Name)); err != nil {
-				return ResolveResult{}, fmt.Errorf("name contact %s: %w", c.ID, err)
-			}
-			c.DisplayName = strings.TrimSpace(p.Name)
+		if c.DisplayName, err = t.nameIfUnnamed(ctx, accountID, c.ID, c.DisplayName, p.Name); err != nil {
+			return ResolveResult{}, err
 		}
 		return ResolveResult{Contact: c}, nil
 	}
@@ -231,6 +227,20 @@ func (t *txn) Resolve(ctx context.Context, accountID uuid.UUID, kind IdentityKin
 	}
 	c, err = t.Contact(ctx, accountID, c.ID)
 	return ResolveResult{Contact: c, Created: true}, err
+}
+
+// nameIfUnnamed gives a contact known by an identifier alone the name its
+// channel profile shows, and returns the name it has now.
+func (t *txn) nameIfUnnamed(ctx context.Context, accountID, contactID uuid.UUID, current, profileName string) (string, error) {
+	name := strings.TrimSpace(profileName)
+	if current != "" || name == "" {
+		return current, nil
+	}
+	if _, err := t.tx.Exec(ctx, `UPDATE contacts SET display_name = $3, updated_at = now() WHERE account_id = $1 AND id = $2`,
+		accountID, contactID, name); err != nil {
+		return current, fmt.Errorf("name contact %s: %w", contactID, err)
+	}
+	return name, nil
 }
 
 func (t *txn) createContact(ctx context.Context, accountID uuid.UUID, p Profile) (Contact, error) {

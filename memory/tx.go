@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/atende/atende/internal/database"
 	"github.com/google/uuid"
@@ -76,11 +75,8 @@ func (s *Store) ResolveIDTx(ctx context.Context, tx pgx.Tx, accountID uuid.UUID,
 	if err != nil {
 		return uuid.Nil, fmt.Errorf("find owner of %s: %w", id.Kind, err)
 	}
-	if name == "" && strings.TrimSpace(p.Name) != "" {
-		if _, err := tx.Exec(ctx, `UPDATE contacts SET display_name = $3, updated_at = now() WHERE account_id = $1 AND id = $2`,
-			accountID, contactID, strings.TrimSpace(p.Name)); err != nil {
-			return uuid.Nil, fmt.Errorf("name contact %s: %w", contactID, err)
-		}
+	if _, err := s.bind(tx).nameIfUnnamed(ctx, accountID, contactID, name, p.Name); err != nil {
+		return uuid.Nil, err
 	}
 	return contactID, nil
 }
