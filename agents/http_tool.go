@@ -107,7 +107,9 @@ func (t HTTPTool) Call(ctx context.Context, client *http.Client, call ToolCall, 
 		return "", fmt.Errorf("read answer of %s: %w", t.Name, err)
 	}
 	if resp.StatusCode/100 != 2 {
-		return "", fmt.Errorf("%s answered HTTP %d: %s", t.Name, resp.StatusCode, strings.TrimSpace(string(out)))
+		// The body stays out: it is whatever the remote wrote, and this text
+		// reaches the model, the log and the timeline.
+		return "", fmt.Errorf("%s answered HTTP %d", t.Name, resp.StatusCode)
 	}
 	return string(out), nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/atende/atende/conversations"
 	"github.com/atende/atende/handoff"
 	"github.com/atende/atende/internal/database"
+	"github.com/atende/atende/internal/outbound"
 	"github.com/atende/atende/knowledge"
 	"github.com/atende/atende/memory"
 	"github.com/atende/atende/prompts"
@@ -65,20 +66,22 @@ type Deps struct {
 	// Wakes refreshes the inbox after a turn's answer commits (may be nil).
 	Wakes channels.Waker
 	// Knowledge is the sectors' articles the agents answer from.
-	Knowledge  *knowledge.Store
-	Memory     *memory.Store
-	Channels   *channels.Store
-	Outbox     *channels.Outbox
-	Sectors    *SectorStore
-	Routers    *Routers
-	Prompts    *prompts.Library
-	LLM        *llm.Engine
-	Viewer     *memory.Viewer
-	HTTPClient *http.Client
-	Handoffs   Handoffs
-	Events     channels.EventSink // contact.merged when a revealed identifier merges contacts
-	Metrics    *Metrics
-	Log        *slog.Logger
+	Knowledge *knowledge.Store
+	Memory    *memory.Store
+	Channels  *channels.Store
+	Outbox    *channels.Outbox
+	Sectors   *SectorStore
+	Routers   *Routers
+	Prompts   *prompts.Library
+	LLM       *llm.Engine
+	Viewer    *memory.Viewer
+	// Outbound is where HTTP tools may be reached: their URLs are the
+	// tenant's, so calls are dialed under it (zero: public addresses only).
+	Outbound outbound.Policy
+	Handoffs Handoffs
+	Events   channels.EventSink // contact.merged when a revealed identifier merges contacts
+	Metrics  *Metrics
+	Log      *slog.Logger
 }
 
 // Handoffs is the human side the orchestrator hands customers to.
@@ -97,9 +100,6 @@ func NewOrchestrator(d Deps) (*Orchestrator, error) {
 	if d.Pool == nil || d.Knowledge == nil || d.Memory == nil || d.Channels == nil || d.Outbox == nil || d.Sectors == nil || d.Routers == nil || d.Prompts == nil {
 		return nil, errors.New("orchestrator: pool, knowledge, memory, channels, outbox, sectors, routers and prompts are required")
 	}
-	if d.HTTPClient == nil {
-		d.HTTPClient = &http.Client{Timeout: 30 * time.Second}
-	}
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
@@ -107,7 +107,7 @@ func NewOrchestrator(d Deps) (*Orchestrator, error) {
 		d.TurnLease = DefaultTurnLease
 	}
 	return &Orchestrator{wakes: d.Wakes, lease: d.TurnLease, knowledge: d.Knowledge, pool: d.Pool, conversations: conversations.NewStore(d.Pool), memory: d.Memory, channels: d.Channels, outbox: d.Outbox, sectors: d.Sectors, routers: d.Routers,
-		prompts: d.Prompts, llm: d.LLM, viewer: d.Viewer, http: d.HTTPClient, handoffs: d.Handoffs, events: d.Events, metrics: d.Metrics, log: d.Log, now: time.Now}, nil
+		prompts: d.Prompts, llm: d.LLM, viewer: d.Viewer, http: d.Outbound.Client(30 * time.Second), handoffs: d.Handoffs, events: d.Events, metrics: d.Metrics, log: d.Log, now: time.Now}, nil
 }
 
 // turnInput is what a turn decides on.

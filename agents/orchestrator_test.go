@@ -17,6 +17,7 @@ import (
 
 	"github.com/atende/atende/channels"
 	"github.com/atende/atende/handoff"
+	"github.com/atende/atende/internal/outbound"
 	"github.com/atende/atende/internal/testdb"
 	"github.com/atende/atende/knowledge"
 	"github.com/atende/atende/memory"
@@ -55,13 +56,13 @@ func newEnvOn(t testing.TB, pool *pgxpool.Pool, withHandoffs bool) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	outbox := channels.NewOutbox(pool, mem, chs, channels.NewPlatforms(nil, nil, nil), inserter, log, nil)
+	outbox := channels.NewOutbox(pool, mem, chs, channels.NewPlatforms(outbound.TestRig(), nil, nil), inserter, log, nil)
 	routers, err := NewRouters(pool)
 	if err != nil {
 		t.Fatal(err)
 	}
 	deps := Deps{Pool: pool, Knowledge: knowledge.NewStore(pool, mem.Embedder(), mem), Memory: mem, Channels: chs, Outbox: outbox,
-		Sectors: NewSectorStore(pool), Routers: routers, Prompts: prompts.NewLibrary(pool, ""), Log: log}
+		Sectors: NewSectorStore(pool), Routers: routers, Prompts: prompts.NewLibrary(pool, ""), Outbound: outbound.TestRig(), Log: log}
 	if withHandoffs {
 		deps.Handoffs = handoff.NewService(pool, mem, chs, outbox, inserter, nil, log)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/atende/atende/channels"
 	"github.com/atende/atende/conversations"
 	"github.com/atende/atende/handoff"
+	"github.com/atende/atende/internal/outbound"
 	"github.com/atende/atende/knowledge"
 	"github.com/atende/atende/memory"
 	"github.com/atende/atende/prompts"
@@ -62,6 +63,8 @@ func fail(c *gin.Context, err error) {
 		abortWith(c, http.StatusForbidden, "forbidden", err.Error())
 	case errors.Is(err, handoff.ErrClosed):
 		abortWith(c, http.StatusConflict, "closed", err.Error())
+	case errors.Is(err, outbound.ErrBlocked), errors.Is(err, outbound.ErrBadURL):
+		abortWith(c, http.StatusUnprocessableEntity, "outbound_refused", err.Error())
 	case errors.Is(err, accounts.ErrUnauthorized):
 		abortWith(c, http.StatusUnauthorized, "unauthorized", "missing or invalid API key")
 	default:

@@ -28,6 +28,7 @@ import (
 	"github.com/atende/atende/channels"
 	"github.com/atende/atende/conversations"
 	"github.com/atende/atende/handoff"
+	"github.com/atende/atende/internal/outbound"
 	"github.com/atende/atende/internal/testdb"
 	"github.com/atende/atende/knowledge"
 	"github.com/atende/atende/memory"
@@ -53,7 +54,15 @@ type testServer struct {
 // setNow sets the server's clock (webhook timestamps are checked against it).
 func (s *testServer) setNow(t time.Time) { s.clock.Store(&t) }
 
+// newTestServer lets tenant URLs reach loopback, where the tests' fake
+// platforms, tools and subscribers listen.
 func newTestServer(t *testing.T) *testServer {
+	t.Helper()
+	return newTestServerWith(t, outbound.TestRig())
+}
+
+// newTestServerWith is a test server whose tenant URLs go through policy.
+func newTestServerWith(t *testing.T, policy outbound.Policy) *testServer {
 	t.Helper()
 	pool, _ := testdb.New(t)
 	ctx := context.Background()
@@ -87,7 +96,7 @@ func newTestServer(t *testing.T) *testServer {
 	t.Cleanup(stopHub)
 	// Turns are queued (not run): a test sees a reply is on its way in river_job.
 	ingestor := channels.NewIngestor(pool, store, agents.NewTurns(insertOnly(t, pool))).WithWakes(hub)
-	outbox := channels.NewOutbox(pool, store, channelStore, channels.NewPlatforms(nil, nil, hub), insertOnly(t, pool), log, func(int) time.Duration { return 10 * time.Millisecond })
+	outbox := channels.NewOutbox(pool, store, channelStore, channels.NewPlatforms(policy, nil, hub), insertOnly(t, pool), log, func(int) time.Duration { return 10 * time.Millisecond })
 	library := prompts.NewLibrary(pool, "")
 	routers, err := agents.NewRouters(pool)
 	if err != nil {
@@ -96,7 +105,7 @@ func newTestServer(t *testing.T) *testServer {
 	hooks := webhooks.NewStore(pool, insertOnly(t, pool))
 	handoffs := handoff.NewService(pool, store, channelStore, outbox, insertOnly(t, pool), hooks, log)
 	orch, err := agents.NewOrchestrator(agents.Deps{Pool: pool, Wakes: hub, Knowledge: know, Memory: store, Channels: channelStore, Outbox: outbox, Sectors: agents.NewSectorStore(pool),
-		Routers: routers, Prompts: library, Handoffs: handoffs, Log: log})
+		Routers: routers, Prompts: library, Handoffs: handoffs, Outbound: policy, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +113,7 @@ func newTestServer(t *testing.T) *testServer {
 		Now:  func() time.Time { return *clock.Load() },
 		Auth: accts, Memory: store, Viewer: memory.NewViewer(store, know, tokens, nil), Knowledge: know,
 		Channels: channelStore, Ingestor: ingestor, Outbox: outbox,
-		Webchat: channels.NewWebchat(pool, store, ingestor), Hub: hub, Prompts: library, Agents: orch, Handoffs: handoffs, Webhooks: hooks, Accounts: accts,
+		Webchat: channels.NewWebchat(pool, store, ingestor), Hub: hub, Prompts: library, Agents: orch, Handoffs: handoffs, Webhooks: hooks, Accounts: accts, Outbound: policy,
 		Ready:    func(ctx context.Context) error { return migrations.Check(ctx, pool) },
 		Log:      log,
 		Registry: prometheus.NewRegistry(),

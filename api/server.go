@@ -21,6 +21,7 @@ import (
 	"github.com/atende/atende/channels"
 	"github.com/atende/atende/conversations"
 	"github.com/atende/atende/handoff"
+	"github.com/atende/atende/internal/outbound"
 	"github.com/atende/atende/knowledge"
 	"github.com/atende/atende/memory"
 	"github.com/atende/atende/prompts"
@@ -56,6 +57,10 @@ type Deps struct {
 	Webhooks      *webhooks.Store
 	// Accounts finds the company an attendant logs in to.
 	Accounts AccountFinder
+	// Outbound checks the URLs a tenant registers (channel base_url and SMTP
+	// host, webhook subscriptions) so a refused one is a 422 at once rather
+	// than a failure at every send; the dial itself is checked again.
+	Outbound outbound.Policy
 	// PublicURL is the server's public address; https makes cookies Secure.
 	PublicURL string
 	// DemoWebchat names the channel /chat shows (nil: /chat needs an id).

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -17,6 +18,10 @@ type subscribeRequest struct {
 func (h *handlers) subscribe(c *gin.Context) {
 	var req subscribeRequest
 	if !bindJSON(c, &req) {
+		return
+	}
+	if err := h.d.Outbound.CheckURL(c.Request.Context(), req.URL); err != nil {
+		fail(c, fmt.Errorf("url: %w", err))
 		return
 	}
 	sub, err := h.d.Webhooks.Subscribe(c.Request.Context(), accountID(c), req.URL, req.Secret, req.Events)

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/atende/atende/internal/outbound"
 	gomail "github.com/wneessen/go-mail"
 )
 
@@ -32,6 +33,7 @@ type SMTPMailer struct {
 	ConnectTimeout time.Duration
 	// SendTimeout bounds one whole send, from dialing to QUIT (zero: 2 min).
 	SendTimeout time.Duration
+	policy      outbound.Policy
 	now         func() time.Time
 }
 
@@ -41,9 +43,11 @@ const (
 	defaultSMTPSendTimeout    = 2 * time.Minute
 )
 
-// NewSMTPMailer returns the mailer with the default timeouts.
-func NewSMTPMailer() *SMTPMailer {
-	return &SMTPMailer{ConnectTimeout: defaultSMTPConnectTimeout, SendTimeout: defaultSMTPSendTimeout, now: time.Now}
+// NewSMTPMailer returns the mailer with the default timeouts. The SMTP host
+// is the tenant's (settings.smtp_host), so it is dialed under the outbound
+// policy like every other URL a tenant controls.
+func NewSMTPMailer(policy outbound.Policy) *SMTPMailer {
+	return &SMTPMailer{ConnectTimeout: defaultSMTPConnectTimeout, SendTimeout: defaultSMTPSendTimeout, policy: policy, now: time.Now}
 }
 
 // SendMail sends one message and returns its Message-ID. A 5xx answer of the
@@ -92,8 +96,7 @@ func (s *SMTPMailer) SendMail(ctx context.Context, ch Channel, m PlatformMessage
 		// PLAIN credentials are still refused over cleartext except to localhost.
 		gomail.WithTLSPolicy(gomail.TLSOpportunistic),
 		gomail.WithDialContextFunc(func(dctx context.Context, network, addr string) (net.Conn, error) {
-			var d net.Dialer
-			c, err := d.DialContext(dctx, network, addr)
+			c, err := s.policy.DialContext(dctx, network, addr)
 			if err != nil {
 				return nil, err
 			}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/atende/atende/internal/fixtures"
+	"github.com/atende/atende/internal/outbound"
 	"github.com/atende/atende/memory"
 )
 
@@ -154,7 +155,7 @@ func TestEmailReplyIsThreadedOverSMTP(t *testing.T) {
 	e := newOutboxEnv(t)
 	smtpd := newSMTPServer(t)
 	host, port, _ := net.SplitHostPort(smtpd.ln.Addr().String())
-	e.outbox.transport = NewPlatforms(nil, NewSMTPMailer(), nil)
+	e.outbox.transport = NewPlatforms(outbound.TestRig(), NewSMTPMailer(outbound.TestRig()), nil)
 	ch, err := e.channels.Create(context.Background(), e.acct, NewChannel{Kind: KindEmail, Name: "postmark",
 		Settings: map[string]string{"provider": "postmark", "address": "atendimento@lojaexemplo.com.br", "from_name": "Loja Exemplo",
 			"smtp_host": host, "smtp_port": port},
@@ -223,7 +224,7 @@ func emailChannel(smtpd *smtpServer) Channel {
 // parts, as a real SMTP server gets them.
 func TestSMTPMailerDeliversTheMessage(t *testing.T) {
 	smtpd := newSMTPServer(t)
-	mailer := NewSMTPMailer()
+	mailer := NewSMTPMailer(outbound.TestRig())
 	at := time.Date(2026, 3, 2, 14, 5, 0, 0, time.FixedZone("BRT", -3*3600))
 	mailer.now = func() time.Time { return at }
 	id, err := mailer.SendMail(context.Background(), emailChannel(smtpd), PlatformMessage{
@@ -286,7 +287,7 @@ func TestSMTPMailerDeliversTheMessage(t *testing.T) {
 // A 5xx answer is permanent: retrying would only be refused again.
 func TestSMTPMailerRefusalIsPermanent(t *testing.T) {
 	smtpd := newSMTPServer(t, func(s *smtpServer) { s.reject = 550 })
-	_, err := NewSMTPMailer().SendMail(context.Background(), emailChannel(smtpd), PlatformMessage{To: "maria.silva@exemplo.com.br", Text: "oi"})
+	_, err := NewSMTPMailer(outbound.TestRig()).SendMail(context.Background(), emailChannel(smtpd), PlatformMessage{To: "maria.silva@exemplo.com.br", Text: "oi"})
 	var se *SendError
 	if !errors.As(err, &se) || se.Retryable || se.Status != 550 {
 		t.Fatalf("got %#v, want a permanent SendError with status 550", err)
@@ -303,7 +304,7 @@ func TestSMTPMailerCancelStopsTheSend(t *testing.T) {
 	for _, stage := range []string{"data", "dot"} {
 		t.Run(stage, func(t *testing.T) {
 			smtpd := newSMTPServer(t, func(s *smtpServer) { s.stall = stage })
-			mailer := NewSMTPMailer()
+			mailer := NewSMTPMailer(outbound.TestRig())
 			// Far beyond the test's own deadline below: only the cancel can end the send.
 			mailer.ConnectTimeout, mailer.SendTimeout = time.Hour, time.Hour
 			ctx, cancel := context.WithCancel(context.Background())

@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/atende/atende/internal/outbound"
 	"github.com/atende/atende/memory"
 )
 
@@ -86,12 +87,11 @@ type MailSender interface {
 }
 
 // NewPlatforms returns the transport; mail sends e-mail (SMTP in production)
-// and webchat wakes webchat streams. Either may be nil when not served.
-func NewPlatforms(client *http.Client, mail MailSender, webchat WebchatNotifier) *Platforms {
-	if client == nil {
-		client = &http.Client{Timeout: 30 * time.Second}
-	}
-	return &Platforms{client: client, mail: mail, webchat: webchat}
+// and webchat wakes webchat streams. Either may be nil when not served. A
+// channel's base_url is the tenant's to set, so every request is dialed
+// under the outbound policy (the zero Policy: public addresses only).
+func NewPlatforms(policy outbound.Policy, mail MailSender, webchat WebchatNotifier) *Platforms {
+	return &Platforms{client: policy.Client(30 * time.Second), mail: mail, webchat: webchat}
 }
 
 // Send dispatches on the channel's kind.
@@ -161,6 +161,10 @@ func (h *Platforms) postJSON(ctx context.Context, url string, headers map[string
 		req.Header.Set(k, v)
 	}
 	resp, err := h.client.Do(req)
+	if errors.Is(err, outbound.ErrBlocked) {
+		// Retrying will not change the policy's mind.
+		return &SendError{Reason: withoutPath(err)}
+	}
 	if err != nil {
 		return &SendError{Retryable: true, Reason: withoutPath(err)}
 	}
@@ -201,35 +205,76 @@ func (h *Platforms) postJSON(ctx context.Context, url string, headers map[string
 // "never": rate limits, pair rate limit (131056), spam rate limit.
 var graphThrottled = map[int]bool{4: true, 80007: true, 130429: true, 131048: true, 131056: true}
 
-// platformReason pulls the human-readable reason out of a Graph, Telegram or Evolution error body.
+// platformReason says why a platform refused a message without copying its
+// answer: whatever a remote server wrote (an internal admin page, once a
+// tenant could point base_url anywhere) never reaches the timeline or the
+// log. What it keeps is the platform's numeric error code and, for the codes
+// an attendant can act on, Atende's own words for them.
 func platformReason(body []byte) string {
 	var e struct {
-		Error *struct {
-			Message   string `json:"message"`
-			Code      int    `json:"code"`
-			ErrorData struct {
-				Details string `json:"details"`
-			} `json:"error_data"`
-		} `json:"error"`
-		Description string `json:"description"`
-		Message     any    `json:"message"`
+		Error     json.RawMessage `json:"error"`
+		ErrorCode int             `json:"error_code"` // Telegram
+		Desc      string          `json:"description"`
 	}
-	if json.Unmarshal(body, &e) == nil {
-		switch {
-		case e.Error != nil && e.Error.ErrorData.Details != "":
-			return fmt.Sprintf("%s (%d): %s", e.Error.Message, e.Error.Code, e.Error.ErrorData.Details)
-		case e.Error != nil:
-			return fmt.Sprintf("%s (%d)", e.Error.Message, e.Error.Code)
-		case e.Description != "":
-			return e.Description
-		case e.Message != nil:
-			return fmt.Sprint(e.Message)
+	if json.Unmarshal(body, &e) != nil {
+		return "the platform's answer is not JSON"
+	}
+	var graph struct {
+		Code    int `json:"code"`
+		Subcode int `json:"error_subcode"`
+	}
+	if len(e.Error) > 0 && json.Unmarshal(e.Error, &graph) == nil && graph.Code != 0 {
+		reason := fmt.Sprintf("platform error code %d", graph.Code)
+		if graph.Subcode != 0 {
+			reason += fmt.Sprintf(" (subcode %d)", graph.Subcode)
 		}
+		if meaning := graphMeanings[graph.Code]; meaning != "" {
+			reason += ": " + meaning
+		}
+		return reason
 	}
-	if len(body) > 200 {
-		body = body[:200]
+	if e.ErrorCode != 0 {
+		reason := fmt.Sprintf("platform error code %d", e.ErrorCode)
+		desc := strings.ToLower(e.Desc)
+		for _, m := range telegramMeanings {
+			if strings.Contains(desc, m.phrase) {
+				return reason + ": " + m.meaning
+			}
+		}
+		return reason
 	}
-	return strings.TrimSpace(string(body))
+	return "no platform error code"
+}
+
+// graphMeanings are the WhatsApp Cloud and Instagram error codes an attendant
+// can do something about, in words of ours.
+var graphMeanings = map[int]string{
+	4: "rate limited", 80007: "rate limited", 130429: "rate limited", 131048: "rate limited", 131056: "rate limited",
+	10:     "the access token lacks a permission",
+	100:    "a parameter was refused",
+	190:    "the access token is invalid or expired",
+	200:    "the access token lacks a permission",
+	368:    "the number is temporarily blocked for policy violations",
+	551:    "this person cannot be reached now",
+	131026: "the message could not be delivered to this number",
+	131047: "more than 24 hours since the customer last wrote: only an approved template can be sent",
+	131051: "the message type is not supported",
+	131052: "the media could not be downloaded",
+	131053: "the media could not be uploaded",
+	132000: "the template's parameters do not match",
+	132001: "the template does not exist in this language",
+	133010: "the number is not registered on the Cloud API",
+}
+
+// telegramMeanings are Telegram refusals, recognised by a phrase of their
+// description, in words of ours (the description itself is not kept).
+var telegramMeanings = []struct{ phrase, meaning string }{
+	{"bot was blocked by the user", "the customer blocked the bot"},
+	{"chat not found", "the chat does not exist or never wrote to the bot"},
+	{"user is deactivated", "the customer's account is deactivated"},
+	{"unauthorized", "the bot token is invalid"},
+	{"too many requests", "rate limited"},
+	{"message is too long", "the message is too long"},
 }
 
 func (h *Platforms) sendWhatsApp(ctx context.Context, ch Channel, m PlatformMessage) (string, error) {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/atende/atende/internal/outbound"
 	"github.com/google/uuid"
 )
 
@@ -13,7 +14,7 @@ import (
 // timeline, which every API key and attendant can read.
 func TestASendErrorNeverCarriesTheBotToken(t *testing.T) {
 	const token = "7312345678:AAHsecretSECRETsecret"
-	h := NewPlatforms(nil, nil, nil)
+	h := NewPlatforms(outbound.TestRig(), nil, nil)
 	ch := Channel{ID: uuid.New(), Kind: KindTelegram, Settings: map[string]string{"base_url": "http://127.0.0.1:1"},
 		Secrets: map[string]string{"bot_token": token}}
 	_, err := h.Send(context.Background(), ch, PlatformMessage{To: "424242", Text: "oi"})

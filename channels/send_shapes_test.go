@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/atende/atende/internal/outbound"
 	"github.com/google/uuid"
 )
 
@@ -57,7 +58,7 @@ func TestSendRequestsMatchThePlatformFixtures(t *testing.T) {
 			ch := Channel{ID: uuid.New(), Kind: tt.kind,
 				Settings: map[string]string{"base_url": srv.URL, "phone_number_id": "1", "instagram_id": "2", "instance": "loja", "account_id": "1"},
 				Secrets:  map[string]string{"access_token": "tok", "bot_token": "T", "apikey": "k", "api_access_token": "cw"}}
-			id, err := NewPlatforms(nil, nil, nil).Send(context.Background(), ch, tt.msg)
+			id, err := NewPlatforms(outbound.TestRig(), nil, nil).Send(context.Background(), ch, tt.msg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -94,17 +95,17 @@ func TestPlatformErrorsAreClassified(t *testing.T) {
 		retryAfter time.Duration
 		says       string
 	}{
-		{"telegram/error_429_too_many_requests.json", KindTelegram, 429, true, 7 * time.Second, "Too Many Requests"},
-		{"telegram/error_403_blocked.json", KindTelegram, 403, false, 0, "bot was blocked by the user"},
-		{"whatsapp_cloud/send_error_pair_rate_limit.json", KindWhatsApp, 400, true, 0, "too many messages sent from this phone number"},
-		{"whatsapp_cloud/send_error_pair_rate_limit.json", KindWhatsApp, 500, true, 0, "pair rate limit"},
+		{"telegram/error_429_too_many_requests.json", KindTelegram, 429, true, 7 * time.Second, "platform error code 429: rate limited"},
+		{"telegram/error_403_blocked.json", KindTelegram, 403, false, 0, "platform error code 403: the customer blocked the bot"},
+		{"whatsapp_cloud/send_error_pair_rate_limit.json", KindWhatsApp, 400, true, 0, "platform error code 131056: rate limited"},
+		{"whatsapp_cloud/send_error_pair_rate_limit.json", KindWhatsApp, 500, true, 0, "platform error code 131056: rate limited"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.fixture, func(t *testing.T) {
 			srv := newPlatformServer(t, nil, scripted{status: tt.status, body: string(readFixture(t, tt.fixture))})
 			ch := Channel{ID: uuid.New(), Kind: tt.kind, Settings: map[string]string{"base_url": srv.URL, "phone_number_id": "1"},
 				Secrets: map[string]string{"access_token": "tok", "bot_token": "T"}}
-			_, err := NewPlatforms(nil, nil, nil).Send(context.Background(), ch, PlatformMessage{To: "5123456789", Text: "oi"})
+			_, err := NewPlatforms(outbound.TestRig(), nil, nil).Send(context.Background(), ch, PlatformMessage{To: "5123456789", Text: "oi"})
 			var se *SendError
 			if !errors.As(err, &se) || se.Retryable != tt.retryable || se.RetryAfter != tt.retryAfter || !strings.Contains(se.Reason, tt.says) {
 				t.Fatalf("got %#v", err)

@@ -22,6 +22,7 @@ import (
 	"github.com/atende/atende/agents"
 	"github.com/atende/atende/channels"
 	"github.com/atende/atende/handoff"
+	"github.com/atende/atende/internal/outbound"
 	"github.com/atende/atende/prompts"
 )
 
@@ -263,6 +264,30 @@ type Stores struct {
 	Sectors  *agents.SectorStore
 	Prompts  *prompts.Library
 	Handoffs *handoff.Service
+	// Outbound refuses, at apply time, a channel base_url or a tool URL the
+	// server would never be allowed to reach, naming it and the setting
+	// that allows it (the dial is checked again).
+	Outbound outbound.Policy
+}
+
+// checkOutbound names the first URL of the account's channels and tools that
+// the outbound policy refuses (one that is no http(s) URL at all is the
+// channel's or sector's validation to name).
+func checkOutbound(ctx context.Context, policy outbound.Policy, a Account) error {
+	hint := " (a host on your own network is allowed with ATENDE_OUTBOUND_ALLOW)"
+	for _, c := range a.Channels {
+		if u := c.Settings["base_url"]; u != "" {
+			if err := policy.CheckURL(ctx, u); errors.Is(err, outbound.ErrBlocked) {
+				return fmt.Errorf("channel %q settings.base_url: %w%s", c.Name, err, hint)
+			}
+		}
+	}
+	for _, t := range a.Tools {
+		if err := policy.CheckURL(ctx, t.URL); errors.Is(err, outbound.ErrBlocked) {
+			return fmt.Errorf("tool %s url: %w%s", t.Name, err, hint)
+		}
+	}
+	return nil
 }
 
 // Apply makes the database hold what the file says: each account exists, each
@@ -277,6 +302,9 @@ func (f File) Apply(ctx context.Context, st Stores) error {
 		name := a.Name
 		if name == "" {
 			name = a.Slug
+		}
+		if err := checkOutbound(ctx, st.Outbound, a); err != nil {
+			return fmt.Errorf("account %s: %w", a.Slug, err)
 		}
 		acct, err := accts.Ensure(ctx, a.Slug, name)
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/atende/atende/accounts"
 	"github.com/atende/atende/agents"
 	"github.com/atende/atende/channels"
+	"github.com/atende/atende/internal/outbound"
 	"github.com/atende/atende/internal/testdb"
 	"github.com/atende/atende/prompts"
 )
@@ -244,6 +245,39 @@ func TestBadBusinessFiles(t *testing.T) {
 		}
 		if err := f.Apply(context.Background(), stores(pool)); !errors.Is(err, agents.ErrInvalidSector) {
 			t.Errorf("%q: %v, want ErrInvalidSector", body, err)
+		}
+	}
+}
+
+// A business file naming a tool or a channel base_url at an internal address
+// is refused at apply, naming it and the setting that allows it; with the
+// operator's allowance it applies.
+func TestBusinessFileURLsGoThroughTheOutboundPolicy(t *testing.T) {
+	pool, _ := testdb.New(t)
+	write := func(body string) string {
+		p := filepath.Join(t.TempDir(), "atende.yaml")
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, body := range []string{
+		"accounts:\n  - slug: y\n    tools:\n      - name: pedido\n        description: d\n        url: http://127.0.0.1:5678/webhook/pedido\n",
+		"accounts:\n  - slug: y\n    tools:\n      - name: pedido\n        description: d\n        url: http://169.254.169.254/latest\n",
+		"accounts:\n  - slug: y\n    channels:\n      - kind: evolution\n        name: evo\n        settings: {instance: loja, base_url: \"http://[::1]:8080\"}\n        secrets: {apikey: k}\n",
+	} {
+		f, err := Load(write(body), env(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = f.Apply(context.Background(), stores(pool))
+		if !errors.Is(err, outbound.ErrBlocked) || !strings.Contains(err.Error(), "ATENDE_OUTBOUND_ALLOW") {
+			t.Errorf("%q: %v, want the outbound policy's refusal", body, err)
+		}
+		st := stores(pool)
+		st.Outbound = outbound.MustParse("127.0.0.0/8,::1")
+		if err := f.Apply(context.Background(), st); err != nil && strings.Contains(body, "127.0.0.1") {
+			t.Errorf("%q with loopback allowed: %v", body, err)
 		}
 	}
 }

@@ -4,15 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
 
+	"github.com/atende/atende/internal/outbound"
 	"github.com/atende/atende/internal/sign"
 )
 
@@ -52,12 +55,11 @@ type DeliverWorker struct {
 	client *http.Client
 }
 
-// NewDeliverWorker returns the worker; client may be nil (10 s timeout).
-func NewDeliverWorker(store *Store, client *http.Client) *DeliverWorker {
-	if client == nil {
-		client = &http.Client{Timeout: 10 * time.Second}
-	}
-	return &DeliverWorker{store: store, client: client}
+// NewDeliverWorker returns the worker. A subscription's URL is the tenant's,
+// so deliveries are dialed under the outbound policy (the zero Policy:
+// public addresses only), with a 10 s timeout.
+func NewDeliverWorker(store *Store, policy outbound.Policy) *DeliverWorker {
+	return &DeliverWorker{store: store, client: policy.Client(10 * time.Second)}
 }
 
 // NextRetry backs off exponentially from 5 s, capped at an hour.
@@ -97,7 +99,7 @@ func (w *DeliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 	req.Header.Set("X-Atende-Signature", sign.Signature(secret, ts, body))
 	resp, err := w.client.Do(req)
 	if err != nil {
-		return w.record(ctx, job, nil, err)
+		return w.record(ctx, job, nil, networkError(err))
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
@@ -108,11 +110,29 @@ func (w *DeliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 	return w.record(ctx, job, &code, nil)
 }
 
+// errRefused is a delivery the outbound policy will never let through: it
+// is failed at once rather than retried for hours.
+var errRefused = errors.New("refused")
+
+// networkError is what the delivery log says of a failed request: no URL
+// (its query may carry the subscriber's token) and, for a refused address,
+// the same words whatever lies behind it.
+func networkError(err error) error {
+	if errors.Is(err, outbound.ErrBlocked) {
+		return fmt.Errorf("%w: %w", errRefused, outbound.ErrBlocked)
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("network error: %w", ue.Err)
+	}
+	return err
+}
+
 func (w *DeliverWorker) record(ctx context.Context, job *river.Job[DeliverArgs], code *int, sendErr error) error {
 	status, msg := "delivered", ""
 	if sendErr != nil {
 		status, msg = "pending", sendErr.Error()
-		if job.Attempt >= job.MaxAttempts {
+		if job.Attempt >= job.MaxAttempts || errors.Is(sendErr, errRefused) {
 			status = "failed"
 		}
 	}
@@ -121,6 +141,9 @@ func (w *DeliverWorker) record(ctx context.Context, job *river.Job[DeliverArgs],
 		job.Args.AccountID, job.Args.DeliveryID, code, msg, status)
 	if err != nil {
 		return fmt.Errorf("log delivery %d: %w", job.Args.DeliveryID, err)
+	}
+	if errors.Is(sendErr, errRefused) {
+		return river.JobCancel(fmt.Errorf("deliver %d: %w", job.Args.DeliveryID, sendErr))
 	}
 	if sendErr != nil {
 		return fmt.Errorf("deliver %d: %w", job.Args.DeliveryID, sendErr)

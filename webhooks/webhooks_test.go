@@ -17,6 +17,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/atende/atende/internal/outbound"
 	"github.com/atende/atende/internal/sign"
 	"github.com/atende/atende/internal/testdb"
 )
@@ -66,7 +67,7 @@ func TestSubscriptionsEmitAndDeliverSigned(t *testing.T) {
 	acct, other := testdb.NewAccount(t, pool, "loja"), testdb.NewAccount(t, pool, "outra")
 	workers := river.NewWorkers()
 	store := NewStore(pool, nil)
-	river.AddWorker(workers, NewDeliverWorker(store, nil))
+	river.AddWorker(workers, NewDeliverWorker(store, outbound.TestRig()))
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Queues: map[string]river.QueueConfig{Queue: {MaxWorkers: 2}},
 		Workers: workers, FetchPollInterval: 20 * time.Millisecond, FetchCooldown: 10 * time.Millisecond})
 	if err != nil {
@@ -150,7 +151,7 @@ func TestFailedDeliveriesAreRetriedAndLogged(t *testing.T) {
 	if err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return store.Emit(ctx, tx, acct, CSATReceived, map[string]int{"score": 5}) }); err != nil {
 		t.Fatal(err)
 	}
-	w := NewDeliverWorker(store, nil)
+	w := NewDeliverWorker(store, outbound.TestRig())
 	job := &river.Job[DeliverArgs]{JobRow: &rivertype.JobRow{Attempt: 1, MaxAttempts: maxAttempts}, Args: jobs[0]}
 	if err := w.Work(ctx, job); err == nil {
 		t.Fatal("a 500 must be an error, so River retries")
@@ -173,6 +174,32 @@ func TestFailedDeliveriesAreRetriedAndLogged(t *testing.T) {
 	log, _ = store.Deliveries(ctx, acct, sub.ID, 10)
 	if log[0].Status != "failed" || log[0].LastError != "HTTP 500" {
 		t.Fatalf("after the last attempt: %+v", log[0])
+	}
+}
+
+// A subscription at an internal address (stored before the policy, or whose
+// name now resolves there) is never dialed: the delivery fails at once,
+// saying why in words that tell nothing of what is behind the address.
+func TestADeliveryToAnInternalAddressIsRefused(t *testing.T) {
+	ctx := context.Background()
+	pool, _ := testdb.New(t)
+	acct := testdb.NewAccount(t, pool, "loja")
+	var jobs []DeliverArgs
+	store := NewStore(pool, insertRecorder(func(a DeliverArgs) { jobs = append(jobs, a) }))
+	rcv := newReceiver(t, "k", 0)
+	sub, _ := store.Subscribe(ctx, acct, rcv.URL+"/hook?token=subscriber-secret", "k", []string{CSATReceived})
+	if err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return store.Emit(ctx, tx, acct, CSATReceived, map[string]int{"score": 5}) }); err != nil {
+		t.Fatal(err)
+	}
+	w := NewDeliverWorker(store, outbound.Policy{})
+	job := &river.Job[DeliverArgs]{JobRow: &rivertype.JobRow{Attempt: 1, MaxAttempts: maxAttempts}, Args: jobs[0]}
+	var cancelled *river.JobCancelError
+	if err := w.Work(ctx, job); !errors.As(err, &cancelled) {
+		t.Fatalf("a refused address must not be retried: %v", err)
+	}
+	log, _ := store.Deliveries(ctx, acct, sub.ID, 10)
+	if len(rcv.received()) != 0 || log[0].Status != "failed" || log[0].LastError != "refused: blocked by the outbound policy" {
+		t.Fatalf("received %d, log %+v", len(rcv.received()), log[0])
 	}
 }
 

@@ -49,7 +49,11 @@ func channelsCmd(ctx context.Context, log *slog.Logger, args []string) error {
 		return err
 	}
 	hook := channels.WebhookURL(*public, ch)
-	if err := channels.NewPlatforms(nil, nil, nil).SetTelegramWebhook(ctx, ch, hook); err != nil {
+	policy, err := outboundPolicy()
+	if err != nil {
+		return err
+	}
+	if err := channels.NewPlatforms(policy, nil, nil).SetTelegramWebhook(ctx, ch, hook); err != nil {
 		return err
 	}
 	log.Info("telegram webhook set", "channel_id", ch.ID, "url", hook)

@@ -27,6 +27,10 @@ type runningServer struct {
 	dbURL string
 }
 
+// testRigAllow is ATENDE_OUTBOUND_ALLOW for a server whose platforms are
+// this test's fakes on loopback.
+const testRigAllow = "127.0.0.0/8"
+
 // startServer seeds (seeds times: seeding is idempotent) and serves until the
 // test ends, when it checks that serve shut down cleanly.
 func startServer(t *testing.T, key string, seeds int) *runningServer {
@@ -41,6 +45,10 @@ func startServerWith(t *testing.T, key string, seeds int, env map[string]string)
 	_, url := testdb.New(t)
 	t.Setenv("DATABASE_URL", url)
 	t.Setenv("ATENDE_TURN_DEBOUNCE", "0s")
+	// The tests' fake platforms, tools and subscribers listen on loopback,
+	// which the outbound policy refuses unless told (a test wanting the
+	// strict policy sets it to "").
+	t.Setenv("ATENDE_OUTBOUND_ALLOW", testRigAllow)
 	for k, v := range env {
 		t.Setenv(k, v)
 	}

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/atende/atende/internal/sign"
@@ -90,6 +91,10 @@ func (c *scenarioClient) createChannels(ctx context.Context, p channelPlan) (map
 		var created struct{ ID string }
 		if _, err := c.api(ctx, "POST", "/api/v1/channels", map[string]any{"kind": kind, "name": p.Name + " " + kind + " " + run,
 			"settings": settings, "secrets": secrets}, &created); err != nil {
+			if strings.Contains(err.Error(), "outbound_refused") {
+				// The fake platforms listen on loopback, which a server refuses unless told.
+				return nil, fmt.Errorf("create the %s channel: %w\n(this rig's platforms listen on loopback: start the server with ATENDE_OUTBOUND_ALLOW=127.0.0.0/8)", kind, err)
+			}
 			return nil, fmt.Errorf("create the %s channel: %w", kind, err)
 		}
 		ch.ID = created.ID

@@ -27,6 +27,7 @@ import (
 	"github.com/atende/atende/conversations"
 	"github.com/atende/atende/handoff"
 	"github.com/atende/atende/internal/database"
+	"github.com/atende/atende/internal/outbound"
 	"github.com/atende/atende/knowledge"
 	"github.com/atende/atende/memory"
 	"github.com/atende/atende/migrations"
@@ -73,6 +74,10 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	policy, err := outboundPolicy()
+	if err != nil {
+		return nil, err
+	}
 	pool, err := database.Open(ctx, url, capacity.DBMaxConns)
 	if err != nil {
 		return nil, err
@@ -97,7 +102,7 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 	}
 	channelStore := channels.NewStore(pool)
 	hub := channels.NewHub(pool)
-	outbox := channels.NewOutbox(pool, store, channelStore, channels.NewPlatforms(nil, channels.NewSMTPMailer(), hub), inserter, log, nil)
+	outbox := channels.NewOutbox(pool, store, channelStore, channels.NewPlatforms(policy, channels.NewSMTPMailer(policy), hub), inserter, log, nil)
 	hooks := webhooks.NewStore(pool, inserter)
 	handoffs := handoff.NewService(pool, store, channelStore, outbox, inserter, hooks, log)
 	ingestor := channels.NewIngestor(pool, store, agents.NewTurns(inserter)).WithTakeovers(handoffs).WithEvents(hooks).WithWakes(hub)
@@ -123,7 +128,7 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 		return nil, err
 	}
 	orchestrator, err := agents.NewOrchestrator(agents.Deps{Pool: pool, Wakes: hub, Knowledge: knowledgeStore, Memory: store, Channels: channelStore, Outbox: outbox,
-		Sectors: sectors, Routers: routers, Prompts: library, LLM: engine, Viewer: viewer, Handoffs: handoffs, Events: hooks, Metrics: agents.NewMetrics(registry), Log: log})
+		Sectors: sectors, Routers: routers, Prompts: library, LLM: engine, Viewer: viewer, Handoffs: handoffs, Events: hooks, Metrics: agents.NewMetrics(registry), Outbound: policy, Log: log})
 	if err != nil {
 		pool.Close()
 		return nil, err
@@ -133,7 +138,7 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 	river.AddWorker(workers, channels.NewSendWorker(outbox))
 	river.AddWorker(workers, agents.NewTurnWorker(orchestrator, capacity.Debounce))
 	river.AddWorker(workers, handoff.NewSLAWorker(handoffs))
-	river.AddWorker(workers, webhooks.NewDeliverWorker(hooks, nil))
+	river.AddWorker(workers, webhooks.NewDeliverWorker(hooks, policy))
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		Queues:  capacity.Queues(),
 		Workers: workers,
@@ -153,7 +158,7 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 			pool.Close()
 			return nil, err
 		}
-		if err := file.Apply(ctx, config.Stores{Accounts: accts, Channels: channelStore, Sectors: sectors, Prompts: library, Handoffs: handoffs}); err != nil {
+		if err := file.Apply(ctx, config.Stores{Accounts: accts, Channels: channelStore, Sectors: sectors, Prompts: library, Handoffs: handoffs, Outbound: policy}); err != nil {
 			pool.Close()
 			return nil, fmt.Errorf("apply %s: %w", path, err)
 		}
@@ -174,6 +179,7 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 		Handoffs:      handoffs,
 		Webhooks:      hooks,
 		Accounts:      accts,
+		Outbound:      policy,
 		PublicURL:     os.Getenv("ATENDE_PUBLIC_URL"),
 		DemoWebchat: func(ctx context.Context) (uuid.UUID, bool) {
 			ch, err := demoWebchat(ctx, accts, channelStore)
@@ -191,6 +197,12 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 	})
 	return &App{Pool: pool, Memory: store, Knowledge: knowledgeStore, Accounts: accts, Channels: channelStore, Hub: hub, Workers: client, Handler: handler,
 		Orchestrator: orchestrator, Sectors: sectors, Routers: routers, Prompts: library, Handoffs: handoffs}, nil
+}
+
+// outboundPolicy is ATENDE_OUTBOUND_ALLOW: what the operator lets tenant
+// URLs reach beyond public addresses (nothing by default).
+func outboundPolicy() (outbound.Policy, error) {
+	return outbound.Parse(os.Getenv("ATENDE_OUTBOUND_ALLOW"))
 }
 
 // llmEngine is the LLM engine of ATENDE_LLM_*, or nil when none is configured.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/atende/atende/channels"
+	"github.com/atende/atende/internal/outbound"
 )
 
 // The counters can fail: a turn with two replies is answered twice, an
@@ -74,7 +75,7 @@ func TestSoakSinkRecordsEveryPlatform(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sink.Close()
-	send := channels.NewPlatforms(nil, channels.NewSMTPMailer(), nil)
+	send := channels.NewPlatforms(outbound.TestRig(), channels.NewSMTPMailer(outbound.TestRig()), nil)
 	cases := []struct {
 		kind      channels.Kind
 		settings  map[string]string
