@@ -19,6 +19,7 @@ import (
 	"github.com/atende/atende/channels"
 	"github.com/atende/atende/conversations"
 	"github.com/atende/atende/internal/database"
+	"github.com/atende/atende/internal/outbound"
 	"github.com/atende/atende/internal/testdb"
 	"github.com/atende/atende/memory"
 )
@@ -69,7 +70,7 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	outbox := channels.NewOutbox(pool, mem, chs, channels.NewPlatforms(nil, nil, nil), jobs, log, nil)
+	outbox := channels.NewOutbox(pool, mem, chs, channels.NewPlatforms(outbound.TestRig(), nil, nil), jobs, log, nil)
 	e := &env{pool: pool, mem: mem, events: &recordedEvents{}, clock: time.Now().UTC().Truncate(time.Second)}
 	e.svc = NewService(pool, mem, chs, outbox, jobs, e.events, log)
 	e.svc.SetClock(func() time.Time { return e.clock })
