@@ -19,8 +19,12 @@ commands:
   serve       apply migrations, then serve the API, the inbox (/inbox) and run the background workers
   migrate     apply Atende's and River's migrations (a no-op when up to date)
   seed        create the demo account, its API key and a demo contact (idempotent)
-  accounts create -slug SLUG -name NAME | accounts key -slug SLUG
-              create a tenant and issue it an API key (printed once), or another key
+  accounts create SLUG [-name NAME] [-no-key] | accounts list
+              create a tenant (and issue it an API key, printed once); list the tenants
+              (-slug SLUG still names it; accounts key -slug SLUG is keys create)
+  keys create -account SLUG [-name LABEL] | keys list -account SLUG | keys revoke -account SLUG ID|PREFIX
+              issue an API key (printed once, stored hashed); list keys (id, prefix, label, created,
+              last used, revoked; never the key); revoke one (refused on its next request)
   channels telegram set-webhook -channel ID -public-url URL
               register a Telegram channel's webhook (with its secret token) with Telegram
   load-webhooks -url URL -secret S [-n N -c C]
@@ -80,6 +84,7 @@ func main() {
 		"bench-retrieval": benchRetrieval,
 		"channels":        channelsCmd,
 		"accounts":        accountsCmd,
+		"keys":            keysCmd,
 		"load-webhooks":   loadWebhooks,
 		"soak":            soakCmd,
 		"eval":            evalCmd,
