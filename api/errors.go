@@ -65,6 +65,14 @@ func fail(c *gin.Context, err error) {
 		abortWith(c, http.StatusConflict, "closed", err.Error())
 	case errors.Is(err, outbound.ErrBlocked), errors.Is(err, outbound.ErrBadURL):
 		abortWith(c, http.StatusUnprocessableEntity, "outbound_refused", err.Error())
+	case errors.Is(err, accounts.ErrKeyNotFound), errors.Is(err, accounts.ErrNotFound):
+		abortWith(c, http.StatusNotFound, "not_found", "not found")
+	case errors.Is(err, accounts.ErrLastKey):
+		abortWith(c, http.StatusConflict, "last_key", accounts.ErrLastKey.Error())
+	case errors.Is(err, accounts.ErrAmbiguousKey):
+		abortWith(c, http.StatusConflict, "conflict", accounts.ErrAmbiguousKey.Error())
+	case errors.Is(err, accounts.ErrInvalid):
+		abortWith(c, http.StatusUnprocessableEntity, "invalid", err.Error())
 	case errors.Is(err, accounts.ErrUnauthorized):
 		abortWith(c, http.StatusUnauthorized, "unauthorized", "missing or invalid API key")
 	default:

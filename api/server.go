@@ -61,6 +61,8 @@ type Deps struct {
 	// host, webhook subscriptions) so a refused one is a 422 at once rather
 	// than a failure at every send; the dial itself is checked again.
 	Outbound outbound.Policy
+	// Keys serves /api/v1/keys (nil: Auth, when it manages keys too).
+	Keys KeyManager
 	// PublicURL is the server's public address; https makes cookies Secure.
 	PublicURL string
 	// DemoWebchat names the channel /chat shows (nil: /chat needs an id).
@@ -171,6 +173,9 @@ func NewHandler(d Deps) *gin.Engine {
 	v1.GET("/webhooks", h.listSubscriptions)
 	v1.DELETE("/webhooks/:id", h.unsubscribe)
 	v1.GET("/webhooks/:id/deliveries", h.deliveries)
+	v1.GET("/keys", h.listKeys)
+	v1.POST("/keys", small, h.createKey)
+	v1.DELETE("/keys/:id", h.revokeKey)
 	return r
 }
 
