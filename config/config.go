@@ -2,7 +2,8 @@
 // their channels, their sectors (prompt, tools, knowledge, team, handoff
 // policy, SLA) and the HTTP tools their agents may call. A fresh
 // start needs no file at all. Secrets are never written in the file: values
-// like ${WHATSAPP_APP_SECRET} are read from the environment.
+// like ${WHATSAPP_APP_SECRET} are read from the environment. API keys are not
+// in it at all: `atende keys create` issues them.
 package config
 
 import (
@@ -31,7 +32,9 @@ type File struct {
 	Accounts []Account `yaml:"accounts"`
 }
 
-// Account is one business of the file.
+// Account is one business of the file, ensured (created when missing) by
+// Apply; an existing account keeps its name. It has no API keys: they are
+// issued with `atende keys create -account SLUG` (or POST /api/v1/keys).
 type Account struct {
 	Slug     string    `yaml:"slug"`
 	Name     string    `yaml:"name"`
@@ -82,6 +85,12 @@ func Load(path string, lookup func(string) (string, bool)) (File, error) {
 	if len(doc.Content) == 0 {
 		return File{}, fmt.Errorf("config %s: the file is empty", path)
 	}
+	// Before ${VAR} expansion: `api_key: ${KEY}` is refused for what it is,
+	// not for an unset variable.
+	if found := keyEntries(&doc); len(found) > 0 {
+		return File{}, fmt.Errorf("config %s: %s: API keys are never written in the business file; "+
+			"issue them with `atende keys create -account SLUG` (printed once, stored hashed)", path, strings.Join(found, "; "))
+	}
 	var missing []string
 	expandNode(&doc, "", lookup, &missing)
 	if len(missing) > 0 {
@@ -103,6 +112,45 @@ func Load(path string, lookup func(string) (string, bool)) (File, error) {
 		}
 	}
 	return f, nil
+}
+
+// keyFieldNames are the keys someone might write an API key under.
+var keyFieldNames = []string{"key", "keys", "api_key", "api_keys", "apikey", "apikeys"}
+
+// keyEntries finds API keys written at the top of the file or in an account:
+// keys are issued by command, printed once and stored hashed, so a key in a
+// file (committed, copied, shared) is refused rather than reported as an
+// unknown field that someone might "fix" by finding where it goes.
+func keyEntries(doc *yaml.Node) []string {
+	var found []string
+	check := func(m *yaml.Node, at string) {
+		if m.Kind != yaml.MappingNode {
+			return
+		}
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			k := m.Content[i]
+			if slices.Contains(keyFieldNames, strings.ReplaceAll(strings.ToLower(k.Value), "-", "_")) {
+				found = append(found, fmt.Sprintf("line %d: %s%s", k.Line, at, k.Value))
+			}
+		}
+	}
+	if len(doc.Content) == 0 {
+		return nil
+	}
+	root := doc.Content[0]
+	check(root, "")
+	if root.Kind != yaml.MappingNode {
+		return found
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value != "accounts" || root.Content[i+1].Kind != yaml.SequenceNode {
+			continue
+		}
+		for j, a := range root.Content[i+1].Content {
+			check(a, fmt.Sprintf("accounts[%d].", j))
+		}
+	}
+	return found
 }
 
 // expandNode substitutes ${VAR} in the scalar values under n (not in keys,

@@ -221,6 +221,16 @@ func TestBadBusinessFiles(t *testing.T) {
 	if _, err := Load(write("accounts:\n  - slug: x\n    attendants:\n      - email: a@example.com\n        capacity: ${CAP}\n"), env(map[string]string{"CAP": "three"})); err == nil {
 		t.Fatal("a variable that is not a number cannot fill a number field")
 	}
+	for _, body := range []string{
+		"accounts:\n  - slug: x\n    api_key: ${LOJA_KEY}\n",
+		"accounts:\n  - slug: x\n    keys: [atd_0123456789abcdef0123]\n",
+		"api-key: atd_0123456789abcdef0123\naccounts:\n  - slug: x\n",
+	} {
+		if _, err := Load(write(body), env(nil)); err == nil || !strings.Contains(err.Error(), "line ") ||
+			!strings.Contains(err.Error(), "atende keys create") || strings.Contains(err.Error(), "atd_") {
+			t.Errorf("%q: a key in the file must be refused, saying where keys come from (and not echoing it): %v", body, err)
+		}
+	}
 	if _, err := Load(write("accounts:\n  - name: sem slug\n"), env(nil)); err == nil {
 		t.Fatal("an account without a slug must be refused")
 	}
