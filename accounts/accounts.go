@@ -301,12 +301,15 @@ func (s *Store) Authenticate(ctx context.Context, key string) (Account, error) {
 	var a Account
 	// last_used_at is written at most once per lastUsedPrecision, in the
 	// same statement, so a busy key costs no extra round trip and no write
-	// per request.
+	// per request; a key row another transaction holds (a revocation, a
+	// concurrent touch) is skipped, so authenticating never waits on a lock.
 	err := s.pool.QueryRow(ctx, `WITH k AS (
-			SELECT id, account_id, last_used_at FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL),
+			SELECT id, account_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL),
 		touched AS (
-			UPDATE api_keys SET last_used_at = now() FROM k
-			WHERE api_keys.id = k.id AND (k.last_used_at IS NULL OR k.last_used_at < now() - interval '`+lastUsedPrecision+`'))
+			UPDATE api_keys SET last_used_at = now() WHERE id = (
+				SELECT t.id FROM api_keys t JOIN k ON k.id = t.id
+				WHERE t.last_used_at IS NULL OR t.last_used_at < now() - interval '`+lastUsedPrecision+`'
+				FOR UPDATE OF t SKIP LOCKED))
 		SELECT a.id, a.name, a.slug FROM k JOIN accounts a ON a.id = k.account_id`, hash[:]).Scan(&a.ID, &a.Name, &a.Slug)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Account{}, ErrUnauthorized
