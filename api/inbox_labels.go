@@ -59,7 +59,8 @@ func channelLabel(kind string) string {
 var editable = []string{"name", "email", "phone", "cpf", "order_number", "need", "intent", "product_interest"}
 
 var fieldLabels = map[string]string{"name": "Nome", "email": "E-mail", "phone": "Telefone", "cpf": "CPF", "order_number": "Pedido",
-	"need": "Necessidade", "intent": "Intenção", "product_interest": "Interesse", "origin": "Origem", "stage": "Etapa"}
+	"need": "Necessidade", "intent": "Intenção", "product_interest": "Interesse", "origin": "Origem", "stage": "Etapa",
+	memory.FieldClaimedEmail: "E-mail informado (não verificado)", memory.FieldClaimedPhone: "Telefone informado (não verificado)"}
 
 func fieldLabel(k string) string {
 	if l, ok := fieldLabels[k]; ok {

@@ -133,6 +133,7 @@ func NewHandler(d Deps) *gin.Engine {
 	inbox.GET("/handoffs/:id", h.inboxCard)
 	inbox.POST("/handoffs/:id/:action", limitBody(64<<10), h.inboxAct)
 	inbox.POST("/contacts/:id/fields", limitBody(16<<10), h.inboxFields)
+	inbox.POST("/contacts/:id/claims/merge", limitBody(4<<10), h.inboxMergeClaim)
 	inbox.POST("/logout", limitBody(4<<10), h.inboxLogout)
 
 	v1 := r.Group("/api/v1", h.authenticate)

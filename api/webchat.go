@@ -53,7 +53,9 @@ func (h *handlers) webchatSession(c *gin.Context) {
 	if !bindJSON(c, &p) {
 		return
 	}
-	s, err := h.d.Webchat.StartSession(c.Request.Context(), ch, p)
+	// The token the browser holds resumes its session; without it a visitor
+	// id someone uses gets a new visitor.
+	s, err := h.d.Webchat.StartSession(c.Request.Context(), ch, p, c.GetHeader("X-Webchat-Token"))
 	switch {
 	case errors.Is(err, channels.ErrBadVisitor):
 		badRequest(c, err.Error())
@@ -70,7 +72,12 @@ func (h *handlers) webchatAuth(c *gin.Context, ch channels.Channel, visitorID st
 	if token == "" {
 		token = c.Query("token")
 	}
-	if err := channels.VerifySession(ch, visitorID, token); err != nil {
+	err := h.d.Webchat.VerifySession(c.Request.Context(), ch, visitorID, token)
+	if err != nil && !errors.Is(err, channels.ErrBadSignature) {
+		fail(c, err)
+		return false
+	}
+	if err != nil {
 		abortWith(c, http.StatusUnauthorized, "bad_session", "missing or invalid webchat session")
 		return false
 	}

@@ -3,6 +3,7 @@ package channels
 import (
 	"context"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -23,31 +24,73 @@ import (
 )
 
 // The webchat is Atende's own channel: a widget on the business's site.
-// A visitor keeps a random id in the browser; the server signs it into a
-// session token (HMAC with the channel's session key) that every later call
-// carries. Messages go up by HTTP POST and replies come down by SSE.
+// Starting a session gives the browser a visitor id and a random session
+// token, stored here only as its SHA-256; every later call carries both.
+// Messages go up by HTTP POST and replies come down by SSE.
 
 // ErrBadVisitor is returned for a visitor id that is not one Atende hands out.
 var ErrBadVisitor = errors.New("bad visitor id")
 
 var visitorIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{8,64}$`)
 
-// SessionToken signs a visitor id for a channel.
-func SessionToken(ch Channel, visitorID string) string {
+// sessionIdle is how long an unused session token stays valid.
+const sessionIdle = 90 * 24 * time.Hour
+
+// legacySessionToken is the token sessions had before they were random: an
+// HMAC of the visitor id. One is accepted only to resume its session,
+// exchanged at once for a random token, so a returning visitor keeps their
+// history and the sessions endpoint never hands such a token out again.
+func legacySessionToken(ch Channel, visitorID string) string {
 	mac := hmac.New(sha256.New, []byte(ch.Secret("session_key")))
 	mac.Write([]byte(ch.ID.String() + ":" + visitorID))
 	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 }
 
-// VerifySession checks a visitor's session token.
-func VerifySession(ch Channel, visitorID, token string) error {
-	if ch.Secret("session_key") == "" || visitorID == "" || token == "" {
+func tokenHash(token string) []byte {
+	sum := sha256.Sum256([]byte(token))
+	return sum[:]
+}
+
+func newSessionToken() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func newVisitorID() string { return strings.ReplaceAll(uuid.NewString(), "-", "") }
+
+// VerifySession checks a visitor's session token: it must be one this
+// channel issued to this visitor and used within sessionIdle. Its last use
+// is recorded at most once a minute (no write per message).
+func (w *Webchat) VerifySession(ctx context.Context, ch Channel, visitorID, token string) error {
+	if visitorID == "" || token == "" {
 		return fmt.Errorf("%w: missing webchat session", ErrBadSignature)
 	}
-	if subtle.ConstantTimeCompare([]byte(SessionToken(ch, visitorID)), []byte(token)) != 1 {
+	ok, err := sessionValid(ctx, w.pool, ch, visitorID, token)
+	if err != nil {
+		return err
+	}
+	if !ok {
 		return fmt.Errorf("%w: webchat session token does not match", ErrBadSignature)
 	}
 	return nil
+}
+
+// sessionValid is VerifySession on any connection or transaction.
+func sessionValid(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}, ch Channel, visitorID, token string) (bool, error) {
+	var n int
+	err := q.QueryRow(ctx, `WITH s AS (
+			SELECT token_hash, last_seen_at FROM webchat_sessions
+			WHERE token_hash = $1 AND account_id = $2 AND channel_id = $3 AND visitor_id = $4 AND last_seen_at > now() - $5::interval),
+		touched AS (UPDATE webchat_sessions w SET last_seen_at = now() FROM s
+			WHERE w.token_hash = s.token_hash AND s.last_seen_at < now() - interval '1 minute')
+		SELECT count(*) FROM s`, tokenHash(token), ch.AccountID, ch.ID, visitorID, sessionIdle.String()).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("check webchat session: %w", err)
+	}
+	return n == 1, nil
 }
 
 // PreChat is what the optional form before the chat collects.
@@ -63,6 +106,8 @@ type Session struct {
 	VisitorID string    `json:"visitor_id"`
 	Token     string    `json:"token"`
 	ContactID uuid.UUID `json:"-"`
+	// Resumed says the token the browser held was good: the same visitor goes on.
+	Resumed bool `json:"resumed"`
 }
 
 // Webchat runs the widget's side of the channel.
@@ -77,18 +122,20 @@ func NewWebchat(pool *pgxpool.Pool, mem *memory.Store, ingestor *Ingestor) *Webc
 	return &Webchat{pool: pool, memory: mem, ingestor: ingestor}
 }
 
-// StartSession opens (or resumes) a visitor's session. Values of the pre-chat
-// form become the contact's identifiers: an e-mail or phone already known
-// joins the visitor to that contact's one history.
-func (w *Webchat) StartSession(ctx context.Context, ch Channel, p PreChat) (Session, error) {
+// StartSession opens a visitor's session, or resumes it when token is the
+// one the browser was given. Naming a visitor id is not enough to become
+// that visitor: an id someone already uses, without its token, gets a new
+// visitor. What the pre-chat form says is the visitor's claim: an e-mail or
+// phone nobody holds becomes an identifier of the visitor's own contact (so
+// their later e-mail joins this history); one that belongs to another
+// contact is kept as an unverified claim (memory.FieldClaimedEmail, ...) for
+// an attendant to merge — it never merges or renames anyone by itself.
+func (w *Webchat) StartSession(ctx context.Context, ch Channel, p PreChat, token string) (Session, error) {
 	sanitize.Strings(&p) // a NUL in the form must not fail the session
-	if p.VisitorID == "" {
-		p.VisitorID = strings.ReplaceAll(uuid.NewString(), "-", "")
-	}
-	if !visitorIDPattern.MatchString(p.VisitorID) {
+	if p.VisitorID != "" && !visitorIDPattern.MatchString(p.VisitorID) {
 		return Session{}, fmt.Errorf("%w: 8 to 64 letters, digits, - or _", ErrBadVisitor)
 	}
-	var links []memory.Identity
+	var claims []memory.Identity
 	for _, f := range []struct {
 		kind  memory.IdentityKind
 		value string
@@ -100,24 +147,38 @@ func (w *Webchat) StartSession(ctx context.Context, ch Channel, p PreChat) (Sess
 		if err != nil {
 			return Session{}, err
 		}
-		links = append(links, id)
+		claims = append(claims, id)
 	}
-	var contactID uuid.UUID
+	var s Session
 	err := database.InTx(ctx, w.pool, func(tx pgx.Tx) error {
-		res, err := w.memory.ResolveTx(ctx, tx, ch.AccountID, memory.KindWebchat, p.VisitorID, memory.Profile{Name: p.Name, Channel: string(KindWebchat), Origin: "webchat"})
+		var err error
+		if s, err = w.session(ctx, tx, ch, p.VisitorID, token); err != nil {
+			return err
+		}
+		res, err := w.memory.ResolveTx(ctx, tx, ch.AccountID, memory.KindWebchat, s.VisitorID, memory.Profile{Name: p.Name, Channel: string(KindWebchat), Origin: "webchat"})
 		if err != nil {
 			return err
 		}
-		contactID = res.Contact.ID
-		for _, id := range links {
-			linked, err := w.memory.LinkIdentifierTx(ctx, tx, ch.AccountID, contactID, id.Kind, id.Value, memory.AuthorContact)
-			if err != nil {
+		s.ContactID = res.Contact.ID
+		fields := map[string]any{}
+		for _, id := range claims {
+			owner, held, err := w.memory.OwnerTx(ctx, tx, ch.AccountID, id)
+			switch {
+			case err != nil:
 				return err
+			case !held:
+				if _, err := w.memory.LinkIdentifierTx(ctx, tx, ch.AccountID, s.ContactID, id.Kind, id.Value, memory.AuthorContact); err != nil {
+					return err
+				}
+			case owner != s.ContactID:
+				fields[memory.ClaimField(id.Kind)] = id.Value
 			}
-			contactID = linked.Contact.ID
 		}
-		if strings.TrimSpace(p.Name) != "" {
-			if _, err := w.memory.UpdateFieldsTx(ctx, tx, ch.AccountID, contactID, map[string]any{memory.FieldName: strings.TrimSpace(p.Name)}, memory.AuthorContact, nil); err != nil {
+		if name := strings.TrimSpace(p.Name); name != "" {
+			fields[memory.FieldName] = name // the visitor's own contact: no one else is renamed
+		}
+		if len(fields) > 0 {
+			if _, err := w.memory.UpdateFieldsTx(ctx, tx, ch.AccountID, s.ContactID, fields, memory.AuthorContact, nil); err != nil {
 				return err
 			}
 		}
@@ -126,7 +187,49 @@ func (w *Webchat) StartSession(ctx context.Context, ch Channel, p PreChat) (Sess
 	if err != nil {
 		return Session{}, err
 	}
-	return Session{VisitorID: p.VisitorID, Token: SessionToken(ch, p.VisitorID), ContactID: contactID}, nil
+	return s, nil
+}
+
+// session resumes the visitor's session when token is theirs, and otherwise
+// issues a new token — for the visitor id asked for only when nobody uses it.
+func (w *Webchat) session(ctx context.Context, tx pgx.Tx, ch Channel, visitorID, token string) (Session, error) {
+	if visitorID != "" && token != "" {
+		ok, err := sessionValid(ctx, tx, ch, visitorID, token)
+		if err != nil {
+			return Session{}, err
+		}
+		if ok {
+			return Session{VisitorID: visitorID, Token: token, Resumed: true}, nil
+		}
+		legacy := ch.Secret("session_key") != "" &&
+			subtle.ConstantTimeCompare([]byte(legacySessionToken(ch, visitorID)), []byte(token)) == 1
+		if legacy {
+			return w.issue(ctx, tx, ch, visitorID, true)
+		}
+	}
+	if visitorID != "" {
+		_, used, err := w.memory.OwnerTx(ctx, tx, ch.AccountID, memory.Identity{Kind: memory.KindWebchat, Value: visitorID})
+		if err != nil {
+			return Session{}, err
+		}
+		if used {
+			visitorID = ""
+		}
+	}
+	if visitorID == "" {
+		visitorID = newVisitorID()
+	}
+	return w.issue(ctx, tx, ch, visitorID, false)
+}
+
+// issue stores a new random token for the visitor (its hash only).
+func (w *Webchat) issue(ctx context.Context, tx pgx.Tx, ch Channel, visitorID string, resumed bool) (Session, error) {
+	token := newSessionToken()
+	if _, err := tx.Exec(ctx, `INSERT INTO webchat_sessions (token_hash, account_id, channel_id, visitor_id) VALUES ($1, $2, $3, $4)`,
+		tokenHash(token), ch.AccountID, ch.ID, visitorID); err != nil {
+		return Session{}, fmt.Errorf("store webchat session: %w", err)
+	}
+	return Session{VisitorID: visitorID, Token: token, Resumed: resumed}, nil
 }
 
 // Post stores a visitor's message; clientID (made by the widget) dedupes the

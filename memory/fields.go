@@ -22,6 +22,27 @@ const (
 	FieldLastAction      = "last_action"
 )
 
+// Claims are identifiers a visitor typed (the webchat's pre-chat form) that
+// already belong to another contact. They are unverified, so they are kept
+// beside the visitor's fields, never as identities: nothing merges on them
+// until an attendant decides (and the merge is recorded as theirs).
+const (
+	FieldClaimedEmail = "claimed_email"
+	FieldClaimedPhone = "claimed_phone"
+)
+
+// ClaimField is the field a claim of this kind is kept in ("" for a kind
+// that is not claimed).
+func ClaimField(kind IdentityKind) string {
+	return map[IdentityKind]string{KindEmail: FieldClaimedEmail, KindPhone: FieldClaimedPhone}[kind]
+}
+
+// ClaimKind is the identity kind a claim field names, and whether it is one.
+func ClaimKind(field string) (IdentityKind, bool) {
+	k, ok := map[string]IdentityKind{FieldClaimedEmail: KindEmail, FieldClaimedPhone: KindPhone}[field]
+	return k, ok
+}
+
 var knownFields = []string{FieldName, FieldEmail, FieldPhone, FieldCPF, FieldNeed, FieldIntent,
 	FieldOrigin, FieldStage, FieldProductInterest, FieldLastAction}
 

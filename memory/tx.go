@@ -45,6 +45,13 @@ func (s *Store) LinkIdentifierTx(ctx context.Context, tx pgx.Tx, accountID, cont
 	return s.bind(tx).LinkIdentifier(ctx, accountID, contactID, kind, value, by)
 }
 
+// OwnerTx says which contact holds a normalized identifier, if any: the
+// webchat asks before it records what a visitor typed, so a claim to
+// someone else's e-mail or phone never joins their history.
+func (s *Store) OwnerTx(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, id Identity) (uuid.UUID, bool, error) {
+	return s.ownerOf(ctx, tx, accountID, id)
+}
+
 // MergeTx folds one contact into another; see Merge.
 func (s *Store) MergeTx(ctx context.Context, tx pgx.Tx, accountID, survivorID, mergedID uuid.UUID, by Author, reason string) (MergeResult, error) {
 	return s.bind(tx).Merge(ctx, accountID, survivorID, mergedID, by, reason)

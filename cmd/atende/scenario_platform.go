@@ -189,9 +189,14 @@ func webhookFor(ch evalChannel, st ScenarioStep, id string, seq int, at time.Tim
 	return webhook{}, fmt.Errorf("channel %q is not supported", st.Channel)
 }
 
-// webchatSession opens the visitor's session as the widget does and returns its token.
+// webchatSession opens the visitor's session as the widget does — sending
+// the token this client already holds for the visitor, so a later step
+// resumes it — and returns the token. A server that gives the visitor
+// another id (someone else holds it, or the token was refused) is an error:
+// the scenario's identities would not be the ones it names.
 func (c *scenarioClient) webchatSession(ctx context.Context, ch evalChannel, st ScenarioStep) (string, error) {
-	pre := map[string]any{"visitor_id": fromString(st.From, "webchat_id"), "name": st.Name}
+	visitor := fromString(st.From, "webchat_id")
+	pre := map[string]any{"visitor_id": visitor, "name": st.Name}
 	if e := fromString(st.From, "email"); e != "" {
 		pre["email"] = e
 	}
@@ -201,6 +206,12 @@ func (c *scenarioClient) webchatSession(ctx context.Context, ch evalChannel, st 
 		return "", fmt.Errorf("webchat session: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	c.tokensMu.Lock()
+	held := c.webchatTokens[visitor]
+	c.tokensMu.Unlock()
+	if held != "" {
+		req.Header.Set("X-Webchat-Token", held)
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return "", fmt.Errorf("webchat session: %w", err)
@@ -210,10 +221,22 @@ func (c *scenarioClient) webchatSession(ctx context.Context, ch evalChannel, st 
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		return "", &httpStatusError{what: "webchat session", status: resp.StatusCode, body: string(msg)}
 	}
-	var sess struct{ Token string }
+	var sess struct {
+		VisitorID string `json:"visitor_id"`
+		Token     string
+	}
 	if err := json.NewDecoder(resp.Body).Decode(&sess); err != nil {
 		return "", fmt.Errorf("webchat session: %w", err)
 	}
+	if visitor != "" && sess.VisitorID != visitor {
+		return "", fmt.Errorf("webchat session: visitor %q came back as %q (the id is taken and this client has not its token)", visitor, sess.VisitorID)
+	}
+	c.tokensMu.Lock()
+	if c.webchatTokens == nil {
+		c.webchatTokens = map[string]string{}
+	}
+	c.webchatTokens[visitor] = sess.Token
+	c.tokensMu.Unlock()
 	return sess.Token, nil
 }
 

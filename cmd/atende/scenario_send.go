@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -24,6 +25,11 @@ type scenarioClient struct {
 	sink      *http.Server
 	sinkURL   string
 	seq       int
+	// webchatTokens are the session tokens of the visitors this client
+	// played, by visitor id: a browser keeps its token, and the server
+	// resumes a visitor only with it.
+	webchatTokens map[string]string
+	tokensMu      sync.Mutex // the soak opens sessions from many goroutines
 }
 
 type evalChannel struct {
