@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"strings"
 
 	"github.com/tmc/langchaingo/embeddings"
 	"github.com/tmc/langchaingo/llms/openai"
@@ -42,21 +40,6 @@ type EmbedderConfig struct {
 	Model    string
 	BaseURL  string
 	APIKey   string
-}
-
-// EmbedderConfigFromEnv reads ATENDE_EMBEDDINGS_PROVIDER, ATENDE_EMBEDDINGS_MODEL,
-// ATENDE_EMBEDDINGS_BASE_URL and ATENDE_EMBEDDINGS_API_KEY (or OPENAI_API_KEY).
-func EmbedderConfigFromEnv() EmbedderConfig {
-	key := os.Getenv("ATENDE_EMBEDDINGS_API_KEY")
-	if key == "" {
-		key = os.Getenv("OPENAI_API_KEY")
-	}
-	return EmbedderConfig{
-		Provider: strings.ToLower(os.Getenv("ATENDE_EMBEDDINGS_PROVIDER")),
-		Model:    os.Getenv("ATENDE_EMBEDDINGS_MODEL"),
-		BaseURL:  os.Getenv("ATENDE_EMBEDDINGS_BASE_URL"),
-		APIKey:   key,
-	}
 }
 
 // NewEmbedder builds the configured embedder. Ollama is reached through its

@@ -3,8 +3,6 @@ package llm
 import (
 	"errors"
 	"fmt"
-	"os"
-	"strings"
 
 	"github.com/tmc/langchaingo/llms/anthropic"
 	"github.com/tmc/langchaingo/llms/openai"
@@ -25,21 +23,6 @@ type Config struct {
 // GoogleOpenAIBaseURL is Gemini's OpenAI-compatible endpoint, which has tool
 // calling; it spares Atende Google's SDK and its dependency tree.
 const GoogleOpenAIBaseURL = "https://generativelanguage.googleapis.com/v1beta/openai/"
-
-// ConfigFromEnv reads ATENDE_LLM_PROVIDER, ATENDE_LLM_MODEL, ATENDE_LLM_BASE_URL
-// and ATENDE_LLM_API_KEY (or the provider's usual variable: OPENAI_API_KEY,
-// ANTHROPIC_API_KEY, GEMINI_API_KEY / GOOGLE_API_KEY).
-func ConfigFromEnv() Config {
-	provider := strings.ToLower(os.Getenv("ATENDE_LLM_PROVIDER"))
-	key := os.Getenv("ATENDE_LLM_API_KEY")
-	fallbacks := map[string][]string{"openai": {"OPENAI_API_KEY"}, "anthropic": {"ANTHROPIC_API_KEY"}, "google": {"GEMINI_API_KEY", "GOOGLE_API_KEY"}}
-	for _, name := range fallbacks[provider] {
-		if key == "" {
-			key = os.Getenv(name)
-		}
-	}
-	return Config{Provider: provider, Model: os.Getenv("ATENDE_LLM_MODEL"), BaseURL: os.Getenv("ATENDE_LLM_BASE_URL"), APIKey: key}
-}
 
 // DefaultModel is the model a provider uses when ATENDE_LLM_MODEL is unset.
 func DefaultModel(provider string) string {

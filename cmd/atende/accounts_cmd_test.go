@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -58,7 +59,12 @@ func TestSeedingAgainKeepsAChangedDemoPassword(t *testing.T) {
 	if err := seed(context.Background(), log, []string{"-api-key", srv.key}); err != nil {
 		t.Fatal(err)
 	}
-	app, err := newApp(context.Background(), log, srv.dbURL)
+	s, err := loadSettings(os.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.DatabaseURL = srv.dbURL
+	app, err := newApp(context.Background(), log, s)
 	if err != nil {
 		t.Fatal(err)
 	}

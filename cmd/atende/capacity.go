@@ -1,17 +1,9 @@
 package main
 
 import (
-	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/riverqueue/river"
-
-	"github.com/atende/atende/agents"
-	"github.com/atende/atende/channels"
-	"github.com/atende/atende/handoff"
-	"github.com/atende/atende/memory"
-	"github.com/atende/atende/webhooks"
 )
 
 // Capacity is how much work one serve process does at once and the database
@@ -73,40 +65,4 @@ func (c Capacity) Queues() map[string]river.QueueConfig {
 		q[name] = river.QueueConfig{MaxWorkers: n}
 	}
 	return q
-}
-
-// capacityFromEnv reads ATENDE_TURN_WORKERS (64), ATENDE_DB_MAX_CONNS
-// (computed), ATENDE_TURN_DEBOUNCE (2s).
-func capacityFromEnv() (Capacity, error) {
-	c := Capacity{
-		Workers: map[string]int{
-			memory.ChunkQueue:    4,
-			channels.SendQueue:   8,
-			agents.TurnQueueName: 64,
-			handoff.SLAQueue:     4,
-			webhooks.Queue:       4,
-		},
-		RescueAfter: agents.DefaultTurnLease,
-	}
-	if v := envOr("ATENDE_TURN_WORKERS", ""); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return c, fmt.Errorf("ATENDE_TURN_WORKERS: want a positive number, got %q", v)
-		}
-		c.Workers[agents.TurnQueueName] = n
-	}
-	c.DBMaxConns = c.PoolSize()
-	if v := envOr("ATENDE_DB_MAX_CONNS", ""); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n <= heldConnections {
-			return c, fmt.Errorf("ATENDE_DB_MAX_CONNS: want a number above %d (the connections held for good), got %q", heldConnections, v)
-		}
-		c.DBMaxConns = int32(n)
-	}
-	d, err := time.ParseDuration(envOr("ATENDE_TURN_DEBOUNCE", "2s"))
-	if err != nil {
-		return c, fmt.Errorf("ATENDE_TURN_DEBOUNCE: %w", err)
-	}
-	c.Debounce = d
-	return c, nil
 }

@@ -23,7 +23,11 @@ func channelsCmd(ctx context.Context, log *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("channels telegram set-webhook", flag.ContinueOnError)
 	account := fs.String("account", DemoAccountSlug, "account slug")
 	channel := fs.String("channel", "", "the Telegram channel's id")
-	public := fs.String("public-url", envOr("ATENDE_PUBLIC_URL", ""), "the public https base URL Telegram reaches this server at")
+	s, err := serverSettings()
+	if err != nil {
+		return err
+	}
+	public := fs.String("public-url", s.PublicURL, "the public https base URL Telegram reaches this server at")
 	if err := fs.Parse(args[2:]); err != nil {
 		return err
 	}
@@ -31,11 +35,7 @@ func channelsCmd(ctx context.Context, log *slog.Logger, args []string) error {
 	if err != nil {
 		return fmt.Errorf("-channel must be the channel's id: %w", err)
 	}
-	url, err := databaseURL()
-	if err != nil {
-		return err
-	}
-	pool, err := database.Open(ctx, url, 0)
+	pool, err := database.Open(ctx, s.DatabaseURL, 0)
 	if err != nil {
 		return err
 	}
@@ -49,11 +49,7 @@ func channelsCmd(ctx context.Context, log *slog.Logger, args []string) error {
 		return err
 	}
 	hook := channels.WebhookURL(*public, ch)
-	policy, err := outboundPolicy()
-	if err != nil {
-		return err
-	}
-	if err := channels.NewPlatforms(policy, nil, nil).SetTelegramWebhook(ctx, ch, hook); err != nil {
+	if err := channels.NewPlatforms(s.Outbound, nil, nil).SetTelegramWebhook(ctx, ch, hook); err != nil {
 		return err
 	}
 	log.Info("telegram webhook set", "channel_id", ch.ID, "url", hook)

@@ -120,12 +120,11 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
 }
 
+// databaseURL is DATABASE_URL, for the commands that need only the
+// database; the settings are validated all the same.
 func databaseURL() (string, error) {
-	u := os.Getenv("DATABASE_URL")
-	if u == "" {
-		return "", fmt.Errorf("DATABASE_URL is not set (make run sets it, or point it at PostgreSQL with pgvector)")
-	}
-	return u, nil
+	s, err := serverSettings()
+	return s.DatabaseURL, err
 }
 
 func envOr(name, def string) string {

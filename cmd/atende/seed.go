@@ -26,11 +26,11 @@ func seed(ctx context.Context, log *slog.Logger, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	url, err := databaseURL()
+	s, err := serverSettings()
 	if err != nil {
 		return err
 	}
-	app, err := newApp(ctx, log, url)
+	app, err := newApp(ctx, log, s)
 	if err != nil {
 		return err
 	}

@@ -27,7 +27,6 @@ import (
 	"github.com/atende/atende/conversations"
 	"github.com/atende/atende/handoff"
 	"github.com/atende/atende/internal/database"
-	"github.com/atende/atende/internal/outbound"
 	"github.com/atende/atende/knowledge"
 	"github.com/atende/atende/memory"
 	"github.com/atende/atende/migrations"
@@ -36,11 +35,11 @@ import (
 )
 
 func migrate(ctx context.Context, log *slog.Logger, _ []string) error {
-	url, err := databaseURL()
+	s, err := serverSettings()
 	if err != nil {
 		return err
 	}
-	if err := database.Migrate(ctx, url); err != nil {
+	if err := database.Migrate(ctx, s.DatabaseURL); err != nil {
 		return err
 	}
 	log.Info("migrations applied")
@@ -65,24 +64,18 @@ type App struct {
 	Handoffs     *handoff.Service
 }
 
-// newApp migrates, connects and wires every part. The caller starts Workers.
-func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
-	if err := database.Migrate(ctx, url); err != nil {
+// newApp migrates, connects and wires every part from the settings. The
+// caller starts Workers.
+func newApp(ctx context.Context, log *slog.Logger, s Settings) (*App, error) {
+	if err := database.Migrate(ctx, s.DatabaseURL); err != nil {
 		return nil, err
 	}
-	capacity, err := capacityFromEnv()
+	capacity, policy := s.Capacity, s.Outbound
+	pool, err := database.Open(ctx, s.DatabaseURL, capacity.DBMaxConns)
 	if err != nil {
 		return nil, err
 	}
-	policy, err := outboundPolicy()
-	if err != nil {
-		return nil, err
-	}
-	pool, err := database.Open(ctx, url, capacity.DBMaxConns)
-	if err != nil {
-		return nil, err
-	}
-	embedder, err := memory.NewEmbedder(memory.EmbedderConfigFromEnv())
+	embedder, err := memory.NewEmbedder(s.Embedder)
 	if err != nil {
 		pool.Close()
 		return nil, err
@@ -106,7 +99,7 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 	hooks := webhooks.NewStore(pool, inserter)
 	handoffs := handoff.NewService(pool, store, channelStore, outbox, inserter, hooks, log)
 	ingestor := channels.NewIngestor(pool, store, agents.NewTurns(inserter)).WithTakeovers(handoffs).WithEvents(hooks).WithWakes(hub)
-	engine, err := llmEngine(log)
+	engine, err := llmEngine(log, s)
 	if err != nil {
 		pool.Close()
 		return nil, err
@@ -121,7 +114,7 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	sectors := agents.NewSectorStore(pool)
-	library := prompts.NewLibrary(pool, os.Getenv("ATENDE_PROMPTS_DIR"))
+	library := prompts.NewLibrary(pool, s.PromptsDir)
 	routers, err := agents.NewRouters(pool)
 	if err != nil {
 		pool.Close()
@@ -152,7 +145,7 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 		return nil, fmt.Errorf("create job workers: %w", err)
 	}
 	accts := accounts.NewStore(pool)
-	if path := os.Getenv("ATENDE_CONFIG"); path != "" {
+	if path := s.ConfigPath; path != "" {
 		file, err := config.Load(path, os.LookupEnv)
 		if err != nil {
 			pool.Close()
@@ -180,7 +173,7 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 		Webhooks:      hooks,
 		Accounts:      accts,
 		Outbound:      policy,
-		PublicURL:     os.Getenv("ATENDE_PUBLIC_URL"),
+		PublicURL:     s.PublicURL,
 		DemoWebchat: func(ctx context.Context) (uuid.UUID, bool) {
 			ch, err := demoWebchat(ctx, accts, channelStore)
 			return ch.ID, err == nil
@@ -199,16 +192,9 @@ func newApp(ctx context.Context, log *slog.Logger, url string) (*App, error) {
 		Orchestrator: orchestrator, Sectors: sectors, Routers: routers, Prompts: library, Handoffs: handoffs}, nil
 }
 
-// outboundPolicy is ATENDE_OUTBOUND_ALLOW: what the operator lets tenant
-// URLs reach beyond public addresses (nothing by default).
-func outboundPolicy() (outbound.Policy, error) {
-	return outbound.Parse(os.Getenv("ATENDE_OUTBOUND_ALLOW"))
-}
-
-// llmEngine is the LLM engine of ATENDE_LLM_*, or nil when none is configured.
-func llmEngine(log *slog.Logger) (*llm.Engine, error) {
-	cfg := llm.ConfigFromEnv()
-	model, err := llm.NewModel(cfg)
+// llmEngine is the LLM engine of the settings, or nil when none is configured.
+func llmEngine(log *slog.Logger, s Settings) (*llm.Engine, error) {
+	model, err := llm.NewModel(s.LLM)
 	if errors.Is(err, llm.ErrNotConfigured) {
 		log.Info("no LLM configured: the offline engine answers")
 		return nil, nil
@@ -216,20 +202,12 @@ func llmEngine(log *slog.Logger) (*llm.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	timeout, err := time.ParseDuration(envOr("ATENDE_LLM_TIMEOUT", "20s"))
-	if err != nil {
-		return nil, fmt.Errorf("ATENDE_LLM_TIMEOUT: %w", err)
-	}
-	prices, err := llm.ParsePrices(os.Getenv("ATENDE_LLM_PRICES"))
-	if err != nil {
-		return nil, fmt.Errorf("ATENDE_LLM_PRICES: %w", err)
-	}
-	name := cfg.Model
+	name := s.LLM.Model
 	if name == "" {
-		name = llm.DefaultModel(cfg.Provider)
+		name = llm.DefaultModel(s.LLM.Provider)
 	}
-	log.Info("LLM engine", "provider", cfg.Provider, "model", name, "priced", len(prices) > 0)
-	return llm.NewEngine(model, 5, timeout, llm.WithModelName(name), llm.WithPrices(prices)), nil
+	log.Info("LLM engine", "provider", s.LLM.Provider, "model", name, "priced", len(s.LLMPrices) > 0)
+	return llm.NewEngine(model, 5, s.LLMTimeout, llm.WithModelName(name), llm.WithPrices(s.LLMPrices)), nil
 }
 
 // demoWebchat is the demo account's first webchat channel, which /chat shows.
@@ -251,11 +229,11 @@ func demoWebchat(ctx context.Context, accts *accounts.Store, chs *channels.Store
 }
 
 func serve(ctx context.Context, log *slog.Logger, _ []string) error {
-	url, err := databaseURL()
+	s, err := serverSettings()
 	if err != nil {
 		return err
 	}
-	app, err := newApp(ctx, log, url)
+	app, err := newApp(ctx, log, s)
 	if err != nil {
 		return err
 	}
@@ -264,12 +242,12 @@ func serve(ctx context.Context, log *slog.Logger, _ []string) error {
 		return fmt.Errorf("start job workers: %w", err)
 	}
 	go func() { _ = app.Hub.Run(ctx) }()
-	if addr := envOr("ATENDE_PPROF_ADDR", ""); addr != "" {
+	if addr := s.PprofAddr; addr != "" {
 		if err := servePprof(ctx, log, addr); err != nil {
 			return err
 		}
 	}
-	addr := envOr("ATENDE_ADDR", "127.0.0.1:8080")
+	addr := s.Addr
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)

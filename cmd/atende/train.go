@@ -68,11 +68,11 @@ func printTrained(w io.Writer, slug string, t agents.Trained) {
 // for the commands that work on one account with the app's parts. The
 // caller closes app.Pool.
 func accountApp(ctx context.Context, log *slog.Logger, slug string) (*App, accounts.Account, error) {
-	url, err := databaseURL()
+	s, err := serverSettings()
 	if err != nil {
 		return nil, accounts.Account{}, err
 	}
-	app, err := newApp(ctx, log, url)
+	app, err := newApp(ctx, log, s)
 	if err != nil {
 		return nil, accounts.Account{}, err
 	}
