@@ -1,6 +1,7 @@
 package channels
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -101,6 +102,25 @@ type outboxEnv struct {
 	channels *Store
 	outbox   *Outbox
 	acct     uuid.UUID
+	logs     *lockedBuffer // everything the outbox and River logged
+}
+
+// lockedBuffer is a log destination many goroutines write to.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // newOutboxEnv lets base URLs reach loopback, where the fake platforms listen.
@@ -113,7 +133,8 @@ func newOutboxEnv(t *testing.T) *outboxEnv {
 func newOutboxEnvWith(t *testing.T, policy outbound.Policy) *outboxEnv {
 	t.Helper()
 	pool, _ := testdb.New(t)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logs := &lockedBuffer{}
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	mem := memory.NewStore(pool, nil, memory.NewHashEmbedder(memory.DefaultHashDims), log)
 	chs := NewStore(pool)
 	inserter, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
@@ -134,7 +155,7 @@ func newOutboxEnvWith(t *testing.T, policy outbound.Policy) *outboxEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = client.Stop(context.Background()) })
-	return &outboxEnv{pool: pool, mem: mem, channels: chs, outbox: outbox, acct: testdb.NewAccount(t, pool, "acme")}
+	return &outboxEnv{pool: pool, mem: mem, channels: chs, outbox: outbox, acct: testdb.NewAccount(t, pool, "acme"), logs: logs}
 }
 
 // contactWhoWrote makes a contact whose last message on kind was ago.
