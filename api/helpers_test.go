@@ -64,6 +64,17 @@ func newTestServer(t *testing.T) *testServer {
 // newTestServerWith is a test server whose tenant URLs go through policy.
 func newTestServerWith(t *testing.T, policy outbound.Policy) *testServer {
 	t.Helper()
+	return newTestServerSetup(t, policy, RateLimits{})
+}
+
+// newTestServerLimits is newTestServer with these rate limits (zero: the defaults).
+func newTestServerLimits(t *testing.T, limits RateLimits) *testServer {
+	t.Helper()
+	return newTestServerSetup(t, outbound.TestRig(), limits)
+}
+
+func newTestServerSetup(t *testing.T, policy outbound.Policy, limits RateLimits) *testServer {
+	t.Helper()
 	pool, _ := testdb.New(t)
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -113,7 +124,7 @@ func newTestServerWith(t *testing.T, policy outbound.Policy) *testServer {
 		Now:  func() time.Time { return *clock.Load() },
 		Auth: accts, Memory: store, Viewer: memory.NewViewer(store, know, tokens, nil), Knowledge: know,
 		Channels: channelStore, Ingestor: ingestor, Outbox: outbox,
-		Webchat: channels.NewWebchat(pool, store, ingestor), Hub: hub, Prompts: library, Agents: orch, Handoffs: handoffs, Webhooks: hooks, Accounts: accts, Outbound: policy,
+		Webchat: channels.NewWebchat(pool, store, ingestor), Hub: hub, Prompts: library, Agents: orch, Handoffs: handoffs, Webhooks: hooks, Accounts: accts, Outbound: policy, RateLimits: limits,
 		Ready:    func(ctx context.Context) error { return migrations.Check(ctx, pool) },
 		Log:      log,
 		Registry: prometheus.NewRegistry(),

@@ -77,6 +77,10 @@ type Deps struct {
 	Now func() time.Time
 	// MaxBodyBytes caps request bodies (default 1 MiB; imports may be larger: 8 MiB).
 	MaxBodyBytes int64
+	// RateLimits bound the public surfaces (webchat, inbox login, unsigned
+	// webhook callers) per client address and visitor, and say which proxies
+	// may name the client; the zero value is DefaultRateLimits.
+	RateLimits RateLimits
 }
 
 // DefaultMaxBodyBytes is the body cap when Deps leaves it zero.
@@ -96,6 +100,10 @@ func NewHandler(d Deps) *gin.Engine {
 	}
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
+	// gin believes X-Forwarded-For from anyone by default: only the listed
+	// proxies may name the client, or a forged header would choose its own
+	// rate-limit key. The prefixes are parsed already, so this cannot fail.
+	_ = r.SetTrustedProxies(d.RateLimits.trustedProxies())
 	metrics := newHTTPMetrics(d.Registry)
 	if d.Log == nil {
 		d.Log = discardLog
@@ -107,7 +115,7 @@ func NewHandler(d Deps) *gin.Engine {
 		abortWith(c, http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed on this endpoint")
 	})
 
-	h := &handlers{d: d, webhooks: newWebhookMetrics(d.Registry)}
+	h := &handlers{d: d, webhooks: newWebhookMetrics(d.Registry), limits: newLimiters(d.RateLimits, d.Registry)}
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", h.ready)
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{})))
@@ -119,14 +127,14 @@ func NewHandler(d Deps) *gin.Engine {
 	r.GET("/chat/:channel_id", h.chatDemo)
 	r.OPTIONS("/webchat/:channel_id/sessions", webchatPreflight)
 	r.OPTIONS("/webchat/:channel_id/messages", webchatPreflight)
-	r.POST("/webchat/:channel_id/sessions", limitBody(64<<10), h.webchatSession)
-	r.POST("/webchat/:channel_id/messages", limitBody(64<<10), h.webchatPost)
-	r.GET("/webchat/:channel_id/stream", h.webchatStream)
+	r.POST("/webchat/:channel_id/sessions", h.limits.limitWebchatSessions, limitBody(64<<10), h.webchatSession)
+	r.POST("/webchat/:channel_id/messages", limitBody(64<<10), h.limits.limitWebchatMessages, h.webchatPost)
+	r.GET("/webchat/:channel_id/stream", h.limits.limitWebchatStreams, h.webchatStream)
 
 	r.GET("/inbox/assets/inbox.css", serveInboxAsset)
 	r.GET("/inbox/assets/inbox.js", serveInboxAsset)
 	r.GET("/inbox/login", h.inboxLoginPage)
-	r.POST("/inbox/login", limitBody(16<<10), h.inboxLogin)
+	r.POST("/inbox/login", limitBody(16<<10), h.limitInboxLogins, h.inboxLogin)
 	inbox := r.Group("/inbox", h.inboxSession)
 	inbox.GET("", h.inboxQueue)
 	inbox.GET("/events", h.inboxEvents)
@@ -183,6 +191,7 @@ func NewHandler(d Deps) *gin.Engine {
 type handlers struct {
 	d        Deps
 	webhooks *webhookMetrics
+	limits   *limiters
 }
 
 func (h *handlers) ready(c *gin.Context) {

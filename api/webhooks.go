@@ -85,6 +85,9 @@ func (h *handlers) webhookReceive(c *gin.Context) {
 		Header: c.Request.Header, Query: c.Request.URL.Query(), Body: body, Now: h.d.Now()})
 	switch {
 	case errors.Is(err, channels.ErrBadSignature):
+		if h.refuseBadSignature(c) {
+			return
+		}
 		h.d.Log.WarnContext(c.Request.Context(), "webhook refused", "request_id", requestID(c), "channel_id", ch.ID, "error", err)
 		abortWith(c, http.StatusUnauthorized, "bad_signature", err.Error())
 		return
