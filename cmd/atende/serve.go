@@ -174,6 +174,7 @@ func newApp(ctx context.Context, log *slog.Logger, s Settings) (*App, error) {
 		Accounts:      accts,
 		Outbound:      policy,
 		PublicURL:     s.PublicURL,
+		RateLimits:    s.RateLimits,
 		DemoWebchat: func(ctx context.Context) (uuid.UUID, bool) {
 			ch, err := demoWebchat(ctx, accts, channelStore)
 			return ch.ID, err == nil

@@ -12,6 +12,7 @@ import (
 
 	"github.com/atende/atende/agents"
 	"github.com/atende/atende/agents/llm"
+	"github.com/atende/atende/api"
 	"github.com/atende/atende/channels"
 	"github.com/atende/atende/handoff"
 	"github.com/atende/atende/internal/outbound"
@@ -37,6 +38,9 @@ type Settings struct {
 	LLMTimeout time.Duration // ATENDE_LLM_TIMEOUT (20s)
 	LLMPrices  llm.Prices    // ATENDE_LLM_PRICES
 	Embedder   memory.EmbedderConfig
+	// RateLimits are the public surfaces' limits: ATENDE_RATE_DISABLED,
+	// ATENDE_RATE_TRUSTED_PROXIES (see rateLimitsFromEnv).
+	RateLimits api.RateLimits
 }
 
 // Getenv is how settings are looked up (os.Getenv; a map in tests).
@@ -92,6 +96,9 @@ func loadSettings(env Getenv) (Settings, error) {
 	}
 	if s.LLMPrices, err = llm.ParsePrices(env("ATENDE_LLM_PRICES")); err != nil {
 		bad.add("ATENDE_LLM_PRICES", "%v", err)
+	}
+	if s.RateLimits, err = rateLimitsFromEnv(func(k string) (string, bool) { v := env(k); return v, v != "" }); err != nil {
+		bad = append(bad, err) // it names the variable
 	}
 	bad = append(bad, s.Validate()...)
 	return s, bad.err()
