@@ -25,6 +25,15 @@ func internalService(t *testing.T) (*httptest.Server, *atomic.Int32) {
 	return srv, &hits
 }
 
+// sendUntilFailed queues a reply on ch to a customer who wrote an hour ago
+// and returns its statuses once it failed for good.
+func (e *outboxEnv) sendUntilFailed(t *testing.T, ch Channel) []memory.Event {
+	t.Helper()
+	contact := e.contactWhoWrote(t, memory.KindWhatsApp, "5511987654321", KindWhatsApp, time.Hour)
+	ev := e.queue(t, Outgoing{ContactID: contact, ChannelID: ch.ID, Author: memory.AuthorAI, Text: "Oi!"})
+	return e.waitStatus(t, ev, "failed", 1)
+}
+
 // A channel pointed at an internal address is refused at the dial under the
 // default policy: nothing reaches it, the failure is final and says why,
 // and no internal answer is on the timeline.
@@ -32,9 +41,7 @@ func TestABaseURLAtAnInternalAddressIsNeverDialed(t *testing.T) {
 	internal, hits := internalService(t)
 	e := newOutboxEnvWith(t, outbound.Policy{})
 	ch := e.whatsapp(t, internal.URL) // stored by the business file or an old version: the dial still refuses
-	contact := e.contactWhoWrote(t, memory.KindWhatsApp, "5511987654321", KindWhatsApp, time.Hour)
-	ev := e.queue(t, Outgoing{ContactID: contact, ChannelID: ch.ID, Author: memory.AuthorAI, Text: "Oi!"})
-	statuses := e.waitStatus(t, ev, "failed", 1)
+	statuses := e.sendUntilFailed(t, ch)
 	if !strings.Contains(statuses[0].Text, "blocked by the outbound policy") || strings.Contains(statuses[0].Text, "INTERNAL") {
 		t.Fatalf("the failure reads %q", statuses[0].Text)
 	}
@@ -53,9 +60,7 @@ func TestARedirectToAnInternalAddressIsNotFollowed(t *testing.T) {
 	t.Cleanup(redirector.Close)
 	e := newOutboxEnvWith(t, outbound.MustParse(strings.TrimPrefix(redirector.URL, "http://")))
 	ch := e.whatsapp(t, redirector.URL)
-	contact := e.contactWhoWrote(t, memory.KindWhatsApp, "5511987654321", KindWhatsApp, time.Hour)
-	ev := e.queue(t, Outgoing{ContactID: contact, ChannelID: ch.ID, Author: memory.AuthorAI, Text: "Oi!"})
-	statuses := e.waitStatus(t, ev, "failed", 1)
+	statuses := e.sendUntilFailed(t, ch)
 	if !strings.Contains(statuses[0].Text, "blocked by the outbound policy") || strings.Contains(statuses[0].Text, "INTERNAL") {
 		t.Fatalf("the failure reads %q", statuses[0].Text)
 	}
@@ -70,9 +75,7 @@ func TestAnAllowedInternalPlatformsAnswerIsNotCopied(t *testing.T) {
 	internal, hits := internalService(t)
 	e := newOutboxEnvWith(t, outbound.TestRig())
 	ch := e.whatsapp(t, internal.URL)
-	contact := e.contactWhoWrote(t, memory.KindWhatsApp, "5511987654321", KindWhatsApp, time.Hour)
-	ev := e.queue(t, Outgoing{ContactID: contact, ChannelID: ch.ID, Author: memory.AuthorAI, Text: "Oi!"})
-	statuses := e.waitStatus(t, ev, "failed", 1)
+	statuses := e.sendUntilFailed(t, ch)
 	if hits.Load() != 1 || !strings.Contains(statuses[0].Text, "HTTP 403") || strings.Contains(statuses[0].Text, "hunter2") {
 		t.Fatalf("after %d requests the failure reads %q", hits.Load(), statuses[0].Text)
 	}
