@@ -115,8 +115,13 @@ func (c *scenarioClient) send(ctx context.Context, sc Scenario, n int, st Scenar
 	token := ""
 	if st.Channel == "webchat" {
 		var err error
-		if token, err = c.webchatSession(ctx, ch, st); err != nil {
+		var visitor string
+		if visitor, token, err = c.webchatSession(ctx, ch, st); err != nil {
 			return err
+		}
+		if asked := fromString(st.From, "webchat_id"); asked != "" && visitor != asked {
+			// The scenario's expectations name the id it asked for.
+			return fmt.Errorf("step %d: webchat visitor %q came back as %q (the id is taken and this run has not its token)", n, asked, visitor)
 		}
 	}
 	wh, err := webhookFor(ch, st, id, c.seq, at, token)

@@ -142,7 +142,14 @@ func (s *soak) runCustomer(ctx context.Context, c *soakCustomer) {
 	if c.Step.Channel == "webchat" {
 		_, err := s.retrying(ctx, "webchat_session", func(ctx context.Context) error {
 			var err error
-			token, err = s.api.webchatSession(ctx, ch, c.Step)
+			var visitor string
+			visitor, token, err = s.api.webchatSession(ctx, ch, c.Step)
+			if err == nil && visitor != fromString(c.Step.From, "webchat_id") {
+				// A first answer was lost (the server killed mid-request) and
+				// the id is taken: like a browser, go on as the new visitor.
+				c.Step.From["webchat_id"] = visitor
+				c.Identity = "webchat:" + visitor
+			}
 			return err
 		})
 		if err != nil {
