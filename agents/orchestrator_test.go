@@ -51,7 +51,8 @@ func newEnvOn(t testing.TB, pool *pgxpool.Pool, withHandoffs bool) *env {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	mem := memory.NewStore(pool, nil, memory.NewHashEmbedder(memory.DefaultHashDims), log)
-	chs := channels.NewStore(pool)
+	box := testdb.SecretBox(t)
+	chs := channels.NewStore(pool, box)
 	inserter, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
 	if err != nil {
 		t.Fatal(err)
@@ -62,7 +63,7 @@ func newEnvOn(t testing.TB, pool *pgxpool.Pool, withHandoffs bool) *env {
 		t.Fatal(err)
 	}
 	deps := Deps{Pool: pool, Knowledge: knowledge.NewStore(pool, mem.Embedder(), mem), Memory: mem, Channels: chs, Outbox: outbox,
-		Sectors: NewSectorStore(pool), Routers: routers, Prompts: prompts.NewLibrary(pool, ""), Outbound: outbound.TestRig(), Log: log}
+		Sectors: NewSectorStore(pool, box), Routers: routers, Prompts: prompts.NewLibrary(pool, ""), Outbound: outbound.TestRig(), Log: log}
 	if withHandoffs {
 		deps.Handoffs = handoff.NewService(pool, mem, chs, outbox, inserter, nil, log)
 	}

@@ -9,19 +9,25 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/atende/atende/internal/secretbox"
 )
 
 // ErrInvalidSector is returned for a sector or tool definition that cannot work.
 var ErrInvalidSector = errors.New("invalid sector definition")
 
 // SectorStore keeps each account's sectors and HTTP tools (the business
-// file's definitions); it owns the sectors and agent_tools tables.
+// file's definitions); it owns the sectors and agent_tools tables. A tool's
+// signing secret is stored sealed and opened when the tools are loaded.
 type SectorStore struct {
 	pool *pgxpool.Pool
+	box  *secretbox.Box
 }
 
-// NewSectorStore returns the store.
-func NewSectorStore(pool *pgxpool.Pool) *SectorStore { return &SectorStore{pool: pool} }
+// NewSectorStore returns the store; box seals and opens the tools' secrets.
+func NewSectorStore(pool *pgxpool.Pool, box *secretbox.Box) *SectorStore {
+	return &SectorStore{pool: pool, box: box}
+}
 
 // Put makes the account's sectors and tools exactly these (in this order).
 // Sector prompts are not stored here: the caller stores them as prompt versions.
@@ -62,8 +68,12 @@ func (s *SectorStore) Put(ctx context.Context, accountID uuid.UUID, sectors []Se
 		}
 		for _, t := range tools {
 			def, _ := json.Marshal(t)
+			secret, err := s.box.Seal(t.Secret)
+			if err != nil {
+				return fmt.Errorf("seal the secret of tool %s: %w", t.Name, err)
+			}
 			if _, err := tx.Exec(ctx, `INSERT INTO agent_tools (account_id, name, definition, secret) VALUES ($1, $2, $3, $4)`,
-				accountID, t.Name, def, t.Secret); err != nil {
+				accountID, t.Name, def, secret); err != nil {
 				return err
 			}
 		}
@@ -116,11 +126,13 @@ func (s *SectorStore) Tools(ctx context.Context, accountID uuid.UUID) (map[strin
 		if err := rows.Scan(&def, &t.Secret); err != nil {
 			return nil, fmt.Errorf("load tools of %s: %w", accountID, err)
 		}
-		secret := t.Secret
+		stored := t.Secret
 		if err := json.Unmarshal(def, &t); err != nil {
 			return nil, fmt.Errorf("decode tool of %s: %w", accountID, err)
 		}
-		t.Secret = secret
+		if t.Secret, err = s.box.Open(stored); err != nil {
+			return nil, fmt.Errorf("open the secret of tool %s of %s: %w", t.Name, accountID, err)
+		}
 		out[t.Name] = t
 	}
 	return out, rows.Err()

@@ -100,7 +100,8 @@ func newTestServerSetup(t *testing.T, policy outbound.Policy, limits RateLimits)
 	clock := &atomic.Pointer[time.Time]{}
 	now := time.Now()
 	clock.Store(&now)
-	channelStore := channels.NewStore(pool)
+	box := testdb.SecretBox(t)
+	channelStore := channels.NewStore(pool, box)
 	hub := channels.NewHub(pool)
 	hubCtx, stopHub := context.WithCancel(context.Background())
 	go func() { _ = hub.Run(hubCtx) }()
@@ -113,9 +114,9 @@ func newTestServerSetup(t *testing.T, policy outbound.Policy, limits RateLimits)
 	if err != nil {
 		t.Fatal(err)
 	}
-	hooks := webhooks.NewStore(pool, insertOnly(t, pool))
+	hooks := webhooks.NewStore(pool, box, insertOnly(t, pool))
 	handoffs := handoff.NewService(pool, store, channelStore, outbox, insertOnly(t, pool), hooks, log)
-	orch, err := agents.NewOrchestrator(agents.Deps{Pool: pool, Wakes: hub, Knowledge: know, Memory: store, Channels: channelStore, Outbox: outbox, Sectors: agents.NewSectorStore(pool),
+	orch, err := agents.NewOrchestrator(agents.Deps{Pool: pool, Wakes: hub, Knowledge: know, Memory: store, Channels: channelStore, Outbox: outbox, Sectors: agents.NewSectorStore(pool, box),
 		Routers: routers, Prompts: library, Handoffs: handoffs, Outbound: policy, Log: log})
 	if err != nil {
 		t.Fatal(err)

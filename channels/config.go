@@ -15,6 +15,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/atende/atende/internal/secretbox"
 )
 
 // ErrNotFound is returned for a channel that does not exist (in the account).
@@ -86,13 +88,16 @@ type NewChannel struct {
 	Secrets  map[string]string
 }
 
-// Store keeps channel configurations. It owns the channels table.
+// Store keeps channel configurations. It owns the channels table. Secrets
+// are sealed value by value in the secrets column (the names stay readable,
+// the values do not) and opened when read: a Channel holds them in clear.
 type Store struct {
 	pool *pgxpool.Pool
+	box  *secretbox.Box
 }
 
-// NewStore returns a Store on the pool.
-func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+// NewStore returns a Store on the pool; box seals and opens the secrets.
+func NewStore(pool *pgxpool.Pool, box *secretbox.Box) *Store { return &Store{pool: pool, box: box} }
 
 func randomSecret() (string, error) {
 	b := make([]byte, 24)
@@ -139,7 +144,19 @@ func validate(n NewChannel) error {
 
 const channelColumns = `id, account_id, kind, name, settings, secrets, created_at, updated_at`
 
-func scanChannel(row pgx.Row) (Channel, error) {
+// sealSecrets is the secrets column for secrets: each value sealed.
+func (s *Store) sealSecrets(secrets map[string]string) ([]byte, error) {
+	sealed := make(map[string]string, len(secrets))
+	for name, v := range secrets {
+		var err error
+		if sealed[name], err = s.box.Seal(v); err != nil {
+			return nil, fmt.Errorf("seal secrets.%s: %w", name, err)
+		}
+	}
+	return json.Marshal(sealed)
+}
+
+func (s *Store) scanChannel(row pgx.Row) (Channel, error) {
 	var c Channel
 	var settings, secrets []byte
 	if err := row.Scan(&c.ID, &c.AccountID, &c.Kind, &c.Name, &settings, &secrets, &c.CreatedAt, &c.UpdatedAt); err != nil {
@@ -150,6 +167,13 @@ func scanChannel(row pgx.Row) (Channel, error) {
 	}
 	if err := json.Unmarshal(secrets, &c.Secrets); err != nil {
 		return c, fmt.Errorf("decode secrets of channel %s: %w", c.ID, err)
+	}
+	for name, v := range c.Secrets {
+		plain, err := s.box.Open(v)
+		if err != nil {
+			return c, fmt.Errorf("open secrets.%s of channel %s (%q): %w", name, c.ID, c.Name, err)
+		}
+		c.Secrets[name] = plain
 	}
 	return c, nil
 }
@@ -181,8 +205,11 @@ func (s *Store) Create(ctx context.Context, accountID uuid.UUID, n NewChannel) (
 		return Channel{}, fmt.Errorf("new channel id: %w", err)
 	}
 	settings, _ := json.Marshal(n.Settings)
-	secrets, _ := json.Marshal(n.Secrets)
-	c, err := scanChannel(s.pool.QueryRow(ctx, `INSERT INTO channels (id, account_id, kind, name, settings, secrets)
+	secrets, err := s.sealSecrets(n.Secrets)
+	if err != nil {
+		return Channel{}, err
+	}
+	c, err := s.scanChannel(s.pool.QueryRow(ctx, `INSERT INTO channels (id, account_id, kind, name, settings, secrets)
 		VALUES ($1, $2, $3, $4, $5, $6) RETURNING `+channelColumns, id, accountID, n.Kind, strings.TrimSpace(n.Name), settings, secrets))
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
@@ -200,7 +227,7 @@ func (s *Store) List(ctx context.Context, accountID uuid.UUID) ([]Channel, error
 	if err != nil {
 		return nil, fmt.Errorf("list channels: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Channel, error) { return scanChannel(r) })
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Channel, error) { return s.scanChannel(r) })
 	if err != nil {
 		return nil, fmt.Errorf("list channels: %w", err)
 	}
@@ -209,19 +236,19 @@ func (s *Store) List(ctx context.Context, accountID uuid.UUID) ([]Channel, error
 
 // Get returns one channel of the account.
 func (s *Store) Get(ctx context.Context, accountID, id uuid.UUID) (Channel, error) {
-	return getChannel(ctx, s.pool, accountID, id)
+	return s.getChannel(ctx, s.pool, accountID, id)
 }
 
 // GetTx is Get inside the caller's transaction, which must never wait for a
 // second pool connection.
 func (s *Store) GetTx(ctx context.Context, tx pgx.Tx, accountID, id uuid.UUID) (Channel, error) {
-	return getChannel(ctx, tx, accountID, id)
+	return s.getChannel(ctx, tx, accountID, id)
 }
 
-func getChannel(ctx context.Context, q interface {
+func (s *Store) getChannel(ctx context.Context, q interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }, accountID, id uuid.UUID) (Channel, error) {
-	c, err := scanChannel(q.QueryRow(ctx, `SELECT `+channelColumns+` FROM channels WHERE account_id = $1 AND id = $2`, accountID, id))
+	c, err := s.scanChannel(q.QueryRow(ctx, `SELECT `+channelColumns+` FROM channels WHERE account_id = $1 AND id = $2`, accountID, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Channel{}, fmt.Errorf("channel %s: %w", id, ErrNotFound)
 	}
@@ -235,7 +262,7 @@ func getChannel(ctx context.Context, q interface {
 // scoped by an API key: the channel id in the URL is what names the account,
 // and the request is then verified with that channel's own secret.
 func (s *Store) ForWebhook(ctx context.Context, kind Kind, id uuid.UUID) (Channel, error) {
-	c, err := scanChannel(s.pool.QueryRow(ctx, `SELECT `+channelColumns+` FROM channels WHERE id = $1 AND kind = $2`, id, kind))
+	c, err := s.scanChannel(s.pool.QueryRow(ctx, `SELECT `+channelColumns+` FROM channels WHERE id = $1 AND kind = $2`, id, kind))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Channel{}, fmt.Errorf("%s channel %s: %w", kind, id, ErrNotFound)
 	}
@@ -263,8 +290,11 @@ func (s *Store) SetSecrets(ctx context.Context, accountID, id uuid.UUID, secrets
 		}
 		c.Secrets[name] = v
 	}
-	raw, _ := json.Marshal(c.Secrets)
-	c, err = scanChannel(s.pool.QueryRow(ctx, `UPDATE channels SET secrets = $3, updated_at = now() WHERE account_id = $1 AND id = $2
+	raw, err := s.sealSecrets(c.Secrets)
+	if err != nil {
+		return Channel{}, err
+	}
+	c, err = s.scanChannel(s.pool.QueryRow(ctx, `UPDATE channels SET secrets = $3, updated_at = now() WHERE account_id = $1 AND id = $2
 		RETURNING `+channelColumns, accountID, id, raw))
 	if err != nil {
 		return Channel{}, fmt.Errorf("rotate secrets of %s: %w", id, err)
@@ -291,7 +321,7 @@ func (s *Store) SeenToken(ctx context.Context, channelID uuid.UUID, token string
 func (s *Store) Put(ctx context.Context, accountID uuid.UUID, n NewChannel) (Channel, error) {
 	var existing Channel
 	var err error
-	existing, err = scanChannel(s.pool.QueryRow(ctx, `SELECT `+channelColumns+` FROM channels WHERE account_id = $1 AND name = $2`,
+	existing, err = s.scanChannel(s.pool.QueryRow(ctx, `SELECT `+channelColumns+` FROM channels WHERE account_id = $1 AND name = $2`,
 		accountID, strings.TrimSpace(n.Name)))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return s.Create(ctx, accountID, n)
@@ -314,8 +344,11 @@ func (s *Store) Put(ctx context.Context, accountID uuid.UUID, n NewChannel) (Cha
 		return Channel{}, err
 	}
 	settings, _ := json.Marshal(n.Settings)
-	raw, _ := json.Marshal(secrets)
-	c, err := scanChannel(s.pool.QueryRow(ctx, `UPDATE channels SET settings = $3, secrets = $4, updated_at = now()
+	raw, err := s.sealSecrets(secrets)
+	if err != nil {
+		return Channel{}, err
+	}
+	c, err := s.scanChannel(s.pool.QueryRow(ctx, `UPDATE channels SET settings = $3, secrets = $4, updated_at = now()
 		WHERE account_id = $1 AND id = $2 RETURNING `+channelColumns, accountID, existing.ID, settings, raw))
 	if err != nil {
 		return Channel{}, fmt.Errorf("update channel %q: %w", n.Name, err)

@@ -136,7 +136,7 @@ func newOutboxEnvWith(t *testing.T, policy outbound.Policy) *outboxEnv {
 	logs := &lockedBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	mem := memory.NewStore(pool, nil, memory.NewHashEmbedder(memory.DefaultHashDims), log)
-	chs := NewStore(pool)
+	chs := NewStore(pool, testdb.SecretBox(t))
 	inserter, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
 	if err != nil {
 		t.Fatal(err)

@@ -23,15 +23,16 @@ func env(vars map[string]string) func(string) (string, bool) {
 	return func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
 }
 
-func stores(pool *pgxpool.Pool) Stores {
-	return Stores{Accounts: accounts.NewStore(pool), Channels: channels.NewStore(pool), Sectors: agents.NewSectorStore(pool),
+func stores(t *testing.T, pool *pgxpool.Pool) Stores {
+	box := testdb.SecretBox(t)
+	return Stores{Accounts: accounts.NewStore(pool), Channels: channels.NewStore(pool, box), Sectors: agents.NewSectorStore(pool, box),
 		Prompts: prompts.NewLibrary(pool, "")}
 }
 
 func TestApplyTheBusinessFile(t *testing.T) {
 	pool, _ := testdb.New(t)
 	ctx := context.Background()
-	st := stores(pool)
+	st := stores(t, pool)
 	accts, chs := st.Accounts, st.Channels
 	vars := map[string]string{"WHATSAPP_APP_SECRET": "s3cr3t", "WHATSAPP_VERIFY_TOKEN": "vt", "WHATSAPP_ACCESS_TOKEN": "EAAG1", "N8N_SECRET": "n8n"}
 	f, err := Load("testdata/atende.yaml", env(vars))
@@ -78,7 +79,7 @@ func TestApplyTheBusinessFile(t *testing.T) {
 func TestSectorsAndToolsOfTheBusinessFile(t *testing.T) {
 	pool, _ := testdb.New(t)
 	ctx := context.Background()
-	st := stores(pool)
+	st := stores(t, pool)
 	vars := map[string]string{"WHATSAPP_APP_SECRET": "s", "WHATSAPP_VERIFY_TOKEN": "v", "WHATSAPP_ACCESS_TOKEN": "a", "N8N_SECRET": "n8n-secret"}
 	f, err := Load("testdata/atende.yaml", env(vars))
 	if err != nil {
@@ -239,7 +240,7 @@ func TestBadBusinessFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.Apply(context.Background(), stores(pool)); !errors.Is(err, channels.ErrInvalidConfig) {
+	if err := f.Apply(context.Background(), stores(t, pool)); !errors.Is(err, channels.ErrInvalidConfig) {
 		t.Fatalf("an unknown kind must be refused: %v", err)
 	}
 	for _, body := range []string{
@@ -253,7 +254,7 @@ func TestBadBusinessFiles(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := f.Apply(context.Background(), stores(pool)); !errors.Is(err, agents.ErrInvalidSector) {
+		if err := f.Apply(context.Background(), stores(t, pool)); !errors.Is(err, agents.ErrInvalidSector) {
 			t.Errorf("%q: %v, want ErrInvalidSector", body, err)
 		}
 	}
@@ -280,11 +281,11 @@ func TestBusinessFileURLsGoThroughTheOutboundPolicy(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = f.Apply(context.Background(), stores(pool))
+		err = f.Apply(context.Background(), stores(t, pool))
 		if !errors.Is(err, outbound.ErrBlocked) || !strings.Contains(err.Error(), "ATENDE_OUTBOUND_ALLOW") {
 			t.Errorf("%q: %v, want the outbound policy's refusal", body, err)
 		}
-		st := stores(pool)
+		st := stores(t, pool)
 		st.Outbound = outbound.MustParse("127.0.0.0/8,::1")
 		if err := f.Apply(context.Background(), st); err != nil && strings.Contains(body, "127.0.0.1") {
 			t.Errorf("%q with loopback allowed: %v", body, err)

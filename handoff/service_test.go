@@ -65,7 +65,7 @@ func newEnv(t testing.TB) *env {
 	pool, _ := testdb.New(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	mem := memory.NewStore(pool, nil, memory.NewHashEmbedder(memory.DefaultHashDims), log)
-	chs := channels.NewStore(pool)
+	chs := channels.NewStore(pool, testdb.SecretBox(t))
 	jobs, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
 	if err != nil {
 		t.Fatal(err)

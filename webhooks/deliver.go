@@ -84,6 +84,9 @@ func (w *DeliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 	if status == "delivered" {
 		return nil
 	}
+	if secret, err = s.box.Open(secret); err != nil {
+		return w.record(ctx, job, nil, fmt.Errorf("open the subscription's secret: %w", err))
+	}
 	b.AccountID = job.Args.AccountID
 	body, _ := json.Marshal(b)
 	ts := strconv.FormatInt(s.now().Unix(), 10)

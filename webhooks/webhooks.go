@@ -20,6 +20,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
+
+	"github.com/atende/atende/internal/secretbox"
 )
 
 // The events a subscription may ask for.
@@ -69,16 +71,19 @@ type Delivery struct {
 	DeliveredAt *time.Time      `json:"delivered_at,omitempty"`
 }
 
-// Store keeps subscriptions and deliveries (it owns their tables).
+// Store keeps subscriptions and deliveries (it owns their tables). The
+// signing secrets are stored sealed and opened only to sign a delivery.
 type Store struct {
 	pool *pgxpool.Pool
+	box  *secretbox.Box
 	jobs JobInserter
 	now  func() time.Time
 }
 
-// NewStore returns the store; jobs enqueues deliveries.
-func NewStore(pool *pgxpool.Pool, jobs JobInserter) *Store {
-	return &Store{pool: pool, jobs: jobs, now: time.Now}
+// NewStore returns the store; box seals and opens the subscriptions'
+// secrets, jobs enqueues deliveries.
+func NewStore(pool *pgxpool.Pool, box *secretbox.Box, jobs JobInserter) *Store {
+	return &Store{pool: pool, box: box, jobs: jobs, now: time.Now}
 }
 
 // Subscribe adds a subscription. An empty secret is generated (32 random
@@ -102,8 +107,12 @@ func (s *Store) Subscribe(ctx context.Context, accountID uuid.UUID, rawURL, secr
 		secret = hex.EncodeToString(b)
 	}
 	sub := Subscription{ID: uuid.Must(uuid.NewV7()), URL: rawURL, Events: events, Secret: secret}
+	sealed, err := s.box.Seal(secret)
+	if err != nil {
+		return Subscription{}, fmt.Errorf("subscribe %s: %w", rawURL, err)
+	}
 	err = s.pool.QueryRow(ctx, `INSERT INTO webhook_subscriptions (id, account_id, url, secret, events) VALUES ($1, $2, $3, $4, $5)
-		RETURNING created_at`, sub.ID, accountID, rawURL, secret, events).Scan(&sub.CreatedAt)
+		RETURNING created_at`, sub.ID, accountID, rawURL, sealed, events).Scan(&sub.CreatedAt)
 	if err != nil {
 		return Subscription{}, fmt.Errorf("subscribe %s: %w", rawURL, err)
 	}

@@ -66,7 +66,7 @@ func TestSubscriptionsEmitAndDeliverSigned(t *testing.T) {
 	pool, _ := testdb.New(t)
 	acct, other := testdb.NewAccount(t, pool, "loja"), testdb.NewAccount(t, pool, "outra")
 	workers := river.NewWorkers()
-	store := NewStore(pool, nil)
+	store := NewStore(pool, testdb.SecretBox(t), nil)
 	river.AddWorker(workers, NewDeliverWorker(store, outbound.TestRig()))
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Queues: map[string]river.QueueConfig{Queue: {MaxWorkers: 2}},
 		Workers: workers, FetchPollInterval: 20 * time.Millisecond, FetchCooldown: 10 * time.Millisecond})
@@ -145,7 +145,7 @@ func TestFailedDeliveriesAreRetriedAndLogged(t *testing.T) {
 	pool, _ := testdb.New(t)
 	acct := testdb.NewAccount(t, pool, "loja")
 	var jobs []DeliverArgs
-	store := NewStore(pool, insertRecorder(func(a DeliverArgs) { jobs = append(jobs, a) }))
+	store := NewStore(pool, testdb.SecretBox(t), insertRecorder(func(a DeliverArgs) { jobs = append(jobs, a) }))
 	rcv := newReceiver(t, "k", 1)
 	sub, _ := store.Subscribe(ctx, acct, rcv.URL, "k", []string{CSATReceived})
 	if err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return store.Emit(ctx, tx, acct, CSATReceived, map[string]int{"score": 5}) }); err != nil {
@@ -185,7 +185,7 @@ func TestADeliveryToAnInternalAddressIsRefused(t *testing.T) {
 	pool, _ := testdb.New(t)
 	acct := testdb.NewAccount(t, pool, "loja")
 	var jobs []DeliverArgs
-	store := NewStore(pool, insertRecorder(func(a DeliverArgs) { jobs = append(jobs, a) }))
+	store := NewStore(pool, testdb.SecretBox(t), insertRecorder(func(a DeliverArgs) { jobs = append(jobs, a) }))
 	rcv := newReceiver(t, "k", 0)
 	sub, _ := store.Subscribe(ctx, acct, rcv.URL+"/hook?token=subscriber-secret", "k", []string{CSATReceived})
 	if err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return store.Emit(ctx, tx, acct, CSATReceived, map[string]int{"score": 5}) }); err != nil {

@@ -35,6 +35,10 @@ func channelsCmd(ctx context.Context, log *slog.Logger, args []string) error {
 	if err != nil {
 		return fmt.Errorf("-channel must be the channel's id: %w", err)
 	}
+	box, err := s.SecretBox()
+	if err != nil {
+		return err
+	}
 	pool, err := database.Open(ctx, s.DatabaseURL, 0)
 	if err != nil {
 		return err
@@ -44,7 +48,7 @@ func channelsCmd(ctx context.Context, log *slog.Logger, args []string) error {
 	if err != nil {
 		return err
 	}
-	ch, err := channels.NewStore(pool).Get(ctx, acct.ID, id)
+	ch, err := channels.NewStore(pool, box).Get(ctx, acct.ID, id)
 	if err != nil {
 		return err
 	}

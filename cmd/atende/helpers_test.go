@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -22,9 +23,10 @@ import (
 // runningServer is what `make run` starts — seed, then serve with its
 // workers — on a fresh database, used over HTTP as a client would.
 type runningServer struct {
-	base  string
-	key   string
-	dbURL string
+	base      string
+	key       string
+	dbURL     string
+	secretKey string // ATENDE_SECRET_KEY
 }
 
 // testRigAllow is ATENDE_OUTBOUND_ALLOW for a server whose platforms are
@@ -49,6 +51,7 @@ func startServerWith(t *testing.T, key string, seeds int, env map[string]string)
 	// which the outbound policy refuses unless told (a test wanting the
 	// strict policy sets it to "").
 	t.Setenv("ATENDE_OUTBOUND_ALLOW", testRigAllow)
+	t.Setenv("ATENDE_SECRET_KEY", testdb.SecretKey(t))
 	for k, v := range env {
 		t.Setenv(k, v)
 	}
@@ -93,7 +96,7 @@ func serveOn(t *testing.T, url, key string) (s *runningServer, stop func()) {
 		})
 	}
 	t.Cleanup(stop)
-	s = &runningServer{base: "http://" + addr, key: key, dbURL: url}
+	s = &runningServer{base: "http://" + addr, key: key, dbURL: url, secretKey: os.Getenv("ATENDE_SECRET_KEY")}
 	deadline := time.Now().Add(20 * time.Second)
 	for s.call("GET", "/readyz", nil, nil) != http.StatusOK {
 		if time.Now().After(deadline) {

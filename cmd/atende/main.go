@@ -49,6 +49,8 @@ commands:
 
 environment:
   DATABASE_URL                 PostgreSQL with pgvector (make run sets it)
+  ATENDE_SECRET_KEY            encrypts the stored secrets: base64 of 32 bytes (openssl rand -base64 32; make run makes
+                               one); comma-separated: the first seals, all open
   ATENDE_ADDR                  listen address (default 127.0.0.1:8080)
   ATENDE_LOG_LEVEL             debug, info (default), warn, error
   ATENDE_DEMO_API_KEY          the demo account's API key, for seed

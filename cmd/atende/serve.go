@@ -67,6 +67,10 @@ type App struct {
 // newApp migrates, connects and wires every part from the settings. The
 // caller starts Workers.
 func newApp(ctx context.Context, log *slog.Logger, s Settings) (*App, error) {
+	box, err := s.SecretBox()
+	if err != nil {
+		return nil, err
+	}
 	if err := database.Migrate(ctx, s.DatabaseURL); err != nil {
 		return nil, err
 	}
@@ -93,10 +97,10 @@ func newApp(ctx context.Context, log *slog.Logger, s Settings) (*App, error) {
 		pool.Close()
 		return nil, err
 	}
-	channelStore := channels.NewStore(pool)
+	channelStore := channels.NewStore(pool, box)
 	hub := channels.NewHub(pool)
 	outbox := channels.NewOutbox(pool, store, channelStore, channels.NewPlatforms(policy, channels.NewSMTPMailer(policy), hub), inserter, log, nil)
-	hooks := webhooks.NewStore(pool, inserter)
+	hooks := webhooks.NewStore(pool, box, inserter)
 	handoffs := handoff.NewService(pool, store, channelStore, outbox, inserter, hooks, log)
 	ingestor := channels.NewIngestor(pool, store, agents.NewTurns(inserter)).WithTakeovers(handoffs).WithEvents(hooks).WithWakes(hub)
 	engine, err := llmEngine(log, s)
@@ -113,7 +117,7 @@ func newApp(ctx context.Context, log *slog.Logger, s Settings) (*App, error) {
 	viewer := memory.NewViewer(store, knowledgeStore, tokens, nil)
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	sectors := agents.NewSectorStore(pool)
+	sectors := agents.NewSectorStore(pool, box)
 	library := prompts.NewLibrary(pool, s.PromptsDir)
 	routers, err := agents.NewRouters(pool)
 	if err != nil {

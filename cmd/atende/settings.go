@@ -16,6 +16,7 @@ import (
 	"github.com/atende/atende/channels"
 	"github.com/atende/atende/handoff"
 	"github.com/atende/atende/internal/outbound"
+	"github.com/atende/atende/internal/secretbox"
 	"github.com/atende/atende/memory"
 	"github.com/atende/atende/webhooks"
 )
@@ -41,6 +42,9 @@ type Settings struct {
 	// RateLimits are the public surfaces' limits: ATENDE_RATE_DISABLED,
 	// ATENDE_RATE_TRUSTED_PROXIES (see rateLimitsFromEnv).
 	RateLimits api.RateLimits
+	// Secrets is ATENDE_SECRET_KEY: the keys that seal channel, webhook and
+	// tool secrets in the database (nil when unset; SecretBox says so).
+	Secrets *secretbox.Box
 }
 
 // Getenv is how settings are looked up (os.Getenv; a map in tests).
@@ -99,6 +103,9 @@ func loadSettings(env Getenv) (Settings, error) {
 	}
 	if s.RateLimits, err = rateLimitsFromEnv(func(k string) (string, bool) { v := env(k); return v, v != "" }); err != nil {
 		bad = append(bad, err) // it names the variable
+	}
+	if s.Secrets, err = secretKeys(strings.TrimSpace(env(secretKeyEnv))); err != nil {
+		bad.add(secretKeyEnv, "%v", err)
 	}
 	bad = append(bad, s.Validate()...)
 	return s, bad.err()

@@ -51,12 +51,14 @@ func TestSettingsNameEveryBadVariable(t *testing.T) {
 		"ATENDE_LLM_PRICES":          "gpt=cheap",
 		"ATENDE_PUBLIC_URL":          "atende.example.com",
 		"ATENDE_PPROF_ADDR":          "0.0.0.0:6060",
+		"ATENDE_SECRET_KEY":          "not-a-key",
 	}))
 	if err == nil {
 		t.Fatal("bad settings accepted")
 	}
 	for _, name := range []string{"ATENDE_ADDR", "ATENDE_TURN_WORKERS", "ATENDE_DB_MAX_CONNS", "ATENDE_TURN_DEBOUNCE", "ATENDE_LLM_TIMEOUT",
-		"ATENDE_LLM_PROVIDER", "ATENDE_EMBEDDINGS_PROVIDER", "ATENDE_OUTBOUND_ALLOW", "ATENDE_LLM_PRICES", "ATENDE_PUBLIC_URL", "ATENDE_PPROF_ADDR"} {
+		"ATENDE_LLM_PROVIDER", "ATENDE_EMBEDDINGS_PROVIDER", "ATENDE_OUTBOUND_ALLOW", "ATENDE_LLM_PRICES", "ATENDE_PUBLIC_URL", "ATENDE_PPROF_ADDR",
+		"ATENDE_SECRET_KEY"} {
 		if !strings.Contains(err.Error(), name+":") {
 			t.Errorf("%s is not named in:\n%v", name, err)
 		}

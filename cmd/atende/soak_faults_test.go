@@ -118,6 +118,7 @@ func TestSoakKillServe(t *testing.T) {
 	t.Setenv("ATENDE_ADDR", addr)
 	t.Setenv("ATENDE_TURN_DEBOUNCE", "2s")
 	t.Setenv("ATENDE_OUTBOUND_ALLOW", testRigAllow)
+	t.Setenv("ATENDE_SECRET_KEY", testdb.SecretKey(t)) // the serve children inherit it
 	key := "atd_soak_kill_key_0123456789"
 	if err := seed(context.Background(), slog.New(slog.NewTextHandler(io.Discard, nil)), []string{"-api-key", key}); err != nil {
 		t.Fatal(err)

@@ -96,6 +96,10 @@ func KeyID(k []byte) string {
 	return hex.EncodeToString(sum[:4])
 }
 
+// String shows the Box by its key ids only, so a Box printed or logged by
+// mistake (inside a settings struct, say) never shows a key.
+func (b *Box) String() string { return "secretbox.Box{keys: " + b.ids() + "}" }
+
 // SealingKeyID is the id of the key Seal uses, for reports.
 func (b *Box) SealingKeyID() string { return b.keys[0].id }
 

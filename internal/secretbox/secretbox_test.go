@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -152,6 +153,15 @@ func TestParseKeys(t *testing.T) {
 		if bad != "" && strings.Contains(err.Error(), strings.TrimSuffix(bad, ",")) {
 			t.Errorf("the error shows the key: %v", err)
 		}
+	}
+	box := mustBox(t, k1, k2)
+	for _, shown := range []string{fmt.Sprint(box), fmt.Sprintf("%+v", box), fmt.Sprintf("%v", struct{ B *Box }{box})} {
+		if strings.Contains(shown, string(k1)) || strings.Contains(shown, hex.EncodeToString(k1)) || strings.Contains(shown, base64.StdEncoding.EncodeToString(k1)) {
+			t.Fatalf("a printed Box shows its key: %s", shown)
+		}
+	}
+	if fmt.Sprint(box) != "secretbox.Box{keys: "+KeyID(k1)+", "+KeyID(k2)+"}" {
+		t.Fatalf("a printed Box: %s", box)
 	}
 	if _, err := New(k1, k1); err == nil {
 		t.Error("New accepted the same key twice")
