@@ -142,3 +142,55 @@ func TestWrongKeyNamesTheChannel(t *testing.T) {
 		t.Fatalf("List with the wrong key: %v", err)
 	}
 }
+
+// Key rotation: channels sealed with A and one stored in clear are read
+// with "B,A", re-sealed with B, and then read with B alone; re-sealing again
+// writes nothing.
+func TestResealRotatesFromAToB(t *testing.T) {
+	ctx := context.Background()
+	pool, _ := testdb.New(t)
+	acct := testdb.NewAccount(t, pool, "loja")
+	a, b := testdb.SecretKey(t), testdb.SecretKey(t)
+	withA := NewStore(pool, testdb.BoxFor(t, a))
+	sealed, err := withA.Create(ctx, acct, NewChannel{Kind: KindTelegram, Name: "Bot A", Secrets: map[string]string{"bot_token": "123:token-a"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	legacy := insertLegacyChannel(t, pool, acct, "Bot legado", `{"bot_token": "123:legacy-token", "secret_token": "legacy-secret"}`)
+
+	both := NewStore(pool, testdb.BoxFor(t, b+","+a))
+	tally, err := both.ResealSecrets(ctx, 1) // a batch of one: the loop goes past the first page
+	if err != nil || tally != (secretbox.Tally{Rows: 2, Resealed: 2}) {
+		t.Fatalf("first reseal: %+v %v", tally, err)
+	}
+	if tally, err := both.ResealSecrets(ctx, 1); err != nil || tally != (secretbox.Tally{Rows: 2, Resealed: 0}) {
+		t.Fatalf("second reseal: %+v %v", tally, err)
+	}
+	idB := secretbox.KeyID(mustDecode(t, b))
+	for _, id := range []uuid.UUID{sealed.ID, legacy} {
+		if raw := rawSecrets(t, pool, id); strings.Contains(raw, "123:") || strings.Contains(raw, "legacy-") ||
+			strings.Count(raw, "enc:") == 0 || strings.Count(raw, "enc:v1:"+idB+":") != strings.Count(raw, "enc:") {
+			t.Fatalf("after the reseal channel %s is %s", id, raw)
+		}
+	}
+	onlyB := NewStore(pool, testdb.BoxFor(t, b))
+	list, err := onlyB.List(ctx, acct)
+	if err != nil || len(list) != 2 || list[0].Secret("bot_token") != "123:token-a" || list[1].Secret("bot_token") != "123:legacy-token" ||
+		list[1].Secret("secret_token") != "legacy-secret" {
+		t.Fatalf("with B alone: %+v %v", list, err)
+	}
+	// A alone can no longer read them: the error names the channel.
+	_, err = NewStore(pool, testdb.BoxFor(t, a)).ResealSecrets(ctx, 10)
+	if !errors.Is(err, secretbox.ErrUnknownKey) || !strings.Contains(err.Error(), `"Bot A"`) {
+		t.Fatalf("reseal with a key that opens nothing: %v", err)
+	}
+}
+
+func mustDecode(t *testing.T, key string) []byte {
+	t.Helper()
+	k, err := secretbox.ParseKeys(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k[0]
+}

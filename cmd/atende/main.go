@@ -27,6 +27,9 @@ commands:
               last used, revoked; never the key); revoke one (refused on its next request)
   channels telegram set-webhook -channel ID -public-url URL
               register a Telegram channel's webhook (with its secret token) with Telegram
+  secrets rotate [-batch 100]
+              re-seal every stored secret (channels, webhook subscriptions, tools) with the first key of
+              ATENDE_SECRET_KEY; idempotent; then the other keys can be removed from it
   load-webhooks -url URL -secret S [-n N -c C]
               post signed WhatsApp webhooks concurrently to a running server; compare with raw commits
   soak -server URL -key KEY [-customers 200] [-messages 2] [-burst] [-channels all|KIND,...] [-deadline 5m] [-json]
@@ -50,7 +53,7 @@ commands:
 environment:
   DATABASE_URL                 PostgreSQL with pgvector (make run sets it)
   ATENDE_SECRET_KEY            encrypts the stored secrets: base64 of 32 bytes (openssl rand -base64 32; make run makes
-                               one); comma-separated: the first seals, all open
+                               one); comma-separated to rotate: the first seals, all open (then atende secrets rotate)
   ATENDE_ADDR                  listen address (default 127.0.0.1:8080)
   ATENDE_LOG_LEVEL             debug, info (default), warn, error
   ATENDE_DEMO_API_KEY          the demo account's API key, for seed
@@ -92,6 +95,7 @@ func main() {
 		"eval":            evalCmd,
 		"train":           trainCmd,
 		"replay":          replayCmd,
+		"secrets":         secretsCmd,
 	}
 	run, ok := commands[os.Args[1]]
 	if !ok {

@@ -1,9 +1,20 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"flag"
 	"fmt"
+	"io"
+	"log/slog"
+	"os"
 
+	"github.com/atende/atende/agents"
+	"github.com/atende/atende/channels"
+	"github.com/atende/atende/internal/database"
 	"github.com/atende/atende/internal/secretbox"
+	"github.com/atende/atende/migrations"
+	"github.com/atende/atende/webhooks"
 )
 
 // secretKeyEnv holds the keys that seal channel, webhook and tool secrets.
@@ -32,4 +43,62 @@ func (s Settings) SecretBox() (*secretbox.Box, error) {
 			"`make run` generates one into .atende/secret_key", secretKeyEnv)
 	}
 	return s.Secrets, nil
+}
+
+// secretsCmd is `atende secrets rotate`: re-seal every stored secret with
+// the first key of ATENDE_SECRET_KEY, so the others can then be dropped.
+func secretsCmd(ctx context.Context, _ *slog.Logger, args []string) error {
+	return secretsRun(ctx, os.Stdout, args)
+}
+
+func secretsRun(ctx context.Context, out io.Writer, args []string) error {
+	if len(args) < 1 || args[0] != "rotate" {
+		return errors.New("usage: atende secrets rotate [-batch 100]")
+	}
+	fs := flag.NewFlagSet("secrets rotate", flag.ContinueOnError)
+	batch := fs.Int("batch", 100, "rows read per query (each row is re-sealed in its own transaction)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *batch < 1 {
+		return errors.New("-batch must be at least 1")
+	}
+	s, err := serverSettings()
+	if err != nil {
+		return err
+	}
+	box, err := s.SecretBox()
+	if err != nil {
+		return err
+	}
+	pool, err := database.Open(ctx, s.DatabaseURL, 0)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := migrations.Check(ctx, pool); err != nil {
+		return fmt.Errorf("%w (run atende migrate first)", err)
+	}
+	tables := []struct {
+		name   string
+		reseal func(context.Context, int) (secretbox.Tally, error)
+	}{
+		{"channels", channels.NewStore(pool, box).ResealSecrets},
+		{"webhook subscriptions", webhooks.NewStore(pool, box, nil).ResealSecrets},
+		{"tools", agents.NewSectorStore(pool, box).ResealSecrets},
+	}
+	fmt.Fprintf(out, "re-sealing with key %s\n", box.SealingKeyID())
+	for _, t := range tables {
+		tally, err := t.reseal(ctx, *batch)
+		if errors.Is(err, secretbox.ErrUnknownKey) {
+			return fmt.Errorf("rotate %s (%d re-sealed before the error): %w; keep the old key in %s, after the new one, until rotate has run",
+				t.name, tally.Resealed, err, secretKeyEnv)
+		}
+		if err != nil {
+			return fmt.Errorf("rotate %s (%d re-sealed before the error; run it again once fixed): %w", t.name, tally.Resealed, err)
+		}
+		fmt.Fprintf(out, "  %-22s %d read, %d re-sealed\n", t.name, tally.Rows, tally.Resealed)
+	}
+	fmt.Fprintln(out, "every stored secret is sealed with the first key: the others can be removed from "+secretKeyEnv)
+	return nil
 }
