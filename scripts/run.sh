@@ -24,6 +24,18 @@ if [ -z "${ATENDE_DEMO_API_KEY:-}" ]; then
 fi
 export ATENDE_DEMO_API_KEY
 
+# The key that seals channel, webhook and tool secrets in the database:
+# ATENDE_SECRET_KEY when given, else one generated on the first run and kept
+# in .atende/secret_key (without it the stored secrets cannot be read).
+if [ -z "${ATENDE_SECRET_KEY:-}" ]; then
+  mkdir -p .atende
+  if [ ! -s .atende/secret_key ]; then
+    (umask 077; head -c 32 /dev/urandom | base64 > .atende/secret_key)
+  fi
+  ATENDE_SECRET_KEY=$(cat .atende/secret_key)
+fi
+export ATENDE_SECRET_KEY
+
 go build -o bin/atende ./cmd/atende
 bin/atende migrate
 bin/atende seed >/dev/null
