@@ -108,7 +108,7 @@ func TestClientDialsUnderThePolicy(t *testing.T) {
 	_, internalPort, _ := net.SplitHostPort(strings.TrimPrefix(internal.URL, "http://"))
 
 	get := func(p Policy, url string) (string, error) {
-		resp, err := p.Client(5 * time.Second).Post(url, "application/json", strings.NewReader("{}"))
+		resp, err := p.Client(5*time.Second).Post(url, "application/json", strings.NewReader("{}"))
 		if err != nil {
 			return "", err
 		}
