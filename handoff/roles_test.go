@@ -49,3 +49,33 @@ func TestAnAgentCannotActOnAColleaguesCard(t *testing.T) {
 		t.Fatalf("bia answers on her own card: %v", err)
 	}
 }
+
+// The supervisor of the card's team may act on a colleague's card as an
+// admin does; supervising another team gives no such right.
+func TestTheTeamsSupervisorMayActOnAColleaguesCard(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	ana, sueli, rui := e.attendant(t, "ana@loja.com", 5), e.attendant(t, "sueli@loja.com", 5), e.attendant(t, "rui@loja.com", 5)
+	for _, a := range []Attendant{sueli, rui} {
+		if err := e.svc.SetAvailable(ctx, e.acct, a.ID, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.svc.PutTeams(ctx, e.acct, []Team{
+		{Name: "suporte", Supervisor: "sueli@loja.com", Members: []string{"ana@loja.com", "sueli@loja.com"}},
+		{Name: "vendas", Supervisor: "rui@loja.com", Members: []string{"rui@loja.com"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	contact, conv := e.conversation(t, "301", "quero falar com alguém")
+	card := e.open(t, contact, conv, Request{Reason: "asked_for_person", Team: "suporte", SLA: time.Hour})
+	if card.OwnerID == nil || *card.OwnerID != ana.ID {
+		t.Fatalf("ana owns the card: %+v", card)
+	}
+	if _, err := e.svc.Claim(ctx, e.acct, card.ID, rui); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("another team's supervisor claims the card: %v", err)
+	}
+	if moved, err := e.svc.Claim(ctx, e.acct, card.ID, sueli); err != nil || moved.OwnerID == nil || *moved.OwnerID != sueli.ID {
+		t.Fatalf("the team's supervisor takes the card: %+v %v", moved, err)
+	}
+}

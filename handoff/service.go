@@ -342,18 +342,28 @@ func isOpen(h Handoff) bool { return h.Status == StatusQueued || h.Status == Sta
 var ErrClosed = errors.New("handoff is closed")
 
 // ErrForbidden is returned when an attendant acts on a colleague's card:
-// taking it, answering on it, passing it on or handing it back is an admin's
-// call (notes and closing are for everyone). The rule is checked in the
-// action's transaction, against the card as it is then, for the inbox and
-// the REST API alike.
-var ErrForbidden = errors.New("the card is a colleague's: only an admin may do that")
+// taking it, answering on it, passing it on or handing it back is an
+// admin's call, or the supervisor's of the card's team (notes and closing
+// are for everyone). The rule is checked in the action's transaction,
+// against the card and the team as they are then, for the inbox and the
+// REST API alike.
+var ErrForbidden = errors.New("the card is a colleague's: only an admin or the team's supervisor may do that")
 
-// mayAct refuses by acting on a card someone else owns, unless by is an admin.
-func mayAct(h Handoff, by Attendant) error {
-	if h.OwnerID != nil && *h.OwnerID != by.ID && by.Role != RoleAdmin {
-		return fmt.Errorf("%s owns it: %w", h.OwnerName, ErrForbidden)
+// mayAct refuses by acting on a card someone else owns, unless by is an
+// admin or supervises the card's team.
+func mayAct(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, h Handoff, by Attendant) error {
+	if h.OwnerID == nil || *h.OwnerID == by.ID || by.Role == RoleAdmin {
+		return nil
 	}
-	return nil
+	var supervises bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM teams WHERE account_id = $1 AND name = $2 AND supervisor_id = $3)`,
+		accountID, h.Team, by.ID).Scan(&supervises); err != nil {
+		return fmt.Errorf("check the supervisor of team %s: %w", h.Team, err)
+	}
+	if supervises {
+		return nil
+	}
+	return fmt.Errorf("%s owns it: %w", h.OwnerName, ErrForbidden)
 }
 
 // Claim makes an attendant the owner (of a queued card, or their own; an
@@ -381,7 +391,7 @@ func (s *Service) setOwner(ctx context.Context, accountID, id uuid.UUID, by Atte
 		if !isOpen(h) {
 			return fmt.Errorf("%w: %s", ErrClosed, h.Status)
 		}
-		if err := mayAct(h, by); err != nil {
+		if err := mayAct(ctx, tx, accountID, h, by); err != nil {
 			return err
 		}
 		status, text := StatusAssigned, "Cartão "+verb+" "+name
@@ -422,7 +432,7 @@ func (s *Service) Reply(ctx context.Context, accountID, id uuid.UUID, by Attenda
 		if !isOpen(h) {
 			return fmt.Errorf("%w: %s", ErrClosed, h.Status)
 		}
-		if err := mayAct(h, by); err != nil {
+		if err := mayAct(ctx, tx, accountID, h, by); err != nil {
 			return err
 		}
 		ch, err := s.replyChannel(ctx, tx, accountID, h, channelID)
@@ -493,7 +503,7 @@ func (s *Service) HandBack(ctx context.Context, accountID, id uuid.UUID, by Atte
 		if !isOpen(h) {
 			return fmt.Errorf("%w: %s", ErrClosed, h.Status)
 		}
-		if err := mayAct(h, by); err != nil {
+		if err := mayAct(ctx, tx, accountID, h, by); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE handoffs SET status = 'returned', resolved_at = $3, waiting_since = NULL
