@@ -17,39 +17,31 @@ import (
 // Secrets already sealed with that key are not written, so running it
 // again changes nothing.
 func (s *SectorStore) ResealSecrets(ctx context.Context, batch int) (secretbox.Tally, error) {
-	var tally secretbox.Tally
-	type toolKey struct {
-		Account uuid.UUID
-		Name    string
-	}
-	after := toolKey{Account: uuid.Nil}
-	for {
+	list := func(ctx context.Context, after *toolKey) ([]toolKey, error) {
+		from := toolKey{Account: uuid.Nil}
+		if after != nil {
+			from = *after
+		}
 		rows, err := s.pool.Query(ctx, `SELECT account_id, name FROM agent_tools WHERE (account_id, name) > ($1, $2)
-			ORDER BY account_id, name LIMIT $3`, after.Account, after.Name, batch)
+			ORDER BY account_id, name LIMIT $3`, from.Account, from.Name, batch)
 		if err != nil {
-			return tally, fmt.Errorf("list tools to reseal: %w", err)
+			return nil, fmt.Errorf("list tools to reseal: %w", err)
 		}
 		keys, err := pgx.CollectRows(rows, pgx.RowToStructByPos[toolKey])
 		if err != nil {
-			return tally, fmt.Errorf("list tools to reseal: %w", err)
+			return nil, fmt.Errorf("list tools to reseal: %w", err)
 		}
-		if len(keys) == 0 {
-			return tally, nil
-		}
-		for _, k := range keys {
-			found, changed, err := s.resealTool(ctx, k.Account, k.Name)
-			if err != nil {
-				return tally, err
-			}
-			if found {
-				tally.Rows++
-			}
-			if changed {
-				tally.Resealed++
-			}
-		}
-		after = keys[len(keys)-1]
+		return keys, nil
 	}
+	return secretbox.ResealRows(ctx, list, func(ctx context.Context, k toolKey) (bool, bool, error) {
+		return s.resealTool(ctx, k.Account, k.Name)
+	})
+}
+
+// toolKey names one HTTP tool row.
+type toolKey struct {
+	Account uuid.UUID
+	Name    string
 }
 
 func (s *SectorStore) resealTool(ctx context.Context, accountID uuid.UUID, name string) (found, changed bool, err error) {

@@ -17,34 +17,22 @@ import (
 // Secrets already sealed with that key are not written, so running it again
 // changes nothing.
 func (s *Store) ResealSecrets(ctx context.Context, batch int) (secretbox.Tally, error) {
-	var tally secretbox.Tally
-	after := uuid.Nil
-	for {
-		rows, err := s.pool.Query(ctx, `SELECT id FROM webhook_subscriptions WHERE id > $1 ORDER BY id LIMIT $2`, after, batch)
+	list := func(ctx context.Context, after *uuid.UUID) ([]uuid.UUID, error) {
+		from := uuid.Nil
+		if after != nil {
+			from = *after
+		}
+		rows, err := s.pool.Query(ctx, `SELECT id FROM webhook_subscriptions WHERE id > $1 ORDER BY id LIMIT $2`, from, batch)
 		if err != nil {
-			return tally, fmt.Errorf("list webhook subscriptions to reseal: %w", err)
+			return nil, fmt.Errorf("list webhook subscriptions to reseal: %w", err)
 		}
 		ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
 		if err != nil {
-			return tally, fmt.Errorf("list webhook subscriptions to reseal: %w", err)
+			return nil, fmt.Errorf("list webhook subscriptions to reseal: %w", err)
 		}
-		if len(ids) == 0 {
-			return tally, nil
-		}
-		for _, id := range ids {
-			found, changed, err := s.resealSubscription(ctx, id)
-			if err != nil {
-				return tally, err
-			}
-			if found {
-				tally.Rows++
-			}
-			if changed {
-				tally.Resealed++
-			}
-		}
-		after = ids[len(ids)-1]
+		return ids, nil
 	}
+	return secretbox.ResealRows(ctx, list, s.resealSubscription)
 }
 
 func (s *Store) resealSubscription(ctx context.Context, id uuid.UUID) (found, changed bool, err error) {

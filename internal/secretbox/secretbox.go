@@ -15,6 +15,7 @@
 package secretbox
 
 import (
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
@@ -244,4 +245,33 @@ func (b *Box) Reseal(stored string) (out string, changed bool, err error) {
 type Tally struct {
 	Rows     int
 	Resealed int
+}
+
+// ResealRows is key rotation over one table, whose store owns the SQL: list
+// returns the next keys after the last one (nil: from the start), as many
+// as a batch; reseal re-seals one row in its own transaction and says
+// whether it still existed and whether it was written.
+func ResealRows[K any](ctx context.Context, list func(ctx context.Context, after *K) ([]K, error),
+	reseal func(ctx context.Context, key K) (found, changed bool, err error)) (Tally, error) {
+	var tally Tally
+	var after *K
+	for {
+		keys, err := list(ctx, after)
+		if err != nil || len(keys) == 0 {
+			return tally, err
+		}
+		for _, k := range keys {
+			found, changed, err := reseal(ctx, k)
+			if err != nil {
+				return tally, err
+			}
+			if found {
+				tally.Rows++
+			}
+			if changed {
+				tally.Resealed++
+			}
+		}
+		after = &keys[len(keys)-1]
+	}
 }
