@@ -101,3 +101,26 @@ func TestScoreFollowsTheProtocol(t *testing.T) {
 		t.Fatalf("%+v", rep)
 	}
 }
+
+// The shipped score never trains on the set it scores: a sector only the
+// set knows is never predicted, while cross-validation learns it.
+func TestShippedScoresWithoutTrainingOnTheSet(t *testing.T) {
+	shipped := []LabelledMessage{
+		{ID: "s1", Text: "quero comprar o plano anual", Sector: "sales"}, {ID: "s2", Text: "quanto custa a assinatura?", Sector: "sales"},
+		{ID: "s3", Text: "o app não abre", Sector: "support"}, {ID: "s4", Text: "não consigo fazer login", Sector: "support"},
+	}
+	var rows []LabelledMessage
+	for i := range 20 {
+		rows = append(rows, LabelledMessage{ID: fmt.Sprintf("r%d", i), Text: fmt.Sprintf("minha matrícula número %d trancada na secretaria", i), Sector: "secretaria"})
+	}
+	rep := Shipped(rows, TrainOptions{}, shipped)
+	if rep.Examples != len(rows) || rep.Folds != 0 {
+		t.Fatalf("every line scored once, no folds: %+v", rep)
+	}
+	if got := rep.Labels["secretaria"]; got.Recall != 0 {
+		t.Fatalf("the shipped router learned a sector from the scored set: %+v", got)
+	}
+	if cv := CrossValidate(rows, 5, TrainOptions{}, shipped); cv.Labels["secretaria"].Recall == 0 {
+		t.Fatalf("cross-validation learns it: %+v", cv.Labels["secretaria"])
+	}
+}

@@ -167,6 +167,11 @@ func CrossValidate(rows []LabelledMessage, k int, opts TrainOptions, always []La
 			preds = append(preds, prediction{row: r, sector: d.Sector.Label, handoff: d.WantsHuman})
 		}
 	}
+	return scorePredictions(preds, k)
+}
+
+// scorePredictions is the report of scored lines (folds: 0 when shipped).
+func scorePredictions(preds []prediction, k int) Report {
 	golds := make([]string, len(preds))
 	sectors := make([]string, len(preds))
 	for i, p := range preds {
@@ -187,6 +192,20 @@ func CrossValidate(rows []LabelledMessage, k int, opts TrainOptions, always []La
 		rep.IntentAccuracy = nil
 	}
 	return rep
+}
+
+// Shipped scores the router exactly as a business gets it on day one:
+// trained on shipped (the built-in examples) alone, never on rows, and
+// scored on every row. Cross-validation says how well the method learns a
+// set; this says how well what Atende ships handles wording nobody here saw.
+func Shipped(rows []LabelledMessage, opts TrainOptions, shipped []LabelledMessage) Report {
+	router := TrainRouter(shipped, opts)
+	preds := make([]prediction, 0, len(rows))
+	for _, r := range rows {
+		d := router.Route(r.Text)
+		preds = append(preds, prediction{row: r, sector: d.Sector.Label, handoff: d.WantsHuman})
+	}
+	return scorePredictions(preds, 0)
 }
 
 // nearCopy is the word-set Jaccard similarity from which two messages count
