@@ -32,7 +32,8 @@ var handoffRules = []struct {
 		`|\b(talk|speak|chat)\b[^.?!]{0,30}\b(human|person|agent|representative|someone|somebody|manager|operator|assistant)\b|\breal person\b|\blive agent\b|\bcustomer service\b.{0,20}\b(agent|representative|rep)\b|\bhuman agent\b` +
 		`|\b(hablar|comunicarme)\b[^.?!]{0,30}\b(persona|agente|humano|asesor|representante)\b|\batencion humana\b`)},
 	{ReasonThreat, regexp.MustCompile(`\bprocon\b|\breclame ?aqui\b|\bconsumidor\.gov\b|\badvogad[oa]\b|\bprocessar\b|\bentrar na justica\b|\bjuizado\b|\banatel\b|\bdenunciar\b` +
-		`|\breclamacao\b|\bcomplaint\b|\bcomplain\b|\bsue you\b|\blawyer\b|\blegal action\b|\bfile a claim\b|\bqueja\b|\breclamo\b`)},
+		`|\breclamacao\b|\bcomplaint\b|\bcomplain\b|\bsue you\b|\blawyer\b|\blegal action\b|\bfile a claim\b|\bqueja\b|\breclamo\b` +
+		`|\b(lodg|fil|mak|submit|open|rais)(e|es|ed|ing)? (a |an )?(formal |customer |consumer )?(claim|reclamation|grievance)\b|\breclamation\b`)},
 	{ReasonFrustration, regexp.MustCompile(`\bpalhacada\b|\bpalhac[oa]\b|\babsurdo\b|\bvergonha\b|\bporra\b|\bmerda\b|\bcaralho\b|\bde brincadeira\b|\bme enrolando\b|\bninguem resolve\b|\bninguem me responde\b` +
 		`|\bja expliquei\b|\bde novo essa\b|\bresposta automatica\b|\bso manda o mesmo\b|\bnao entende nada\b|\bha \d+ minutos\b|\bnada do meu\b` +
 		`|\bridiculous\b|\bunacceptable\b|\bfuck|\bshit\b|\bdamn\b`)},
@@ -42,9 +43,16 @@ var handoffRules = []struct {
 // precisa chamar atendente", "no need for an agent").
 var negated = regexp.MustCompile(`\bnao (precisa|precisamos|preciso|quero)( de)?( chamar| falar com)? (um |uma )?(atendente|humano|pessoa|alguem)\b|\bsem (precisar de )?(atendente|humano)\b|\bno need\b|\bdon'?t need\b`)
 
+// autoReply is an e-mail autoresponder: "Resposta automática: estou fora do
+// escritório", "Out of office".
+var autoReply = regexp.MustCompile(`^\s*(resposta automatica|mensagem automatica|auto(matic)?[ -]?reply|out of office|ausencia temporaria)\b|\b(estou|estarei) (fora do escritorio|de ferias|ausente)\b|\bout of (the )?office\b`)
+
 // HandoffRule returns the rule a message triggers, if any.
 func HandoffRule(text string) (HandoffReason, bool) {
 	folded := memory.Fold(text)
+	if autoReply.MatchString(folded) {
+		return "", false // an out-of-office answer asks for nobody
+	}
 	if negated.MatchString(folded) && !strings.Contains(folded, "quero falar") {
 		return "", false
 	}
@@ -52,6 +60,9 @@ func HandoffRule(text string) (HandoffReason, bool) {
 		if r.re.MatchString(folded) {
 			return r.reason, true
 		}
+	}
+	if reason, ok := conceptReason(text); ok {
+		return reason, true
 	}
 	if shouting(text) {
 		return ReasonFrustration, true

@@ -1,0 +1,71 @@
+package offline
+
+import "testing"
+
+// Each class of handoff request the phrasing rules missed (issue 11), in
+// wordings of its own, and the look-alikes that must not hand off.
+func TestHandoffByConcepts(t *testing.T) {
+	tests := []struct {
+		class, text string
+		want        HandoffReason
+	}{
+		{"bare role", "operador", ReasonAskedForPerson},
+		{"bare role", "Consultor??", ReasonAskedForPerson},
+		{"bare role", "tem algum atendente disponível? minha fatura veio dobrada", ReasonAskedForPerson},
+		{"polite, passive", "gostaria de ser atendido por um especialista", ReasonAskedForPerson},
+		{"polite, passive", "seria possível ser atendida por uma pessoa?", ReasonAskedForPerson},
+		{"unlisted verb", "pode me transferir para o setor responsável?", ReasonAskedForPerson},
+		{"unlisted verb", "direciona meu caso pra um analista por favor", ReasonAskedForPerson},
+		{"department contacts me", "alguém do financeiro pode me chamar?", ReasonAskedForPerson},
+		{"department contacts me", "o comercial consegue me ligar amanhã cedo?", ReasonAskedForPerson},
+		{"call-back with a phone", "liga no (21) 99876-5432 por favor", ReasonAskedForPerson},
+		{"call-back with a phone", "me retornem no 11987654321 depois das 18h", ReasonAskedForPerson},
+		{"bot complaint", "isso é um robô? quero resolver meu problema", ReasonAskedForPerson},
+		{"bot complaint", "só recebo resposta pronta de vocês", ReasonAskedForPerson},
+		{"bot complaint", "cansei de falar com máquina", ReasonAskedForPerson},
+		{"repetition", "pela quarta vez: meu pedido não chegou", ReasonFrustration},
+		{"repetition", "já mandei umas 3 vezes o comprovante", ReasonFrustration},
+		{"outrage", "que descaso com o cliente", ReasonFrustration},
+		{"outrage", "😡😡 até agora nada", ReasonFrustration},
+		{"B2B", "gostaria de falar com um executivo de contas", ReasonAskedForPerson},
+		{"B2B", "solicito contato de um consultor comercial para nossa filial", ReasonAskedForPerson},
+		{"typo", "quero falar com um atendende", ReasonAskedForPerson},
+		{"english", "can you transfer me to a representative", ReasonAskedForPerson},
+		{"english", "I need to contact an operator", ReasonAskedForPerson},
+		{"english", "call me back at +1 415 555 0100", ReasonAskedForPerson},
+		{"english", "is this a bot?", ReasonAskedForPerson},
+		{"english", "I'm trying to reach somone in billing", ReasonAskedForPerson},
+
+		{"negated", "não precisa chamar atendente, já resolvi", ""},
+		{"negated", "no need to talk to an agent, thanks", ""},
+		{"instalments", "em quantas vezes posso parcelar?", ""},
+		{"instalments", "parcelo em 10 vezes sem juros?", ""},
+		{"product", "o robô aspirador tem garantia de quanto tempo?", ""},
+		{"product", "vocês vendem robô de cozinha?", ""},
+		{"subject, not a person", "quero falar sobre a cobrança do mês passado", ""},
+		{"a phone given", "meu telefone é (11) 98765-4321", ""},
+		{"a signature", "Segue o comprovante.\nAtt., Marcos\nContato: (11) 3333-4444", ""},
+		{"someone as subject", "can someone tell me the price of the annual plan?", ""},
+		{"auto-reply", "Resposta automática: estou fora do escritório até segunda.", ""},
+		{"again, not angry", "o app travou de novo quando abro o extrato", ""},
+	}
+	for _, tt := range tests {
+		got, ok := HandoffRule(tt.text)
+		if got != tt.want || ok != (tt.want != "") {
+			t.Errorf("%s: HandoffRule(%q) = %q; want %q", tt.class, tt.text, got, tt.want)
+		}
+	}
+}
+
+func TestOneEdit(t *testing.T) {
+	for a, b := range map[string]string{"somone": "someone", "eprson": "person", "asistant": "assistant", "atendende": "atendente"} {
+		if !oneEdit(a, b) {
+			t.Errorf("%s ~ %s", a, b)
+		}
+	}
+	for a, b := range map[string]string{"pessoal": "pessoa12", "person": "person", "gerente": "parente"} {
+		if oneEdit(a, b) {
+			t.Errorf("%s !~ %s", a, b)
+		}
+	}
+}
