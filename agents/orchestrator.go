@@ -200,7 +200,7 @@ func (o *Orchestrator) round(ctx context.Context, args TurnArgs, lease conversat
 		return false, err
 	}
 	text := joinTexts(pending)
-	if _, isScore := handoff.Score(text); o.handoffs != nil && len(pending) == 1 && isScore {
+	if _, isScore := handoff.ParseRating(text); o.handoffs != nil && len(pending) == 1 && isScore {
 		scored, err := o.thankForScore(ctx, lease, conv, ch, through, text)
 		if err != nil || scored {
 			return scored, err
@@ -367,6 +367,21 @@ func (o *Orchestrator) lastDecision(ctx context.Context, accountID, conversation
 
 // thankForScore answers a satisfaction score; the message opened a
 // conversation of its own, which closes with the thanks.
+// thanksForRating answers a score as a person would: a low one is regretted,
+// a comment acknowledged, and nothing is promised that nobody will do.
+func thanksForRating(text string) string {
+	r, _ := handoff.ParseRating(text)
+	switch {
+	case r.Score <= 2 && r.Comment != "":
+		return "Obrigado pela avaliação e por contar o que aconteceu. Sentimos muito — seu comentário fica registrado para a equipe."
+	case r.Score <= 2:
+		return "Obrigado pela avaliação. Sentimos muito que não tenha sido uma boa experiência."
+	case r.Comment != "":
+		return "Obrigado pela avaliação e pelo comentário!"
+	}
+	return "Obrigado pela sua avaliação!"
+}
+
 // errNotScored rolls back a thank-you whose score was not awaited after all.
 var errNotScored = errors.New("no score awaited")
 
@@ -383,7 +398,7 @@ func (o *Orchestrator) thankForScore(ctx context.Context, lease conversations.Tu
 			return err
 		}
 		_, err = o.outbox.Queue(ctx, tx, lease.AccountID, channels.Outgoing{ContactID: conv.ContactID, ConversationID: &conv.ID,
-			ChannelID: ch.ID, Text: "Obrigado pela sua avaliação!", Author: memory.AuthorAI, PromptVersion: OfflinePromptVersion})
+			ChannelID: ch.ID, Text: thanksForRating(text), Author: memory.AuthorAI, PromptVersion: OfflinePromptVersion})
 		return err
 	})
 	if errors.Is(err, errNotScored) {

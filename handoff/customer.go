@@ -98,20 +98,64 @@ func (s *Service) TakeOver(ctx context.Context, accountID, conversationID uuid.U
 // csatWindow is how long after the request a score is still taken as one.
 const csatWindow = 7 * 24 * time.Hour
 
-var scorePattern = regexp.MustCompile(`^\s*(?:nota\s*)?([1-5])\s*(?:/\s*5|estrelas?|⭐+)?\s*[!.]*\s*$`)
+// Rating is a satisfaction score read from a customer's message, with what
+// they wrote beside it ("nota 4, demorou mas resolveu": 4, "demorou mas
+// resolveu").
+type Rating struct {
+	Score   int    `json:"score"`
+	Comment string `json:"comment,omitempty"`
+}
 
-// Score reads a satisfaction score (1 to 5) from a customer's message:
-// "5", "nota 4", "3/5", "⭐⭐⭐⭐" (four stars).
-func Score(text string) (int, bool) {
-	t := strings.TrimSpace(strings.ToLower(text))
-	if m := scorePattern.FindStringSubmatch(t); m != nil {
-		n, _ := strconv.Atoi(m[1])
-		return n, true
+// leadingScore is a score that opens the message: the number alone, or
+// followed by a scale, stars or a separator before a comment ("4 - bom",
+// "5 estrelas, obrigada", "3/5 demorou"). "4 pedidos não chegaram" is no
+// score: a bare space after the number is not a separator.
+var leadingScore = regexp.MustCompile(`^\s*(?:(?:minha )?nota(?: e| eh)?:?\s*|dou(?: nota)?\s*|avalio(?: com)?\s*)?([1-5]|um|dois|tres|quatro|cinco)` +
+	`(?:\s*/\s*5|\s*(?:estrelas?|⭐+)|\s*(?:de|em) 5)?(?:\s*(?:[,.;:!\-–—]+|$)\s*|\s+(?:estrelas?)\s*)(.*)$`)
+
+// namedScore is a score said in words anywhere: "dou nota 4 pelo
+// atendimento", "avalio com 5".
+var namedScore = regexp.MustCompile(`\b(?:nota|dou|avalio com|daria)\s*(?:um |uma )?([1-5]|um|dois|tres|quatro|cinco)\b(?:\s*/\s*5)?`)
+
+var scoreWords = map[string]int{"um": 1, "dois": 2, "tres": 3, "quatro": 4, "cinco": 5}
+
+// ParseRating reads a satisfaction score (1 to 5) and its comment from a
+// customer's message: "5", "nota 4, demorou mas resolveu", "3/5", "⭐⭐⭐⭐
+// rápido", "dou nota 2 porque ninguém respondeu".
+func ParseRating(text string) (Rating, bool) {
+	raw := strings.TrimSpace(text)
+	t := memory.Fold(raw)
+	if stars := strings.Count(raw, "⭐"); stars >= 1 && stars <= 5 && strings.HasPrefix(strings.TrimLeft(raw, " "), "⭐") {
+		return Rating{Score: stars, Comment: cleanComment(strings.ReplaceAll(raw, "⭐", ""))}, true
 	}
-	if stars := strings.Count(t, "⭐"); stars >= 1 && stars <= 5 && strings.Trim(t, "⭐ ") == "" {
-		return stars, true
+	number := func(s string) int {
+		if n, err := strconv.Atoi(s); err == nil {
+			return n
+		}
+		return scoreWords[s]
 	}
-	return 0, false
+	if m := leadingScore.FindStringSubmatch(t); m != nil {
+		// The comment keeps the customer's accents: cut the raw text where
+		// the folded one was cut (folding keeps one rune per rune).
+		return Rating{Score: number(m[1]), Comment: cleanComment(tailRunes(raw, len([]rune(m[2]))))}, true
+	}
+	if m := namedScore.FindStringSubmatchIndex(t); m != nil {
+		return Rating{Score: number(t[m[2]:m[3]]), Comment: cleanComment(raw)}, true
+	}
+	return Rating{}, false
+}
+
+// tailRunes is the last n runes of s.
+func tailRunes(s string, n int) string {
+	r := []rune(s)
+	if n > len(r) {
+		n = len(r)
+	}
+	return string(r[len(r)-n:])
+}
+
+func cleanComment(s string) string {
+	return strings.Trim(strings.TrimSpace(s), ",.;:!-–— ")
 }
 
 // RecordCSAT takes a customer's message as the score of their last resolved
@@ -121,10 +165,11 @@ func Score(text string) (int, bool) {
 // a failed thank-you leaves the score unrecorded for the retry). It reports
 // whether the score was recorded.
 func (s *Service) RecordCSAT(ctx context.Context, tx pgx.Tx, accountID, contactID uuid.UUID, text string) (bool, error) {
-	score, ok := Score(text)
+	rating, ok := ParseRating(text)
 	if !ok {
 		return false, nil
 	}
+	score := rating.Score
 	convID, waiting, err := awaitingCSAT(ctx, tx, accountID, contactID, s.now().Add(-csatWindow))
 	if err != nil || !waiting {
 		return false, err
@@ -133,13 +178,17 @@ func (s *Service) RecordCSAT(ctx context.Context, tx pgx.Tx, accountID, contactI
 	if err != nil || !recorded {
 		return false, err
 	}
+	line := fmt.Sprintf("Avaliação: %d/5", score)
+	if rating.Comment != "" {
+		line += " — " + rating.Comment
+	}
 	ev, err := s.memory.AppendTx(ctx, tx, accountID, memory.Event{ContactID: contactID, ConversationID: &convID, Kind: memory.EventCSAT,
-		Direction: memory.DirectionIn, Author: memory.AuthorContact, Text: fmt.Sprintf("Avaliação: %d/5", score),
-		Payload: mustJSON(map[string]any{"score": score, "conversation_id": convID})})
+		Direction: memory.DirectionIn, Author: memory.AuthorContact, Text: line,
+		Payload: mustJSON(map[string]any{"score": score, "comment": rating.Comment, "conversation_id": convID})})
 	if err != nil {
 		return false, err
 	}
-	if err := s.emit(ctx, tx, accountID, webhooks.CSATReceived, map[string]any{"score": score, "contact_id": contactID,
+	if err := s.emit(ctx, tx, accountID, webhooks.CSATReceived, map[string]any{"score": score, "comment": rating.Comment, "contact_id": contactID,
 		"conversation_id": convID, "event_id": ev.Event.ID}); err != nil {
 		return false, err
 	}

@@ -325,15 +325,25 @@ func TestResolveAsksForCSATAndTakesTheScore(t *testing.T) {
 	}
 }
 
-func TestScore(t *testing.T) {
-	for text, want := range map[string]int{"5": 5, " 4 ": 4, "nota 3": 3, "2/5": 2, "⭐⭐⭐⭐": 4, "5 estrelas!": 5} {
-		if got, ok := Score(text); !ok || got != want {
-			t.Errorf("%q: %d %v", text, got, ok)
+func TestParseRating(t *testing.T) {
+	for text, want := range map[string]Rating{
+		"5": {5, ""}, " 4 ": {4, ""}, "nota 3": {3, ""}, "2/5": {2, ""}, "⭐⭐⭐⭐": {4, ""}, "5 estrelas!": {5, ""},
+		"nota 4, demorou mas resolveu":           {4, "demorou mas resolveu"},
+		"4 - atendimento bom, só demorou":        {4, "atendimento bom, só demorou"},
+		"5 estrelas, a Júlia foi ótima":          {5, "a Júlia foi ótima"},
+		"⭐⭐⭐ rápido mas não resolveu tudo":       {3, "rápido mas não resolveu tudo"},
+		"dou nota 2 porque ninguém respondeu":    {2, "dou nota 2 porque ninguém respondeu"},
+		"Minha nota é 5!":                        {5, ""},
+		"cinco":                                  {5, ""},
+		"3. Resolveram, mas tive que insistir.":  {3, "Resolveram, mas tive que insistir"},
+	} {
+		if got, ok := ParseRating(text); !ok || got != want {
+			t.Errorf("%q: %+v %v, want %+v", text, got, ok, want)
 		}
 	}
-	for _, text := range []string{"6", "0", "pedido 5", "oi", "15"} {
-		if _, ok := Score(text); ok {
-			t.Errorf("%q is not a score", text)
+	for _, text := range []string{"6", "0", "pedido 5", "oi", "15", "4 pedidos não chegaram", "o pedido 12345 chegou", "parcelei em 5 vezes"} {
+		if r, ok := ParseRating(text); ok {
+			t.Errorf("%q is not a score: %+v", text, r)
 		}
 	}
 }

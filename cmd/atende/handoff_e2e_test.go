@@ -182,9 +182,9 @@ func TestHandoffCardSLAReplyResolveAndCSAT(t *testing.T) {
 	if !strings.Contains(got[3], "de 1 a 5") {
 		t.Fatalf("CSAT question: %q", got[3])
 	}
-	send("wamid.h4", "5")
+	send("wamid.h4", "nota 4, demorou mas resolveu")
 	got = waitSent(5)
-	if got[4] != "Obrigado pela sua avaliação!" {
+	if got[4] != "Obrigado pela avaliação e pelo comentário!" {
 		t.Fatalf("thanks: %q", got[4])
 	}
 	var page struct {
@@ -194,7 +194,7 @@ func TestHandoffCardSLAReplyResolveAndCSAT(t *testing.T) {
 	var kinds []string
 	for _, e := range page.Events {
 		kinds = append(kinds, e.Kind+"/"+e.Author)
-		if e.Kind == "csat" && e.Text != "Avaliação: 5/5" {
+		if e.Kind == "csat" && e.Text != "Avaliação: 4/5 — demorou mas resolveu" {
 			t.Fatalf("csat event: %+v", e)
 		}
 	}
