@@ -119,6 +119,9 @@ type turnInput struct {
 	Extractions  []offline.Extraction
 	Channel      channels.Channel
 	Rules        channels.Rules
+	// Since is when the customer started waiting: the earliest message this
+	// turn answers (a handoff's SLA runs from it, not from the card).
+	Since time.Time
 }
 
 // decideOptions change how a decision is reached, for replays: Last stands
@@ -214,8 +217,14 @@ func (o *Orchestrator) round(ctx context.Context, args TurnArgs, lease conversat
 	if err != nil {
 		return false, err
 	}
+	since := last.OccurredAt
+	for _, e := range pending {
+		if e.OccurredAt.Before(since) {
+			since = e.OccurredAt
+		}
+	}
 	in := turnInput{AccountID: args.AccountID, Conversation: conv, Contact: contact, Text: text, Extractions: extractions,
-		Channel: ch, Rules: rules}
+		Channel: ch, Rules: rules, Since: since}
 	d, err := o.decide(ctx, in, decideOptions{})
 	if err != nil {
 		return false, err
@@ -316,9 +325,16 @@ func (o *Orchestrator) decide(ctx context.Context, in turnInput, opt decideOptio
 // notice the customer reads.
 func (o *Orchestrator) handoff(in turnInput, sec Sector, d *Decision) {
 	d.Priority = priority(d.Handoff)
+	if d.Priority == "normal" && offline.Angry(in.Text) {
+		d.Priority = "high" // asking for a person, and furious: both count
+	}
 	d.Team = sec.Team
 	wait := firstResponseTarget(sec, in.Rules)
-	due := o.now().Add(wait).UTC()
+	start := o.now()
+	if !in.Since.IsZero() && in.Since.Before(start) {
+		start = in.Since
+	}
+	due := start.Add(wait).UTC()
 	d.SLADue = &due
 	if d.NextAction == "" {
 		d.NextAction = "Responder ao cliente: " + truncate(strings.ReplaceAll(in.Text, "\n", " "), 160)
@@ -485,7 +501,7 @@ func (o *Orchestrator) openCard(ctx context.Context, tx pgx.Tx, in turnInput, d 
 	}
 	h, err := o.handoffs.Open(ctx, tx, handoff.Request{AccountID: in.AccountID, ContactID: in.Contact.ID, ConversationID: in.Conversation.ID,
 		Source: source, Reason: d.Handoff, Summary: d.summary, NextAction: nextAction, Sector: sec.Name, Like: sec.Like, Team: sec.Team,
-		Priority: d.Priority, SLA: firstResponseTarget(sec, in.Rules), Channel: string(in.Channel.Kind)})
+		Priority: d.Priority, SLA: firstResponseTarget(sec, in.Rules), Channel: string(in.Channel.Kind), WaitingSince: in.Since})
 	if err != nil {
 		return err
 	}

@@ -79,3 +79,25 @@ func TestTheTeamsSupervisorMayActOnAColleaguesCard(t *testing.T) {
 		t.Fatalf("the team's supervisor takes the card: %+v %v", moved, err)
 	}
 }
+
+// The SLA clock starts when the customer asked, not when the card was made:
+// a WhatsApp message 26 hours old is late, not "4:48 left".
+func TestTheSLARunsFromTheCustomersMessage(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.attendant(t, "ana@loja.com", 5)
+	if err := e.svc.PutTeams(ctx, e.acct, []Team{{Name: "suporte", Members: []string{"ana@loja.com"}}}); err != nil {
+		t.Fatal(err)
+	}
+	contact, conv := e.conversation(t, "302", "quero falar com alguém")
+	asked := time.Now().Add(-26 * time.Hour)
+	card := e.open(t, contact, conv, Request{Reason: "asked_for_person", Team: "suporte", SLA: 15 * time.Minute, WaitingSince: asked})
+	if want := asked.Add(15 * time.Minute); card.SLADue.Sub(want).Abs() > time.Second {
+		t.Fatalf("SLA due %v, want 15 minutes after the message (%v)", card.SLADue, want)
+	}
+	contact2, conv2 := e.conversation(t, "303", "quero falar com alguém")
+	fresh := e.open(t, contact2, conv2, Request{Reason: "asked_for_person", Team: "suporte", SLA: 15 * time.Minute})
+	if left := time.Until(fresh.SLADue); left < 14*time.Minute || left > 16*time.Minute {
+		t.Fatalf("without the message's time the clock starts now: %v left", left)
+	}
+}

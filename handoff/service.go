@@ -86,6 +86,10 @@ type Request struct {
 	// sector's, else the channel's response time.
 	SLA     time.Duration
 	Channel string
+	// WaitingSince is when the customer asked (their first unanswered
+	// message): the SLA clock starts there, not when the card is made — a
+	// message answered a day late is late, not "4:48 left".
+	WaitingSince time.Time
 }
 
 // Service runs handoffs.
@@ -156,9 +160,13 @@ func (s *Service) Open(ctx context.Context, tx pgx.Tx, r Request) (Handoff, erro
 		return Handoff{}, err
 	}
 	now := s.now()
+	start := now
+	if !r.WaitingSince.IsZero() && r.WaitingSince.Before(now) {
+		start = r.WaitingSince
+	}
 	h := Handoff{ID: uuid.Must(uuid.NewV7()), ContactID: r.ContactID, ConversationID: r.ConversationID, Source: r.Source,
 		Reason: r.Reason, Summary: c.summary, Fields: c.fields, NextAction: c.nextAction, Sector: r.Sector, Team: r.Team,
-		Channel: r.Channel, Priority: r.Priority, SLADue: team.hours.Add(now, scaled(r.SLA, r.Priority)).UTC().Truncate(time.Microsecond), CreatedAt: now.UTC().Truncate(time.Microsecond),
+		Channel: r.Channel, Priority: r.Priority, SLADue: team.hours.Add(start, scaled(r.SLA, r.Priority)).UTC().Truncate(time.Microsecond), CreatedAt: now.UTC().Truncate(time.Microsecond),
 		Timeline: timelineLink(r.ContactID)}
 	if !team.hours.IsOpen(now) {
 		h.Away, h.AnswerFrom = true, team.hours.NextOpen(now)

@@ -180,7 +180,6 @@ func negatedAt(ts []tagged, i int) bool {
 // conceptReason applies the concept rules to a message.
 func conceptReason(text string) (HandoffReason, bool) {
 	folded := memory.Fold(text)
-	whole := tag(folded)
 	phone := phoneNumber.MatchString(text)
 	for _, clause := range clauseBreak.Split(folded, -1) {
 		ts := tag(clause)
@@ -218,20 +217,25 @@ func conceptReason(text string) (HandoffReason, bool) {
 	if botComplaint(folded) {
 		return ReasonAskedForPerson, true
 	}
-	for _, t := range whole {
+	if outraged(text, folded) {
+		return ReasonFrustration, true
+	}
+	return "", false
+}
+
+// outraged is anger without a request: its words, its faces, asking again.
+func outraged(text, folded string) bool {
+	for _, t := range tag(folded) {
 		if t.c&cOutrage != 0 {
-			return ReasonFrustration, true
+			return true
 		}
 	}
 	for _, e := range outrageEmoji {
 		if strings.Contains(text, e) {
-			return ReasonFrustration, true
+			return true
 		}
 	}
-	if repetition.MatchString(folded) {
-		return ReasonFrustration, true
-	}
-	return "", false
+	return repetition.MatchString(folded)
 }
 
 // barePerson is a sentence of at most four words that names a person or a

@@ -69,3 +69,20 @@ func TestOneEdit(t *testing.T) {
 		}
 	}
 }
+
+// Anger counts for the card's priority even when the message also asks for
+// a person (the recorded reason is the request).
+func TestAngryBesideARequest(t *testing.T) {
+	for text, want := range map[string]bool{
+		"quero falar com um atendente, que descaso!":    true,
+		"ATENDENTE AGORA, ISSO É UM ABSURDO":            true,
+		"vou no procon se ninguém me atender":           true,
+		"pela terceira vez: quero falar com uma pessoa": true,
+		"quero falar com um atendente sobre meu pedido": false,
+		"bom dia, gostaria de falar com o financeiro 🙂": false,
+	} {
+		if got := Angry(text); got != want {
+			t.Errorf("Angry(%q) = %v", text, got)
+		}
+	}
+}

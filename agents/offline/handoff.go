@@ -47,6 +47,19 @@ var negated = regexp.MustCompile(`\bnao (precisa|precisamos|preciso|quero)( de)?
 // escritório", "Out of office".
 var autoReply = regexp.MustCompile(`^\s*(resposta automatica|mensagem automatica|auto(matic)?[ -]?reply|out of office|ausencia temporaria)\b|\b(estou|estarei) (fora do escritorio|de ferias|ausente)\b|\bout of (the )?office\b`)
 
+// Angry says a message carries a threat or anger whatever else it asks: a
+// customer who asks for a person and is furious is urgent (the card's
+// priority), though the reason recorded is the request.
+func Angry(text string) bool {
+	folded := memory.Fold(text)
+	for _, r := range handoffRules {
+		if r.reason != ReasonAskedForPerson && r.re.MatchString(folded) {
+			return true
+		}
+	}
+	return outraged(text, folded) || shouting(text)
+}
+
 // HandoffRule returns the rule a message triggers, if any.
 func HandoffRule(text string) (HandoffReason, bool) {
 	folded := memory.Fold(text)
