@@ -149,7 +149,7 @@ func (o *Orchestrator) tools(ctx context.Context, in turnInput, sec Sector, sect
 						s, _ := v.(string)
 						switch {
 						case k == "email" || k == "phone" || k == "cpf":
-							linked, err := o.linkIdentifier(ctx, tx, accountID, contactID, memory.IdentityKind(k), s)
+							linked, err := o.linkIdentifier(ctx, tx, accountID, contactID, memory.IdentityKind(k), s, unverifiedSender(in.Channel))
 							if err != nil {
 								return err
 							}

@@ -209,7 +209,7 @@ func (o *Orchestrator) round(ctx context.Context, args TurnArgs, lease conversat
 			return scored, err
 		}
 	}
-	contactID, extractions, err := o.remember(ctx, args.AccountID, conv.ContactID, last.ID, text)
+	contactID, extractions, err := o.remember(ctx, args.AccountID, conv.ContactID, last.ID, text, unverifiedSender(ch))
 	if err != nil {
 		return false, err
 	}
@@ -552,7 +552,7 @@ func decisionLabel(d Decision) string {
 // remember stores what the customer just told: identifiers become identities
 // (which may merge contacts), other facts become fields. It returns the
 // contact the conversation now belongs to.
-func (o *Orchestrator) remember(ctx context.Context, accountID, contactID uuid.UUID, sourceEvent int64, text string) (uuid.UUID, []offline.Extraction, error) {
+func (o *Orchestrator) remember(ctx context.Context, accountID, contactID uuid.UUID, sourceEvent int64, text string, unverified bool) (uuid.UUID, []offline.Extraction, error) {
 	extractions := offline.Extract(text, o.now())
 	err := database.InTx(ctx, o.pool, func(tx pgx.Tx) error {
 		fields := map[string]any{}
@@ -562,7 +562,7 @@ func (o *Orchestrator) remember(ctx context.Context, accountID, contactID uuid.U
 			}
 			switch e.Field {
 			case "email", "phone", "cpf":
-				linked, err := o.linkIdentifier(ctx, tx, accountID, contactID, memory.IdentityKind(e.Field), e.Value)
+				linked, err := o.linkIdentifier(ctx, tx, accountID, contactID, memory.IdentityKind(e.Field), e.Value, unverified)
 				if errors.Is(err, memory.ErrConflict) {
 					continue
 				}
@@ -587,7 +587,16 @@ func (o *Orchestrator) remember(ctx context.Context, accountID, contactID uuid.U
 // the offline extraction or the LLM's update_fields); when another contact
 // holds it the two merge, contact.merged goes out in the same transaction,
 // and the contact the conversation now belongs to is returned.
-func (o *Orchestrator) linkIdentifier(ctx context.Context, tx pgx.Tx, accountID, contactID uuid.UUID, kind memory.IdentityKind, value string) (uuid.UUID, error) {
+//
+// On a channel where nobody vouches for the sender (unverified: the
+// webchat), an identifier another contact holds is only a claim: typing a
+// customer's e-mail in the chat must not hand the stranger that customer's
+// history (issue 10).
+func (o *Orchestrator) linkIdentifier(ctx context.Context, tx pgx.Tx, accountID, contactID uuid.UUID, kind memory.IdentityKind, value string, unverified bool) (uuid.UUID, error) {
+	if unverified {
+		_, err := o.memory.ClaimIdentifierTx(ctx, tx, accountID, contactID, kind, value, memory.AuthorAI)
+		return contactID, err
+	}
 	res, err := o.memory.LinkIdentifierTx(ctx, tx, accountID, contactID, kind, value, memory.AuthorAI)
 	if err != nil {
 		return contactID, err
@@ -599,6 +608,11 @@ func (o *Orchestrator) linkIdentifier(ctx context.Context, tx pgx.Tx, accountID,
 	}
 	return res.Contact.ID, nil
 }
+
+// unverifiedSender says nobody vouches for who writes on ch: a webchat
+// visitor is whoever holds the browser, while a WhatsApp, Instagram or
+// Telegram sender is who the platform says.
+func unverifiedSender(ch channels.Channel) bool { return ch.Kind == channels.KindWebchat }
 
 func fill(template string, values map[string]string) string {
 	for k, v := range values {

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/atende/atende/handoff"
 	"github.com/atende/atende/internal/database"
 	"github.com/atende/atende/memory"
 )
@@ -58,6 +59,22 @@ func (h *handlers) inboxMergeClaim(c *gin.Context) {
 	}
 	back := "/inbox/handoffs/" + c.PostForm("handoff_id")
 	ctx := c.Request.Context()
+	// Merging people is the card owner's decision, or an admin's.
+	cardID, err := uuid.Parse(c.PostForm("handoff_id"))
+	if err != nil {
+		c.Status(http.StatusNotFound)
+		return
+	}
+	card, err := h.d.Handoffs.Get(ctx, sess.AccountID, cardID)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	mine := card.OwnerID != nil && *card.OwnerID == sess.Attendant.ID
+	if card.ContactID != contactID || (!mine && sess.Attendant.Role != handoff.RoleAdmin) {
+		c.Redirect(http.StatusSeeOther, back+"?erro="+urlEscape("Só quem atende o cartão, ou um administrador, pode unir os contatos."))
+		return
+	}
 	contact, err := h.d.Memory.Contact(ctx, sess.AccountID, contactID)
 	if err != nil {
 		fail(c, err)

@@ -80,6 +80,25 @@ func TestAWebchatClaimIsShownAndMergedByAnAttendant(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	if card.OwnerID == nil {
+		t.Fatalf("the card has an owner: %+v", card)
+	}
+	if _, err := s.handoffs.PutAttendant(ctx, s.acctA, handoff.NewAttendant{Email: "bia@acme.com", Name: "Bia", Password: "senha-da-bia-1"}); err != nil {
+		t.Fatal(err)
+	}
+	bia := inboxLogin(t, s, "acme", "bia@acme.com", "senha-da-bia-1")
+	biaPage, _ := bia.Get(s.URL + "/inbox/handoffs/" + card.ID.String())
+	biaHTML, _ := io.ReadAll(biaPage.Body)
+	biaCSRF := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(string(biaHTML))
+	resp, err := bia.PostForm(s.URL+"/inbox/contacts/"+visitor.ID.String()+"/claims/merge",
+		url.Values{"csrf": {biaCSRF[1]}, "handoff_id": {card.ID.String()}, "field": {memory.FieldClaimedEmail}})
+	if err != nil || !strings.Contains(resp.Header.Get("Location"), "erro=") {
+		t.Fatalf("an agent who does not own the card merged: %v %v", err, resp.Header.Get("Location"))
+	}
+	if still, _ := s.store.Contact(ctx, s.acctA, visitor.ID); still.MergedInto != nil {
+		t.Fatal("an agent who does not own the card merged the contacts")
+	}
+
 	browser := inboxLogin(t, s, "acme", "ana@acme.com", "senha-da-ana-1")
 	page, err := browser.Get(s.URL + "/inbox/handoffs/" + card.ID.String())
 	if err != nil {
@@ -91,7 +110,7 @@ func TestAWebchatClaimIsShownAndMergedByAnAttendant(t *testing.T) {
 		t.Fatalf("the card does not show the unverified claim and the merge:\n%s", html)
 	}
 	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(html)
-	resp, err := browser.PostForm(s.URL+"/inbox/contacts/"+visitor.ID.String()+"/claims/merge",
+	resp, err = browser.PostForm(s.URL+"/inbox/contacts/"+visitor.ID.String()+"/claims/merge",
 		url.Values{"csrf": {csrf[1]}, "handoff_id": {card.ID.String()}, "field": {memory.FieldClaimedEmail}})
 	if err != nil || resp.StatusCode != http.StatusSeeOther || !strings.Contains(resp.Header.Get("Location"), "ok=") {
 		t.Fatalf("merge: %v %v", err, resp.Header.Get("Location"))

@@ -130,6 +130,10 @@ func smtpSendError(ctx context.Context, addr string, err error) error {
 	if ctx.Err() != nil {
 		return &SendError{Retryable: true, Reason: fmt.Sprintf("sending e-mail through %s: %v", addr, ctx.Err())}
 	}
+	// go-mail may not wrap the dial error: its text is checked too.
+	if errors.Is(err, outbound.ErrBlocked) || strings.Contains(err.Error(), outbound.ErrBlocked.Error()) {
+		return &SendError{Reason: fmt.Sprintf("sending e-mail through %s: %v", addr, outbound.ErrBlocked)} // retrying will not change it
+	}
 	var se *gomail.SendError
 	if errors.As(err, &se) && se.ErrorCode() >= 500 && !se.IsTemp() {
 		return &SendError{Status: se.ErrorCode(), Reason: fmt.Sprintf("sending e-mail through %s: %v", addr, err)}

@@ -347,3 +347,16 @@ func TestSMTPMailerCancelStopsTheSend(t *testing.T) {
 		})
 	}
 }
+
+// An SMTP host at an internal address is never dialed under the default
+// policy, and the refusal is final (retrying will not change it).
+func TestAnSMTPHostAtAnInternalAddressIsRefusedForGood(t *testing.T) {
+	smtpd := newSMTPServer(t)
+	_, err := NewSMTPMailer(outbound.Policy{}).SendMail(context.Background(), emailChannel(smtpd), PlatformMessage{To: "maria.silva@exemplo.com.br", Text: "oi"})
+	if err == nil || !strings.Contains(err.Error(), "blocked by the outbound policy") {
+		t.Fatalf("an SMTP server on loopback was used: %v", err)
+	}
+	if retry, _ := IsRetryable(err); retry {
+		t.Fatalf("a refusal by the policy is retried: %v", err)
+	}
+}

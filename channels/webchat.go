@@ -33,6 +33,10 @@ var ErrBadVisitor = errors.New("bad visitor id")
 
 var visitorIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{8,64}$`)
 
+// ValidVisitorID says id has the shape of a visitor id Atende hands out;
+// anything else is refused before it costs a lookup or a rate-limit key.
+func ValidVisitorID(id string) bool { return visitorIDPattern.MatchString(id) }
+
 // sessionIdle is how long an unused session token stays valid.
 const sessionIdle = 90 * 24 * time.Hour
 
@@ -160,20 +164,12 @@ func (w *Webchat) StartSession(ctx context.Context, ch Channel, p PreChat, token
 			return err
 		}
 		s.ContactID = res.Contact.ID
-		fields := map[string]any{}
 		for _, id := range claims {
-			owner, held, err := w.memory.OwnerTx(ctx, tx, ch.AccountID, id)
-			switch {
-			case err != nil:
+			if _, err := w.memory.ClaimIdentifierTx(ctx, tx, ch.AccountID, s.ContactID, id.Kind, id.Value, memory.AuthorContact); err != nil {
 				return err
-			case !held:
-				if _, err := w.memory.LinkIdentifierTx(ctx, tx, ch.AccountID, s.ContactID, id.Kind, id.Value, memory.AuthorContact); err != nil {
-					return err
-				}
-			case owner != s.ContactID:
-				fields[memory.ClaimField(id.Kind)] = id.Value
 			}
 		}
+		fields := map[string]any{}
 		if name := strings.TrimSpace(p.Name); name != "" {
 			fields[memory.FieldName] = name // the visitor's own contact: no one else is renamed
 		}
@@ -193,6 +189,13 @@ func (w *Webchat) StartSession(ctx context.Context, ch Channel, p PreChat, token
 // session resumes the visitor's session when token is theirs, and otherwise
 // issues a new token — for the visitor id asked for only when nobody uses it.
 func (w *Webchat) session(ctx context.Context, tx pgx.Tx, ch Channel, visitorID, token string) (Session, error) {
+	if visitorID != "" {
+		// Two sessions asked at once for one new id must not both get it:
+		// the second waits and finds it taken.
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, "webchat:"+ch.ID.String()+":"+visitorID); err != nil {
+			return Session{}, fmt.Errorf("lock webchat visitor: %w", err)
+		}
+	}
 	if visitorID != "" && token != "" {
 		ok, err := sessionValid(ctx, tx, ch, visitorID, token)
 		if err != nil {
@@ -203,6 +206,17 @@ func (w *Webchat) session(ctx context.Context, tx pgx.Tx, ch Channel, visitorID,
 		}
 		legacy := ch.Secret("session_key") != "" &&
 			subtle.ConstantTimeCompare([]byte(legacySessionToken(ch, visitorID)), []byte(token)) == 1
+		if legacy {
+			// Exchanged once: a visitor who has a random token already (the
+			// browser exchanged it, or someone who collected the old token
+			// did) cannot be minted another one from the old token.
+			var exchanged bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM webchat_sessions WHERE account_id = $1 AND channel_id = $2 AND visitor_id = $3)`,
+				ch.AccountID, ch.ID, visitorID).Scan(&exchanged); err != nil {
+				return Session{}, fmt.Errorf("check webchat session: %w", err)
+			}
+			legacy = !exchanged
+		}
 		if legacy {
 			return w.issue(ctx, tx, ch, visitorID, true)
 		}

@@ -53,22 +53,36 @@ func TestAVisitorIDWithoutItsTokenIsANewVisitor(t *testing.T) {
 	if err := wc.VerifySession(ctx, ch, victim.VisitorID, victim.Token); err != nil {
 		t.Fatal(err)
 	}
-	var stored int
-	if err := e.pool.QueryRow(ctx, `SELECT count(*) FROM webchat_sessions WHERE convert_from(token_hash, 'SQL_ASCII') LIKE '%' || $1 || '%'`, victim.Token[:16]).Scan(&stored); err == nil && stored != 0 {
-		t.Fatal("the token is stored in clear")
+	var clear, hashed int
+	if err := e.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE token_hash = convert_to($1, 'UTF8')),
+		count(*) FILTER (WHERE token_hash = sha256(convert_to($1, 'UTF8'))) FROM webchat_sessions`, victim.Token).Scan(&clear, &hashed); err != nil {
+		t.Fatal(err)
 	}
-	// A browser holding a token of the old kind (an HMAC of its id) keeps its
-	// history: the token is exchanged for a random one.
-	legacy := legacySessionToken(ch, victim.VisitorID)
+	if clear != 0 || hashed != 1 {
+		t.Fatalf("the token is stored as its SHA-256 only: %d in clear, %d hashed", clear, hashed)
+	}
+	// A visitor of before random tokens (no session row yet) holding a token
+	// of the old kind (an HMAC of its id) keeps its history: the token is
+	// exchanged once for a random one.
+	if _, err := e.mem.Resolve(ctx, e.acct, memory.KindWebchat, "visitor-before-1", memory.Profile{Channel: "webchat"}); err != nil {
+		t.Fatal(err)
+	}
 	if ch.Secret("session_key") == "" {
 		t.Fatal("a webchat channel has a session key")
 	}
-	moved, err := wc.StartSession(ctx, ch, PreChat{VisitorID: victim.VisitorID}, legacy)
-	if err != nil || !moved.Resumed || moved.VisitorID != victim.VisitorID || moved.Token == legacy {
+	legacy := legacySessionToken(ch, "visitor-before-1")
+	moved, err := wc.StartSession(ctx, ch, PreChat{VisitorID: "visitor-before-1"}, legacy)
+	if err != nil || !moved.Resumed || moved.VisitorID != "visitor-before-1" || moved.Token == legacy {
 		t.Fatalf("a legacy token resumes with a new token: %+v %v", moved, err)
 	}
-	if err := wc.VerifySession(ctx, ch, victim.VisitorID, legacy); !errors.Is(err, ErrBadSignature) {
+	if err := wc.VerifySession(ctx, ch, "visitor-before-1", legacy); !errors.Is(err, ErrBadSignature) {
 		t.Fatal("a legacy token is good for the exchange only")
+	}
+	for _, visitor := range []string{"visitor-before-1", victim.VisitorID} {
+		again, err := wc.StartSession(ctx, ch, PreChat{VisitorID: visitor}, legacySessionToken(ch, visitor))
+		if err != nil || again.Resumed || again.VisitorID == visitor {
+			t.Fatalf("%s: an old token is exchanged once, and never for a visitor with a random token: %+v %v", visitor, again, err)
+		}
 	}
 }
 

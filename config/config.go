@@ -330,6 +330,17 @@ func checkOutbound(ctx context.Context, policy outbound.Policy, a Account) error
 			}
 		}
 	}
+	for _, c := range a.Channels {
+		if host := c.Settings["smtp_host"]; host != "" {
+			port := c.Settings["smtp_port"]
+			if port == "" {
+				port = "587"
+			}
+			if err := policy.CheckHost(ctx, host, port); err != nil {
+				return fmt.Errorf("channel %q settings.smtp_host: %w%s", c.Name, err, hint)
+			}
+		}
+	}
 	for _, t := range a.Tools {
 		if err := policy.CheckURL(ctx, t.URL); errors.Is(err, outbound.ErrBlocked) {
 			return fmt.Errorf("tool %s url: %w%s", t.Name, err, hint)

@@ -29,17 +29,18 @@ const (
 const (
 	FieldClaimedEmail = "claimed_email"
 	FieldClaimedPhone = "claimed_phone"
+	FieldClaimedCPF   = "claimed_cpf"
 )
 
 // ClaimField is the field a claim of this kind is kept in ("" for a kind
 // that is not claimed).
 func ClaimField(kind IdentityKind) string {
-	return map[IdentityKind]string{KindEmail: FieldClaimedEmail, KindPhone: FieldClaimedPhone}[kind]
+	return map[IdentityKind]string{KindEmail: FieldClaimedEmail, KindPhone: FieldClaimedPhone, KindCPF: FieldClaimedCPF}[kind]
 }
 
 // ClaimKind is the identity kind a claim field names, and whether it is one.
 func ClaimKind(field string) (IdentityKind, bool) {
-	k, ok := map[string]IdentityKind{FieldClaimedEmail: KindEmail, FieldClaimedPhone: KindPhone}[field]
+	k, ok := map[string]IdentityKind{FieldClaimedEmail: KindEmail, FieldClaimedPhone: KindPhone, FieldClaimedCPF: KindCPF}[field]
 	return k, ok
 }
 

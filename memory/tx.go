@@ -52,6 +52,37 @@ func (s *Store) OwnerTx(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, id 
 	return s.ownerOf(ctx, tx, accountID, id)
 }
 
+// ClaimIdentifierTx records an identifier a person typed where nobody
+// vouches for them (the webchat): it becomes the contact's identity only if
+// nobody holds it — atomically, so a holder committing meanwhile is not
+// merged with — and otherwise it is kept as an unverified claim
+// (FieldClaimedEmail, ...) for an attendant to merge. It never merges and
+// reports whether the identifier is now the contact's.
+func (s *Store) ClaimIdentifierTx(ctx context.Context, tx pgx.Tx, accountID, contactID uuid.UUID, kind IdentityKind, value string, by Author) (bool, error) {
+	id, err := NormalizeIdentity(kind, value)
+	if err != nil {
+		return false, err
+	}
+	t := s.bind(tx)
+	inserted, err := t.claimIdentity(ctx, accountID, contactID, id)
+	if err != nil {
+		return false, err
+	}
+	if inserted {
+		return true, t.fillIdentifierField(ctx, accountID, contactID, id, by)
+	}
+	owner, _, err := s.ownerOf(ctx, tx, accountID, id)
+	if err != nil || owner == contactID {
+		return owner == contactID, err
+	}
+	field := ClaimField(id.Kind)
+	if field == "" {
+		return false, nil
+	}
+	_, err = t.UpdateFields(ctx, accountID, contactID, map[string]any{field: id.Value}, by, nil)
+	return false, err
+}
+
 // MergeTx folds one contact into another; see Merge.
 func (s *Store) MergeTx(ctx context.Context, tx pgx.Tx, accountID, survivorID, mergedID uuid.UUID, by Author, reason string) (MergeResult, error) {
 	return s.bind(tx).Merge(ctx, accountID, survivorID, mergedID, by, reason)

@@ -35,6 +35,14 @@ func TestStrictPolicyAddresses(t *testing.T) {
 		"224.0.0.1":          false,
 		"255.255.255.255":    false,
 		"192.0.0.192":        false,
+		"::127.0.0.1":        false, // IPv4-compatible
+		"::a9fe:a9fe":        false,
+		"::ffff:0:127.0.0.1": false, // SIIT
+		"2002:7f00:1::1":     false, // 6to4 of loopback
+		"2002:a9fe:a9fe::1":  false, // 6to4 of the metadata address
+		"2001:0:4136::1":     false, // Teredo
+		"100::1":             false,
+		"fec0::1":            false,
 	} {
 		if got := strict.AllowsAddr(netip.MustParseAddr(addr)); got != want {
 			t.Errorf("strict policy AllowsAddr(%s) = %v, want %v", addr, got, want)
