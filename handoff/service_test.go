@@ -328,14 +328,14 @@ func TestResolveAsksForCSATAndTakesTheScore(t *testing.T) {
 func TestParseRating(t *testing.T) {
 	for text, want := range map[string]Rating{
 		"5": {5, ""}, " 4 ": {4, ""}, "nota 3": {3, ""}, "2/5": {2, ""}, "⭐⭐⭐⭐": {4, ""}, "5 estrelas!": {5, ""},
-		"nota 4, demorou mas resolveu":           {4, "demorou mas resolveu"},
-		"4 - atendimento bom, só demorou":        {4, "atendimento bom, só demorou"},
-		"5 estrelas, a Júlia foi ótima":          {5, "a Júlia foi ótima"},
-		"⭐⭐⭐ rápido mas não resolveu tudo":       {3, "rápido mas não resolveu tudo"},
-		"dou nota 2 porque ninguém respondeu":    {2, "dou nota 2 porque ninguém respondeu"},
-		"Minha nota é 5!":                        {5, ""},
-		"cinco":                                  {5, ""},
-		"3. Resolveram, mas tive que insistir.":  {3, "Resolveram, mas tive que insistir"},
+		"nota 4, demorou mas resolveu":          {4, "demorou mas resolveu"},
+		"4 - atendimento bom, só demorou":       {4, "atendimento bom, só demorou"},
+		"5 estrelas, a Júlia foi ótima":         {5, "a Júlia foi ótima"},
+		"⭐⭐⭐ rápido mas não resolveu tudo":      {3, "rápido mas não resolveu tudo"},
+		"dou nota 2 porque ninguém respondeu":   {2, "dou nota 2 porque ninguém respondeu"},
+		"Minha nota é 5!":                       {5, ""},
+		"cinco":                                 {5, ""},
+		"3. Resolveram, mas tive que insistir.": {3, "Resolveram, mas tive que insistir"},
 	} {
 		if got, ok := ParseRating(text); !ok || got != want {
 			t.Errorf("%q: %+v %v, want %+v", text, got, ok, want)
