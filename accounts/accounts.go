@@ -332,3 +332,18 @@ func (s *Store) BySlug(ctx context.Context, slug string) (Account, error) {
 	}
 	return a, nil
 }
+
+// BusinessName is the company's name as customers know it (the account's
+// name from the business file or `atende accounts create`): the offline
+// greeting says it instead of a generic "nossa empresa".
+func (s *Store) BusinessName(ctx context.Context, accountID uuid.UUID) (string, error) {
+	var name string
+	err := s.pool.QueryRow(ctx, `SELECT name FROM accounts WHERE id = $1`, accountID).Scan(&name)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", fmt.Errorf("account %s: %w", accountID, ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("read account %s: %w", accountID, err)
+	}
+	return name, nil
+}

@@ -52,6 +52,7 @@ type Orchestrator struct {
 	events        channels.EventSink
 	metrics       *Metrics
 	log           *slog.Logger
+	businesses    Businesses
 	now           func() time.Time
 }
 
@@ -82,6 +83,13 @@ type Deps struct {
 	Events   channels.EventSink // contact.merged when a revealed identifier merges contacts
 	Metrics  *Metrics
 	Log      *slog.Logger
+	// Businesses names the company in offline replies (nil: "nossa empresa").
+	Businesses Businesses
+}
+
+// Businesses finds the name a business is known by.
+type Businesses interface {
+	BusinessName(ctx context.Context, accountID uuid.UUID) (string, error)
 }
 
 // Handoffs is the human side the orchestrator hands customers to.
@@ -107,7 +115,7 @@ func NewOrchestrator(d Deps) (*Orchestrator, error) {
 		d.TurnLease = DefaultTurnLease
 	}
 	return &Orchestrator{wakes: d.Wakes, lease: d.TurnLease, knowledge: d.Knowledge, pool: d.Pool, conversations: conversations.NewStore(d.Pool), memory: d.Memory, channels: d.Channels, outbox: d.Outbox, sectors: d.Sectors, routers: d.Routers,
-		prompts: d.Prompts, llm: d.LLM, viewer: d.Viewer, http: d.Outbound.Client(30 * time.Second), handoffs: d.Handoffs, events: d.Events, metrics: d.Metrics, log: d.Log, now: time.Now}, nil
+		prompts: d.Prompts, llm: d.LLM, viewer: d.Viewer, http: d.Outbound.Client(30 * time.Second), handoffs: d.Handoffs, events: d.Events, metrics: d.Metrics, log: d.Log, businesses: d.Businesses, now: time.Now}, nil
 }
 
 // turnInput is what a turn decides on.
@@ -119,6 +127,8 @@ type turnInput struct {
 	Extractions  []offline.Extraction
 	Channel      channels.Channel
 	Rules        channels.Rules
+	// Business is the company's name, for the offline replies.
+	Business string
 	// Since is when the customer started waiting: the earliest message this
 	// turn answers (a handoff's SLA runs from it, not from the card).
 	Since time.Time
@@ -224,7 +234,7 @@ func (o *Orchestrator) round(ctx context.Context, args TurnArgs, lease conversat
 		}
 	}
 	in := turnInput{AccountID: args.AccountID, Conversation: conv, Contact: contact, Text: text, Extractions: extractions,
-		Channel: ch, Rules: rules, Since: since}
+		Channel: ch, Rules: rules, Since: since, Business: o.businessName(ctx, args.AccountID)}
 	d, err := o.decide(ctx, in, decideOptions{})
 	if err != nil {
 		return false, err
@@ -296,7 +306,11 @@ func (o *Orchestrator) decide(ctx context.Context, in turnInput, opt decideOptio
 			name = ", " + first[0]
 		}
 		d.Engine = "offline"
-		d.Reply = fill(in.Rules.Templates[channels.TemplateGreeting], map[string]string{"name": name, "business": "nossa empresa"})
+		business := in.Business
+		if business == "" {
+			business = "nossa empresa"
+		}
+		d.Reply = fill(in.Rules.Templates[channels.TemplateGreeting], map[string]string{"name": name, "business": business})
 	case d.Reply == "":
 		d.Engine = "offline"
 		var answered bool
@@ -607,6 +621,19 @@ func (o *Orchestrator) linkIdentifier(ctx context.Context, tx pgx.Tx, accountID,
 		}
 	}
 	return res.Contact.ID, nil
+}
+
+// businessName is the account's name, or "" when unknown (the reply then
+// says "nossa empresa"; a failed read is logged, the turn goes on).
+func (o *Orchestrator) businessName(ctx context.Context, accountID uuid.UUID) string {
+	if o.businesses == nil {
+		return ""
+	}
+	name, err := o.businesses.BusinessName(ctx, accountID)
+	if err != nil {
+		o.log.WarnContext(ctx, "business name", "account_id", accountID, "error", err)
+	}
+	return name
 }
 
 // unverifiedSender says nobody vouches for who writes on ch: a webchat

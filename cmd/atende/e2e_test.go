@@ -142,3 +142,16 @@ func whatsappChannel(t *testing.T, srv *runningServer, graph *graphServer) (func
 	}
 	return send, waitSent
 }
+
+// A greeting names the business the account is (the seeded demo is "Loja
+// Demo"), not a generic "nossa empresa" (issue 11).
+func TestTheGreetingNamesTheBusiness(t *testing.T) {
+	srv := startServer(t, "atd_e2e_greeting_key_0123456789", 1)
+	graph := newGraphServer(t)
+	send, waitSent := whatsappChannel(t, srv, graph)
+	send("wamid.g1", "oi, boa tarde")
+	got := waitSent(1)
+	if !strings.Contains(got[0], "assistente virtual da Loja Demo") || strings.Contains(got[0], "nossa empresa") {
+		t.Fatalf("the greeting: %q", got[0])
+	}
+}

@@ -117,6 +117,7 @@ func newApp(ctx context.Context, log *slog.Logger, s Settings) (*App, error) {
 	viewer := memory.NewViewer(store, knowledgeStore, tokens, nil)
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	accts := accounts.NewStore(pool)
 	sectors := agents.NewSectorStore(pool, box)
 	library := prompts.NewLibrary(pool, s.PromptsDir)
 	routers, err := agents.NewRouters(pool)
@@ -125,7 +126,7 @@ func newApp(ctx context.Context, log *slog.Logger, s Settings) (*App, error) {
 		return nil, err
 	}
 	orchestrator, err := agents.NewOrchestrator(agents.Deps{Pool: pool, Wakes: hub, Knowledge: knowledgeStore, Memory: store, Channels: channelStore, Outbox: outbox,
-		Sectors: sectors, Routers: routers, Prompts: library, LLM: engine, Viewer: viewer, Handoffs: handoffs, Events: hooks, Metrics: agents.NewMetrics(registry), Outbound: policy, Log: log})
+		Sectors: sectors, Routers: routers, Prompts: library, LLM: engine, Viewer: viewer, Handoffs: handoffs, Events: hooks, Metrics: agents.NewMetrics(registry), Outbound: policy, Businesses: accts, Log: log})
 	if err != nil {
 		pool.Close()
 		return nil, err
@@ -148,7 +149,6 @@ func newApp(ctx context.Context, log *slog.Logger, s Settings) (*App, error) {
 		pool.Close()
 		return nil, fmt.Errorf("create job workers: %w", err)
 	}
-	accts := accounts.NewStore(pool)
 	if path := s.ConfigPath; path != "" {
 		file, err := config.Load(path, os.LookupEnv)
 		if err != nil {
