@@ -129,6 +129,9 @@ type turnInput struct {
 	Rules        channels.Rules
 	// Business is the company's name, for the offline replies.
 	Business string
+	// Media are the kinds of what came without words (audio, image, …): a
+	// voice note is acknowledged as one, not greeted.
+	Media []string
 	// Since is when the customer started waiting: the earliest message this
 	// turn answers (a handoff's SLA runs from it, not from the card).
 	Since time.Time
@@ -234,7 +237,7 @@ func (o *Orchestrator) round(ctx context.Context, args TurnArgs, lease conversat
 		}
 	}
 	in := turnInput{AccountID: args.AccountID, Conversation: conv, Contact: contact, Text: text, Extractions: extractions,
-		Channel: ch, Rules: rules, Since: since, Business: o.businessName(ctx, args.AccountID)}
+		Channel: ch, Rules: rules, Since: since, Business: o.businessName(ctx, args.AccountID), Media: wordlessMedia(pending)}
 	d, err := o.decide(ctx, in, decideOptions{})
 	if err != nil {
 		return false, err
@@ -300,6 +303,9 @@ func (o *Orchestrator) decide(ctx context.Context, in turnInput, opt decideOptio
 	case d.Handoff != "":
 	case d.Clarify:
 		d.Reply = fill(in.Rules.Templates[channels.TemplateClarify], map[string]string{"options": clarifyOptions(routed.Sector, sectors, 2)})
+	case d.Reply == "" && strings.TrimSpace(in.Text) == "" && len(in.Media) > 0:
+		d.Engine = "offline"
+		d.Reply = mediaReceived(in.Media, firstName(in.Contact))
 	case d.Reply == "" && d.Sector == "none":
 		name := ""
 		if first := strings.Fields(in.Contact.DisplayName); len(first) > 0 {
@@ -621,6 +627,53 @@ func (o *Orchestrator) linkIdentifier(ctx context.Context, tx pgx.Tx, accountID,
 		}
 	}
 	return res.Contact.ID, nil
+}
+
+// wordlessMedia are the media kinds of the messages that came without text
+// (a caption is text).
+func wordlessMedia(events []memory.Event) []string {
+	var kinds []string
+	for _, e := range events {
+		if strings.TrimSpace(e.Text) != "" {
+			continue
+		}
+		for _, m := range e.Media {
+			if strings.TrimSpace(m.Caption) == "" {
+				kinds = append(kinds, m.Type)
+			}
+		}
+	}
+	return kinds
+}
+
+func firstName(c memory.Contact) string {
+	if f := strings.Fields(c.DisplayName); len(f) > 0 {
+		return f[0]
+	}
+	return ""
+}
+
+// mediaReceived acknowledges what came for what it is and says what the
+// offline assistant can do with it: it cannot listen or look, so it asks for
+// a line of text, or offers a person.
+func mediaReceived(kinds []string, name string) string {
+	what := map[string]string{"audio": "seu áudio", "voice": "seu áudio", "image": "sua imagem", "sticker": "sua figurinha",
+		"video": "seu vídeo", "document": "seu documento", "file": "seu arquivo", "location": "sua localização", "contacts": "o contato"}
+	thing := what[kinds[0]]
+	if thing == "" {
+		thing = "sua mensagem"
+	}
+	hello := "Recebi " + thing
+	if name != "" {
+		hello = "Oi, " + name + "! Recebi " + thing
+	}
+	switch kinds[0] {
+	case "audio", "voice", "video":
+		return hello + ", mas por aqui ainda não consigo ouvir. Pode me escrever em poucas palavras o que precisa? Se preferir, chamo uma pessoa da equipe."
+	case "image", "document", "file":
+		return hello + ", obrigado! Me conta em uma frase do que se trata (um comprovante, um defeito, um pedido?) que eu já sigo daqui."
+	}
+	return hello + ". Como posso ajudar?"
 }
 
 // businessName is the account's name, or "" when unknown (the reply then

@@ -1,0 +1,41 @@
+package agents
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/atende/atende/channels"
+	"github.com/atende/atende/memory"
+)
+
+// A voice note or a photo is acknowledged for what it is, never answered
+// with the greeting as if the customer had said nothing (issue 11).
+func TestMediaIsAcknowledgedForWhatItIs(t *testing.T) {
+	for kind, want := range map[string]string{"audio": "Recebi seu áudio", "image": "Recebi sua imagem", "document": "Recebi seu documento"} {
+		t.Run(kind, func(t *testing.T) {
+			e := newEnv(t)
+			ctx := context.Background()
+			msg := channels.Inbound{ExternalID: uuid.NewString(), Type: kind, At: time.Now(),
+				Media: []memory.Media{{Type: kind, PlatformID: "media-1"}},
+				From:  channels.Sender{Name: "Marcos Lima", Identities: []memory.Identity{{Kind: memory.KindTelegram, Value: "424242"}}}}
+			if _, err := e.ing.Ingest(ctx, e.ch, channels.Batch{Messages: []channels.Inbound{msg}}); err != nil {
+				t.Fatal(err)
+			}
+			c, err := e.mem.FindByIdentity(ctx, e.acct, memory.Identity{Kind: memory.KindTelegram, Value: "424242"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := e.orch.Turn(ctx, TurnArgs{AccountID: e.acct, ConversationID: *mustConversation(t, e, c.ID), ContactID: c.ID}); err != nil {
+				t.Fatal(err)
+			}
+			got := e.replies(t, c.ID)
+			if len(got) != 1 || !strings.Contains(got[0], want) || strings.Contains(got[0], "assistente virtual") || !strings.Contains(got[0], "Marcos") {
+				t.Fatalf("the reply to a %s: %q", kind, got)
+			}
+		})
+	}
+}
