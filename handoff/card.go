@@ -47,18 +47,22 @@ func (s *Service) buildCard(ctx context.Context, tx pgx.Tx, r Request) (card, er
 		}
 	}
 	out := card{fields: cardFields(c)}
-	need := firstNeed(said)
+	need := statedNeed(said)
+	if need == "" {
+		need = longest(said)
+	}
 	var b strings.Builder
 	if need != "" {
 		fmt.Fprintf(&b, "Pedido do cliente: «%s».", clip(need, 400))
 	}
-	if len(said) > 1 {
-		recent := said[max(0, len(said)-8):]
-		quoted := make([]string, len(recent))
-		for i, t := range recent {
-			quoted[i] = "«" + clip(t, 300) + "»"
+	var also []string
+	for _, s := range keySentences(said, 4) {
+		if s != need {
+			also = append(also, "«"+clip(s, 300)+"»")
 		}
-		fmt.Fprintf(&b, " O cliente escreveu: %s.", strings.Join(quoted, " "))
+	}
+	if len(also) > 0 {
+		fmt.Fprintf(&b, " Também disse: %s.", strings.Join(also[:min(3, len(also))], " "))
 	}
 	if facts := factLine(out.fields); facts != "" {
 		fmt.Fprintf(&b, " Dados já informados: %s.", facts)
@@ -158,17 +162,6 @@ func reasonPhrase(reason string) string {
 		return p
 	}
 	return reason
-}
-
-// firstNeed is the customer's need in their words: the first message that
-// says something (five words or more), else the longest.
-func firstNeed(texts []string) string {
-	for _, t := range texts {
-		if len(strings.Fields(t)) >= 5 {
-			return t
-		}
-	}
-	return longest(texts)
 }
 
 func longest(texts []string) string {
