@@ -39,3 +39,20 @@ func TestMediaIsAcknowledgedForWhatItIs(t *testing.T) {
 		})
 	}
 }
+
+// A product the customer named is remembered (product_interest), so sales
+// does not ask "qual produto?" right after it (issue 11).
+func TestANamedProductIsNotAskedFor(t *testing.T) {
+	e := newEnv(t)
+	contact, replies := e.say(t, "tenho interesse no liquidificador turbo 900W, quero comprar")
+	c, err := e.mem.Contact(context.Background(), e.acct, contact)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := c.Fields.Get(memory.FieldProductInterest); v != "liquidificador turbo 900W" {
+		t.Fatalf("product_interest: %+v", c.Fields.Map())
+	}
+	if len(replies) != 1 || strings.Contains(replies[0], "qual produto") {
+		t.Fatalf("the reply asks for what was said: %q", replies)
+	}
+}

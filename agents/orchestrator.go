@@ -592,6 +592,8 @@ func (o *Orchestrator) remember(ctx context.Context, accountID, contactID uuid.U
 				contactID = linked
 			case "order_number":
 				fields["order_number"] = e.Value
+			case memory.FieldProductInterest:
+				fields[memory.FieldProductInterest] = e.Value // so sales never asks "qual produto?" after it was named
 			}
 		}
 		if len(fields) > 0 {

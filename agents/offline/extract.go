@@ -24,6 +24,11 @@ var (
 	rePhone = regexp.MustCompile(`(?:\+?55[\s.-]?)?\(?\b\d{2}\)?[\s.-]?9?\d{4}[\s.-]?\d{4}\b`)
 	reOrder = regexp.MustCompile(`(?i)\b(?:pedido|encomenda|compra|order|protocolo|chamado|ticket|os)\s*(?:n[º°o.]*|numero|número|number|#|:)?\s*#?\s*([A-Z]{0,3}-?\d{4,12})\b`)
 	reDate  = regexp.MustCompile(`\b(\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?\b`)
+	// reInterest is what a customer says they want to buy: "quanto custa o
+	// plano anual", "tenho interesse no liquidificador turbo", "quero
+	// contratar o plano família". The product runs to a stop word or the
+	// end of the sentence.
+	reInterest = regexp.MustCompile(`(?i)\b(?:tenho interesse (?:n[oa]s?|em)|interessad[oa] (?:n[oa]s?|em)|(?:quero|queria|gostaria de|vou) (?:comprar|contratar|assinar|adquirir|encomendar)|or[çc]amento (?:d[oea]s?|para|pra)|pre[çc]o (?:d[oea]s?)|valor (?:d[oea]s?)|quanto (?:custa|custam|sai|fica|é|e) (?:o|a|os|as|um|uma)?|interested in|price of|how much (?:is|are|does) (?:the|a)?)\s+([^.,;:!?\n]{2,60}?)(?:\s+(?:para|pra|por|com|que|e|mas|porque|pois|hoje|amanh[ãa]|agora|sem|se|no cart[ãa]o|no pix|à vista|a vista|parcelado|for|with|and)\b|[.,;:!?\n]|$)`)
 	reMoney = regexp.MustCompile(`(?i)(R\$|US\$|\$)\s?(\d{1,3}(?:[.,]\d{3})*(?:[.,]\d{2})?|\d+(?:[.,]\d{2})?)|(\d+(?:[.,]\d{2})?)\s?(reais|real|dólares|dolares|dollars)`)
 )
 
@@ -87,6 +92,11 @@ func Extract(text string, now time.Time) []Extraction {
 		}
 		out = append(out, Extraction{Field: "date", Value: d.Format(time.DateOnly), Raw: m[0], Valid: true})
 	}
+	for _, m := range reInterest.FindAllStringSubmatch(text, 1) {
+		if product := productName(m[1]); product != "" {
+			out = append(out, Extraction{Field: "product_interest", Value: product, Raw: strings.TrimSpace(m[0]), Valid: true})
+		}
+	}
 	for _, m := range reMoney.FindAllStringSubmatch(text, -1) {
 		currency, amount := m[1], m[2]
 		if amount == "" {
@@ -103,6 +113,28 @@ func Extract(text string, now time.Time) []Extraction {
 		out = append(out, Extraction{Field: "money", Value: strconv.FormatInt(cents, 10) + " " + code, Raw: strings.TrimSpace(m[0]), Valid: true})
 	}
 	return out
+}
+
+// productName trims the article and the vague words off a product phrase;
+// "" when nothing specific is left ("quanto custa isso").
+func productName(s string) string {
+	words := strings.Fields(s)
+	for len(words) > 0 {
+		switch strings.ToLower(words[0]) {
+		case "o", "a", "os", "as", "um", "uma", "the", "a.":
+			words = words[1:]
+			continue
+		}
+		break
+	}
+	if len(words) == 0 {
+		return ""
+	}
+	switch strings.ToLower(memory.Fold(strings.Join(words, " "))) {
+	case "isso", "isto", "esse", "essa", "ele", "ela", "it", "this", "that", "produto", "voces", "vcs":
+		return ""
+	}
+	return strings.Join(words, " ")
 }
 
 // parseAmount reads "1.188,00" (Brazilian) or "1,188.00" / "12.50" (US) into cents.

@@ -28,6 +28,12 @@ func TestExtract(t *testing.T) {
 		{"CPF 39178164583 e telefone 11987654321", []string{"cpf=39178164583(true)", "phone=+5511987654321(true)"}},
 		{"me liga, 11 98765-4321, email ana@exemplo.com, pedido 4521", []string{"email=ana@exemplo.com(true)", "phone=+5511987654321(true)", "order_number=4521(true)"}},
 		{"bom dia, tudo bem?", nil},
+		{"quanto custa o plano anual?", []string{"product_interest=plano anual(true)"}},
+		{"tenho interesse no liquidificador turbo 900W, entrega em Campinas?", []string{"product_interest=liquidificador turbo 900W(true)"}},
+		{"quero contratar o plano família para 4 pessoas", []string{"product_interest=plano família(true)"}},
+		{"qual o preço da cadeira gamer no pix", []string{"product_interest=cadeira gamer(true)"}},
+		{"quanto custa isso?", nil},
+		{"quero comprar", nil},
 	}
 	for _, tt := range tests {
 		var got []string
