@@ -338,6 +338,9 @@ func (o *Orchestrator) decide(ctx context.Context, in turnInput, opt decideOptio
 			d.summary = o.summarize(ctx, in, sec)
 		}
 	}
+	if d.Engine == "offline" {
+		d.Reply = shapeOffline(in.Channel.Kind, d.Reply, firstName(in.Contact), in.Business)
+	}
 	return d, nil
 }
 
@@ -529,9 +532,12 @@ func (o *Orchestrator) openCard(ctx context.Context, tx pgx.Tx, in turnInput, d 
 	d.SLADue, d.NextAction, d.Team, d.Priority, d.HandoffID = &due, h.NextAction, h.Team, h.Priority, h.ID.String()
 	if h.Away {
 		d.Reply = fill(in.Rules.Templates[channels.TemplateAway], map[string]string{"when": whenPhrase(h.AnswerFrom, o.now())})
-		return nil
+	} else {
+		d.Reply = handoffNotice(in.Rules, sec, max(time.Minute, h.SLADue.Sub(o.now()).Round(time.Minute)))
 	}
-	d.Reply = handoffNotice(in.Rules, sec, max(time.Minute, h.SLADue.Sub(o.now()).Round(time.Minute)))
+	if d.Engine == "offline" {
+		d.Reply = shapeOffline(in.Channel.Kind, d.Reply, firstName(in.Contact), in.Business)
+	}
 	return nil
 }
 
