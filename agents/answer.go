@@ -12,20 +12,11 @@ import (
 	"github.com/atende/atende/memory"
 )
 
-// fieldQuestions ask for a field in the customer's words; other fields get
-// a generic question.
-var fieldQuestions = map[string]string{
-	"cpf":              "o CPF do titular",
-	"email":            "seu e-mail",
-	"phone":            "um telefone com DDD",
-	"order_number":     "o número do pedido ou do protocolo",
-	"product_interest": "qual produto ou plano te interessa",
-	"name":             "seu nome",
-}
-
+// fieldQuestion asks for a field in the customer's words (the registry's
+// question); a custom field is asked by its key.
 func fieldQuestion(field string) string {
-	if q, ok := fieldQuestions[field]; ok {
-		return q
+	if f, ok := memory.Field(field); ok && f.Question != "" {
+		return f.Question
 	}
 	return strings.ReplaceAll(field, "_", " ")
 }

@@ -18,8 +18,12 @@ import (
 // viewBudget is the MemoryView's share of the prompt, in tokens.
 const viewBudget = 1500
 
-// fieldTools are the fields update_contact_fields may set (identifiers are linked as identities).
-var fieldTools = map[string]bool{"name": true, "need": true, "intent": true, "product_interest": true, "order_number": true}
+// agentSets says update_fields may set the field (the registry's AgentSets;
+// identifiers are linked as identities instead).
+func agentSets(key string) bool {
+	f, ok := memory.Field(key)
+	return ok && f.AgentSets
+}
 
 // llmDecide asks the LLM engine. The sector's prompt, the common rules and the
 // channel's style are the system message; the contact's MemoryView (which
@@ -154,7 +158,7 @@ func (o *Orchestrator) tools(ctx context.Context, in turnInput, sec Sector, sect
 								return err
 							}
 							contactID = linked
-						case fieldTools[k]:
+						case agentSets(k):
 							fields[k] = s
 						default:
 							return fmt.Errorf("campo %q não existe", k)

@@ -363,7 +363,7 @@ func (h *handlers) inboxFields(c *gin.Context) {
 	}
 	known := current.Fields.Map()
 	changes := map[string]any{}
-	for _, f := range editable {
+	for _, f := range editable() {
 		v := strings.TrimSpace(c.PostForm(f))
 		if v != "" && fmt.Sprint(known[f]) != v {
 			changes[f] = v

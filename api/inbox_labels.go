@@ -55,16 +55,20 @@ func channelLabel(kind string) string {
 	return kind
 }
 
-// editable are the fields the inbox's panel edits, in order.
-var editable = []string{"name", "email", "phone", "cpf", "order_number", "need", "intent", "product_interest"}
-
-var fieldLabels = map[string]string{"name": "Nome", "email": "E-mail", "phone": "Telefone", "cpf": "CPF", "order_number": "Pedido",
-	"need": "Necessidade", "intent": "Intenção", "product_interest": "Interesse", "origin": "Origem", "stage": "Etapa",
-	memory.FieldClaimedEmail: "E-mail informado (não verificado)", memory.FieldClaimedPhone: "Telefone informado (não verificado)"}
+// editable are the fields the inbox's panel edits, in the registry's order.
+func editable() []string {
+	var out []string
+	for _, f := range memory.Registry() {
+		if f.Editable {
+			out = append(out, f.Key)
+		}
+	}
+	return out
+}
 
 func fieldLabel(k string) string {
-	if l, ok := fieldLabels[k]; ok {
-		return l
+	if f, ok := memory.Field(k); ok {
+		return f.Label
 	}
 	if kind, ok := strings.CutPrefix(k, "id_"); ok {
 		return channelLabel(kind) + " (id)"
@@ -92,8 +96,8 @@ type fieldRow struct {
 
 func editableFields(c memory.Contact) []fieldRow {
 	m := c.Fields.Map()
-	out := make([]fieldRow, 0, len(editable))
-	for _, k := range editable {
+	out := make([]fieldRow, 0, len(editable()))
+	for _, k := range editable() {
 		v := ""
 		if x, ok := m[k]; ok {
 			v = fmt.Sprint(x)

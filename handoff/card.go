@@ -116,14 +116,11 @@ func cardFields(c memory.Contact) map[string]any {
 	return out
 }
 
-var factLabels = []struct{ key, label string }{{"name", "nome"}, {"email", "e-mail"}, {"phone", "telefone"}, {"cpf", "CPF"},
-	{"order_number", "pedido"}, {"product_interest", "interesse"}, {"need", "necessidade"}}
-
 func factLine(fields map[string]any) string {
 	var parts []string
-	for _, f := range factLabels {
-		if v, ok := fields[f.key]; ok && fmt.Sprint(v) != "" {
-			parts = append(parts, fmt.Sprintf("%s %v", f.label, v))
+	for _, f := range memory.Registry() {
+		if v, ok := fields[f.Key]; ok && f.Fact != "" && fmt.Sprint(v) != "" {
+			parts = append(parts, fmt.Sprintf("%s %v", f.Fact, v))
 		}
 	}
 	return strings.Join(parts, ", ")
