@@ -29,7 +29,7 @@ var (
 	// contratar o plano família". The product runs to a stop word or the
 	// end of the sentence.
 	reInterest = regexp.MustCompile(`(?i)\b(?:tenho interesse (?:n[oa]s?|em)|interessad[oa] (?:n[oa]s?|em)|(?:quero|queria|gostaria de|vou) (?:comprar|contratar|assinar|adquirir|encomendar)|or[çc]amento (?:d[oea]s?|para|pra)|pre[çc]o (?:d[oea]s?)|valor (?:d[oea]s?)|quanto (?:custa|custam|sai|fica|é|e) (?:o|a|os|as|um|uma)?|interested in|price of|how much (?:is|are|does) (?:the|a)?)\s+([^.,;:!?\n]{2,60}?)(?:\s+(?:para|pra|por|com|que|e|mas|porque|pois|hoje|amanh[ãa]|agora|sem|se|no cart[ãa]o|no pix|à vista|a vista|parcelado|for|with|and)\b|[.,;:!?\n]|$)`)
-	reMoney = regexp.MustCompile(`(?i)(R\$|US\$|\$)\s?(\d{1,3}(?:[.,]\d{3})*(?:[.,]\d{2})?|\d+(?:[.,]\d{2})?)|(\d+(?:[.,]\d{2})?)\s?(reais|real|dólares|dolares|dollars)`)
+	reMoney    = regexp.MustCompile(`(?i)(R\$|US\$|\$)\s?(\d{1,3}(?:[.,]\d{3})*(?:[.,]\d{2})?|\d+(?:[.,]\d{2})?)|(\d+(?:[.,]\d{2})?)\s?(reais|real|dólares|dolares|dollars)`)
 )
 
 // Extract finds the fields a message gives: identifiers are validated (an
