@@ -56,3 +56,42 @@ func TestANamedProductIsNotAskedFor(t *testing.T) {
 		t.Fatalf("the reply asks for what was said: %q", replies)
 	}
 }
+
+// A customer who moves channel keeps the subject of the conversation they
+// were in: after a sales talk on Instagram, a Telegram message that reveals
+// the same person and asks for someone is still sales (issue 11).
+func TestMovingChannelKeepsTheSector(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	ig, err := e.orch.channels.Create(ctx, e.acct, channels.NewChannel{Kind: channels.KindInstagram, Name: "ig",
+		Settings: map[string]string{"instagram_id": "1"}, Secrets: map[string]string{"app_secret": "s", "verify_token": "v", "access_token": "t"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := channels.Sender{Name: "Ana Souza", Identities: []memory.Identity{{Kind: memory.KindInstagram, Value: "1784000111"}}}
+	if _, err := e.ing.Ingest(ctx, ig, channels.Batch{Messages: []channels.Inbound{{ExternalID: "ig1", Type: "text",
+		Text: "quero comprar o plano anual, quanto custa? meu email é ana.souza@exemplo.com.br", At: time.Now().Add(-time.Hour), From: from}}}); err != nil {
+		t.Fatal(err)
+	}
+	ana, err := e.mem.FindByIdentity(ctx, e.acct, memory.Identity{Kind: memory.KindInstagram, Value: "1784000111"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	igConv := *mustConversation(t, e, ana.ID)
+	if err := e.orch.Turn(ctx, TurnArgs{AccountID: e.acct, ConversationID: igConv, ContactID: ana.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := e.orch.conversations.Get(ctx, e.acct, igConv); c.Sector != "sales" {
+		t.Fatalf("the Instagram talk is sales: %+v", c)
+	}
+	e.say(t, "oi, sou a Ana, meu email é ana.souza@exemplo.com.br. quero falar com alguém")
+	var sector string
+	var open int
+	if err := e.pool.QueryRow(ctx, `SELECT max(sector), count(*) FROM conversations WHERE account_id = $1 AND contact_id = $2 AND status <> 'resolved'`,
+		e.acct, ana.ID).Scan(&sector, &open); err != nil || open != 1 {
+		t.Fatalf("one open conversation for Ana after the merge: %d %v", open, err)
+	}
+	if sector != "sales" {
+		t.Fatalf("after moving channel the conversation's sector is %q", sector)
+	}
+}

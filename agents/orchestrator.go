@@ -230,6 +230,13 @@ func (o *Orchestrator) round(ctx context.Context, args TurnArgs, lease conversat
 	if err != nil {
 		return false, err
 	}
+	if contactID != conv.ContactID && conv.Sector == "" {
+		// A merge just now (the customer revealed who they are): the
+		// conversation may have taken the sector of the one it closed.
+		if fresh, err := o.conversations.Get(ctx, args.AccountID, conv.ID); err == nil {
+			conv.Sector = fresh.Sector
+		}
+	}
 	since := last.OccurredAt
 	for _, e := range pending {
 		if e.OccurredAt.Before(since) {

@@ -243,18 +243,28 @@ func (t *txn) Merge(ctx context.Context, accountID, survivorID, mergedID uuid.UU
 // timeline.
 func (t *txn) closeSecondOpenConversation(ctx context.Context, accountID, survivorID, mergedID uuid.UUID) (*closedConversation, error) {
 	var c closedConversation
+	var sector string
 	err := t.tx.QueryRow(ctx, `WITH open AS (
 			SELECT id, status FROM conversations WHERE account_id = $1 AND contact_id IN ($2, $3) AND status <> 'resolved'
 			ORDER BY CASE status WHEN 'human' THEN 0 WHEN 'pending_human' THEN 1 ELSE 2 END, last_message_at DESC, id DESC
 			FOR UPDATE),
 		loser AS (SELECT id, status FROM open OFFSET 1 LIMIT 1)
 		UPDATE conversations c SET status = 'resolved', resolved_at = now() FROM loser
-		WHERE c.account_id = $1 AND c.id = loser.id RETURNING c.id, loser.status`, accountID, survivorID, mergedID).Scan(&c.ID, &c.Status)
+		WHERE c.account_id = $1 AND c.id = loser.id RETURNING c.id, loser.status, c.sector`, accountID, survivorID, mergedID).Scan(&c.ID, &c.Status, &sector)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("keep one open conversation for %s: %w", survivorID, err)
+	}
+	// The customer moving channel keeps the subject they were on: the kept
+	// conversation takes the closed one's sector when it has none yet (a
+	// WhatsApp message after an Instagram sales talk is still sales).
+	if sector != "" {
+		if _, err := t.tx.Exec(ctx, `UPDATE conversations SET sector = $4 WHERE account_id = $1 AND contact_id IN ($2, $3)
+			AND status <> 'resolved' AND sector = ''`, accountID, survivorID, mergedID, sector); err != nil {
+			return nil, fmt.Errorf("carry the sector to the kept conversation: %w", err)
+		}
 	}
 	return &c, nil
 }
