@@ -68,7 +68,7 @@ type Decision struct {
 // transfer when the intent clearly changes, a clarifying question when the
 // first message is ambiguous (a handoff if still unsure after it), and the
 // handoff triggers of the message and of the sector's policy.
-func route(r offline.Decision, text, current string, sectors []Sector, last *Decision) Decision {
+func route(r offline.Routing, text, current string, sectors []Sector, last *Decision) Decision {
 	d := Decision{Sector: r.Sector.Label, Confidence: r.Sector.Confidence, Answered: true,
 		Why: fmt.Sprintf("classifier %.2f", r.Sector.Confidence)}
 	if _, ok := sectorNamed(sectors, d.Sector); !ok {

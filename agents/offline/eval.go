@@ -99,8 +99,10 @@ func TrainRouter(rows []LabelledMessage, opts TrainOptions) *Router {
 	return &Router{sector: Train(sectors, opts), human: Train(humans, opts)}
 }
 
-// Decision is the router's answer for a message.
-type Decision struct {
+// Routing is the router's reading of one message: sector and whether it wants a
+// person. It is not the turn's Decision (agents.Decision), which also says
+// what is answered and done.
+type Routing struct {
 	Sector     Prediction    `json:"sector"`
 	WantsHuman bool          `json:"wants_human"`
 	Reason     HandoffReason `json:"reason,omitempty"`
@@ -112,8 +114,8 @@ type Decision struct {
 const humanThreshold = 0.5
 
 // Route decides a message's sector and whether it needs a person.
-func (r *Router) Route(text string) Decision {
-	d := Decision{Sector: r.sector.Predict(text)}
+func (r *Router) Route(text string) Routing {
+	d := Routing{Sector: r.sector.Predict(text)}
 	d.HumanProb = r.human.Predict(text).Probability["yes"]
 	if reason, ok := HandoffRule(text); ok {
 		d.WantsHuman, d.Reason = true, reason
