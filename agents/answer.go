@@ -24,8 +24,11 @@ func fieldQuestion(field string) string {
 // offlineAnswer composes the offline engine's reply: a correction for an
 // invalid identifier, the sector's knowledge when it matches, or the fields
 // the sector still needs — asked the channel's way and never one memory
-// knows. answered is false when it had nothing to say but an acknowledgement.
-func (o *Orchestrator) offlineAnswer(ctx context.Context, accountID uuid.UUID, sec Sector, text string, c memory.Contact, ex []offline.Extraction, rules channels.Rules) (reply string, answered bool, err error) {
+// knows. A knowledge answer says what happens next (the field the sector
+// needs to go on, else an offer of more help), and the first reply of a
+// conversation greets the customer by name (greet), once. answered is false
+// when it had nothing to say but an acknowledgement.
+func (o *Orchestrator) offlineAnswer(ctx context.Context, accountID uuid.UUID, sec Sector, text string, c memory.Contact, ex []offline.Extraction, rules channels.Rules, greet bool) (reply string, answered bool, err error) {
 	for _, e := range ex {
 		if e.Field == "cpf" && !e.Valid {
 			return fmt.Sprintf("O CPF %s não confere (os dígitos verificadores não batem). Pode conferir e me mandar de novo?", e.Raw), true, nil
@@ -41,7 +44,15 @@ func (o *Orchestrator) offlineAnswer(ctx context.Context, accountID uuid.UUID, s
 			return "", false, err
 		}
 		if len(hits) > 0 && hits[0].TextRank > 0 {
-			return hits[0].Body + "\n\nPosso ajudar em mais alguma coisa?", true, nil
+			next := "Posso ajudar em mais alguma coisa?"
+			if missing := missingFields(sec.Collect, c); len(missing) > 0 {
+				next = collectQuestion(missing, rules.Collection)
+			}
+			body := hits[0].Body
+			if first := firstName(c); greet && first != "" {
+				body = "Oi, " + first + "! " + body
+			}
+			return body + "\n\n" + next, true, nil
 		}
 	}
 	if missing := missingFields(sec.Collect, c); len(missing) > 0 {

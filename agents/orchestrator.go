@@ -327,7 +327,7 @@ func (o *Orchestrator) decide(ctx context.Context, in turnInput, opt decideOptio
 	case d.Reply == "":
 		d.Engine = "offline"
 		var answered bool
-		if d.Reply, answered, err = o.offlineAnswer(ctx, in.AccountID, sec, in.Text, in.Contact, in.Extractions, in.Rules); err != nil {
+		if d.Reply, answered, err = o.offlineAnswer(ctx, in.AccountID, sec, in.Text, in.Contact, in.Extractions, in.Rules, last == nil); err != nil {
 			return Decision{}, err
 		}
 		if !answered {

@@ -339,16 +339,23 @@ func (i *Ingestor) ingestStatus(ctx context.Context, tx pgx.Tx, ch Channel, s St
 	return !appended.Duplicate, nil
 }
 
-// precise keeps the arrival time when a platform's timestamp, given to the
-// second, is within that second of it: otherwise a message and the reply to
-// the one before it, a few hundred milliseconds apart, would swap places on
-// the timeline. Older timestamps (a retry, an outage) are kept as given.
+// precise places a platform's timestamp given to the second: the message
+// was written somewhere in that second, so it takes the arrival time when
+// that is inside the second, and otherwise the end of the second — never
+// its start, which would put a message written after Atende's reply (in the
+// same second, read on a slow machine or delivered a moment late) before
+// that reply on the timeline. A timestamp with sub-second precision, or one
+// after the arrival (a skewed clock), is kept as given.
 func precise(at, arrived time.Time) time.Time {
 	if at.IsZero() || at.Nanosecond() != 0 {
 		return at
 	}
-	if d := arrived.Sub(at); d >= 0 && d < time.Second {
+	d := arrived.Sub(at)
+	switch {
+	case d < 0:
+		return at
+	case d < time.Second:
 		return arrived
 	}
-	return at
+	return at.Add(time.Second - time.Millisecond)
 }

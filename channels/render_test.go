@@ -132,7 +132,9 @@ func TestPreciseArrivalTime(t *testing.T) {
 		want        time.Time
 	}{
 		{"same second: arrival is more precise", sec, sec.Add(400 * time.Millisecond), sec.Add(400 * time.Millisecond)},
-		{"a retry minutes later keeps the platform's time", sec, sec.Add(5 * time.Minute), sec},
+		{"a retry minutes later keeps the platform's second, at its end", sec, sec.Add(5 * time.Minute), sec.Add(999 * time.Millisecond)},
+		{"read 1.2 s late: the end of its second, after a reply made within it", sec, sec.Add(1200 * time.Millisecond), sec.Add(999 * time.Millisecond)},
+		{"a platform clock ahead of ours is kept", sec, sec.Add(-300 * time.Millisecond), sec},
 		{"sub-second platform time is kept", sec.Add(7 * time.Millisecond), sec.Add(300 * time.Millisecond), sec.Add(7 * time.Millisecond)},
 		{"unknown time stays unknown", time.Time{}, sec, time.Time{}},
 	}
