@@ -35,8 +35,8 @@ func (o *Orchestrator) offlineAnswer(ctx context.Context, accountID uuid.UUID, s
 		}
 	}
 	name := ""
-	if first := strings.Fields(c.DisplayName); len(first) > 0 {
-		name = ", " + first[0]
+	if first := firstName(c); first != "" {
+		name = ", " + first
 	}
 	for _, k := range sec.Knowledge {
 		hits, err := o.knowledge.Search(ctx, accountID, k, text, 1)

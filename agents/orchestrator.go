@@ -315,8 +315,8 @@ func (o *Orchestrator) decide(ctx context.Context, in turnInput, opt decideOptio
 		d.Reply = mediaReceived(in.Media, firstName(in.Contact))
 	case d.Reply == "" && d.Sector == "none":
 		name := ""
-		if first := strings.Fields(in.Contact.DisplayName); len(first) > 0 {
-			name = ", " + first[0]
+		if first := firstName(in.Contact); first != "" {
+			name = ", " + first
 		}
 		d.Engine = "offline"
 		business := in.Business

@@ -1,16 +1,13 @@
 package api
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
 	"github.com/atende/atende/channels"
-	"github.com/atende/atende/internal/outbound"
 )
 
 // channelJSON is a channel as the API shows it: secrets masked, never in clear.
@@ -37,27 +34,6 @@ func failChannel(c *gin.Context, err error) {
 	}
 }
 
-// checkChannelURLs refuses a channel whose base_url or SMTP server the
-// outbound policy would never let Atende reach (a loopback, private or
-// metadata address).
-func checkChannelURLs(ctx context.Context, policy outbound.Policy, settings map[string]string) error {
-	if u := settings["base_url"]; u != "" {
-		if err := policy.CheckURL(ctx, u); err != nil {
-			return fmt.Errorf("settings.base_url: %w", err)
-		}
-	}
-	if host := settings["smtp_host"]; host != "" {
-		port := settings["smtp_port"]
-		if port == "" {
-			port = "587"
-		}
-		if err := policy.CheckHost(ctx, host, port); err != nil {
-			return fmt.Errorf("settings.smtp_host: %w", err)
-		}
-	}
-	return nil
-}
-
 type createChannelRequest struct {
 	Kind     string            `json:"kind" binding:"required"`
 	Name     string            `json:"name" binding:"required"`
@@ -70,7 +46,7 @@ func (h *handlers) createChannel(c *gin.Context) {
 	if !bindJSON(c, &req) {
 		return
 	}
-	if err := checkChannelURLs(c.Request.Context(), h.d.Outbound, req.Settings); err != nil {
+	if err := channels.CheckReachable(c.Request.Context(), h.d.Outbound, req.Settings); err != nil {
 		fail(c, err)
 		return
 	}

@@ -37,6 +37,32 @@ type SMTPMailer struct {
 	now         func() time.Time
 }
 
+// DefaultSMTPPort is the submission port an e-mail channel without
+// settings.smtp_port is sent through.
+const DefaultSMTPPort = "587"
+
+// CheckReachable says whether the outbound policy lets Atende reach the
+// servers a channel's settings name (base_url, smtp_host), so a refused one
+// is known when the channel is registered — by API or business file — not
+// at every send. The dial is checked again whatever this says.
+func CheckReachable(ctx context.Context, policy outbound.Policy, settings map[string]string) error {
+	if u := settings["base_url"]; u != "" {
+		if err := policy.CheckURL(ctx, u); err != nil {
+			return fmt.Errorf("settings.base_url: %w", err)
+		}
+	}
+	if host := settings["smtp_host"]; host != "" {
+		port := settings["smtp_port"]
+		if port == "" {
+			port = DefaultSMTPPort
+		}
+		if err := policy.CheckHost(ctx, host, port); err != nil {
+			return fmt.Errorf("settings.smtp_host: %w", err)
+		}
+	}
+	return nil
+}
+
 // Defaults of the SMTPMailer's timeouts.
 const (
 	defaultSMTPConnectTimeout = 30 * time.Second
@@ -60,7 +86,7 @@ func (s *SMTPMailer) SendMail(ctx context.Context, ch Channel, m PlatformMessage
 		return "", &SendError{Reason: "the e-mail channel has no settings.smtp_host"}
 	}
 	if port == "" {
-		port = "587"
+		port = DefaultSMTPPort
 	}
 	portNum, err := strconv.Atoi(port)
 	if err != nil || portNum < 1 || portNum > 65535 {

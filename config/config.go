@@ -324,21 +324,8 @@ type Stores struct {
 func checkOutbound(ctx context.Context, policy outbound.Policy, a Account) error {
 	hint := " (a host on your own network is allowed with ATENDE_OUTBOUND_ALLOW)"
 	for _, c := range a.Channels {
-		if u := c.Settings["base_url"]; u != "" {
-			if err := policy.CheckURL(ctx, u); errors.Is(err, outbound.ErrBlocked) {
-				return fmt.Errorf("channel %q settings.base_url: %w%s", c.Name, err, hint)
-			}
-		}
-	}
-	for _, c := range a.Channels {
-		if host := c.Settings["smtp_host"]; host != "" {
-			port := c.Settings["smtp_port"]
-			if port == "" {
-				port = "587"
-			}
-			if err := policy.CheckHost(ctx, host, port); err != nil {
-				return fmt.Errorf("channel %q settings.smtp_host: %w%s", c.Name, err, hint)
-			}
+		if err := channels.CheckReachable(ctx, policy, c.Settings); errors.Is(err, outbound.ErrBlocked) {
+			return fmt.Errorf("channel %q %w%s", c.Name, err, hint)
 		}
 	}
 	for _, t := range a.Tools {
