@@ -36,15 +36,38 @@ const maxCachedRouters = 256
 
 // NewRouters loads the built-in examples of prompts/.
 func NewRouters(pool *pgxpool.Pool) (*Routers, error) {
+	builtin, err := BuiltinExamples()
+	if err != nil {
+		return nil, err
+	}
+	return &Routers{pool: pool, builtin: builtin, cache: map[string]*offline.Router{}}, nil
+}
+
+// BuiltinExamples is what the router ships trained on: the hand-written
+// examples of prompts/classifier and the sentences the corpus templates
+// there generate. Every id starts "builtin-": trained on, never scored.
+func BuiltinExamples() ([]offline.LabelledMessage, error) {
 	examples, err := prompts.SectorExamples()
 	if err != nil {
 		return nil, err
 	}
-	builtin := make([]offline.LabelledMessage, len(examples))
+	out := make([]offline.LabelledMessage, 0, len(examples))
 	for i, e := range examples {
-		builtin[i] = offline.LabelledMessage{ID: fmt.Sprintf("builtin-%d", i), Text: e.Text, Sector: e.Sector, WantsHuman: e.WantsHuman}
+		out = append(out, offline.LabelledMessage{ID: fmt.Sprintf("builtin-%d", i), Text: e.Text, Sector: e.Sector, WantsHuman: e.WantsHuman})
 	}
-	return &Routers{pool: pool, builtin: builtin, cache: map[string]*offline.Router{}}, nil
+	files, err := prompts.CorpusFiles()
+	if err != nil {
+		return nil, err
+	}
+	corpus, err := offline.ParseCorpus(files)
+	if err != nil {
+		return nil, fmt.Errorf("built-in corpus: %w", err)
+	}
+	for _, m := range corpus.Generate() {
+		m.ID = "builtin-" + m.ID
+		out = append(out, m)
+	}
+	return out, nil
 }
 
 // BaseSet is the training set without corrections: built-in examples of each

@@ -15,7 +15,7 @@ import (
 	"strings"
 )
 
-//go:embed classifier/*.jsonl sectors/*.md channels/*.md handoff/*.md
+//go:embed classifier/*.jsonl classifier/corpus sectors/*.md channels/*.md handoff/*.md
 var files embed.FS
 
 // SectorExample is a message, the sector that owns it ("none" for greetings
@@ -25,6 +25,28 @@ type SectorExample struct {
 	Text       string `json:"text"`
 	Sector     string `json:"sector"`
 	WantsHuman bool   `json:"wants_human,omitempty"`
+}
+
+// CorpusFiles returns the training corpus templates by file name
+// ("sales.pt.txt"): what the team writes for the router to learn from, many
+// businesses and wordings wider than the examples (FORMAT.md beside them).
+func CorpusFiles() (map[string]string, error) {
+	entries, err := fs.ReadDir(files, "classifier/corpus")
+	if err != nil {
+		return nil, fmt.Errorf("read corpus templates: %w", err)
+	}
+	out := map[string]string{}
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".txt") {
+			continue
+		}
+		raw, err := files.ReadFile("classifier/corpus/" + e.Name())
+		if err != nil {
+			return nil, fmt.Errorf("read corpus templates: %w", err)
+		}
+		out[e.Name()] = string(raw)
+	}
+	return out, nil
 }
 
 // SectorExamples returns the built-in classifier examples.

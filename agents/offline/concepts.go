@@ -32,6 +32,12 @@ const (
 	cOutrage                      // descaso, absurdo, vergonha, ridículo, revoltado…
 )
 
+var conceptNames = map[concept]string{cPerson: "person", cDept: "dept", cTalk: "talk", cContact: "contact", cWant: "want",
+	cNegation: "negation", cBot: "bot", cOutrage: "outrage"}
+
+// String names a concept, for features and tests.
+func (c concept) String() string { return conceptNames[c] }
+
 // stems are matched as word prefixes (accent-folded, lower case); a stem
 // ending in "$" must be the whole word.
 var stems = []struct {

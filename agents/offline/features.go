@@ -27,8 +27,10 @@ type feature struct {
 }
 
 // features turns a message into hashed, L2-normalised features: accent-folded
-// words stemmed for Portuguese and English, word bigrams, and character
-// trigrams to 5-grams inside words (robust to typos and inflection).
+// words stemmed for Portuguese and English, word bigrams, character
+// trigrams to 5-grams inside words (robust to typos and inflection), and the
+// concepts of the handoff rules (a person, a department, a request verb…)
+// alone and in pairs, so a role word the examples never used still counts.
 func features(text string) []feature {
 	counts := map[int]float64{}
 	add := func(s string, w float64) {
@@ -38,7 +40,16 @@ func features(text string) []feature {
 	}
 	words := memory.Words(text)
 	prev := "<s>"
+	var present concept
 	for _, w := range words {
+		if c := conceptsOf(w); c != 0 {
+			present |= c
+			for k := concept(1); k <= cOutrage; k <<= 1 {
+				if c&k != 0 {
+					add("k:"+k.String(), 0.5)
+				}
+			}
+		}
 		pt := memory.Stem(w)
 		add("w:"+pt, 1)
 		if en := stemEnglish(w); en != pt {
@@ -54,6 +65,16 @@ func features(text string) []feature {
 		}
 	}
 	add("b:"+prev+"_</s>", 0.7)
+	// pairs of concepts anywhere in the message ("want" and "person",
+	// "contact" and "department"): what the handoff rules read, as evidence
+	// the classifier weighs instead of a yes/no
+	for a := concept(1); a <= cOutrage; a <<= 1 {
+		for b := a << 1; b <= cOutrage; b <<= 1 {
+			if present&a != 0 && present&b != 0 {
+				add("kk:"+a.String()+"_"+b.String(), 0.5)
+			}
+		}
+	}
 	if len(words) == 0 {
 		add("<empty>", 1)
 	}

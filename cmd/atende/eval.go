@@ -14,8 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/atende/atende/agents"
 	"github.com/atende/atende/agents/offline"
-	"github.com/atende/atende/prompts"
 )
 
 // evalCmd scores the offline router on routing sets with k-fold
@@ -52,12 +52,8 @@ func evalCmd(ctx context.Context, _ *slog.Logger, args []string) error {
 	}
 	var always []offline.LabelledMessage
 	if *builtin {
-		examples, err := prompts.SectorExamples()
-		if err != nil {
+		if always, err = agents.BuiltinExamples(); err != nil {
 			return err
-		}
-		for i, e := range examples {
-			always = append(always, offline.LabelledMessage{ID: fmt.Sprintf("builtin-%d", i), Text: e.Text, Sector: e.Sector, WantsHuman: e.WantsHuman})
 		}
 	}
 	out := map[string]offline.Report{}
