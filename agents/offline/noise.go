@@ -23,8 +23,8 @@ var noises = map[string]noise{
 	"pt": {
 		greetings: []string{"oi", "oi,", "olá", "olá!", "bom dia", "bom dia!", "boa tarde", "boa tarde,", "boa noite", "oi, tudo bem?", "opa", "e aí",
 			"olá, boa tarde!", "oii", "oi gente", "bom dia, tudo bem?", "oi boa noite", "salve", "oie"},
-		thanks: []string{"obrigado", "obrigada", "obg", "aguardo", "desde já agradeço", "valeu", "grato", "por favor", "pfv", "agradeço", "vlw"},
-		emoji:  []string{"🙏", "😊", "😅", "🤔", "👍", "🙂", "😕", "🥲", "😬", "👀"},
+		thanks:  []string{"obrigado", "obrigada", "obg", "aguardo", "desde já agradeço", "valeu", "grato", "por favor", "pfv", "agradeço", "vlw"},
+		emoji:   []string{"🙏", "😊", "😅", "🤔", "👍", "🙂", "😕", "🥲", "😬", "👀"},
 		fillers: []string{"então", "é que", "tipo assim", "olha", "seguinte", "ó", "assim", "então é o seguinte"},
 		abbrev: map[string][]string{
 			"você": {"vc", "voce", "cê"}, "vocês": {"vcs", "voces", "vcss"}, "porque": {"pq", "pq"}, "por que": {"pq"}, "quero": {"qro", "quero"},
