@@ -38,27 +38,28 @@ func (o *Orchestrator) offlineAnswer(ctx context.Context, accountID uuid.UUID, s
 	if first := firstName(c); first != "" {
 		name = ", " + first
 	}
+	reg := registerOf(rules.Kind)
 	for _, k := range sec.Knowledge {
 		hits, err := o.knowledge.Search(ctx, accountID, k, text, 1)
 		if err != nil {
 			return "", false, err
 		}
 		if len(hits) > 0 && hits[0].TextRank > 0 {
-			next := "Posso ajudar em mais alguma coisa?"
+			next := reg.moreHelp
 			if missing := missingFields(sec.Collect, c); len(missing) > 0 {
-				next = collectQuestion(missing, rules.Collection)
+				next = collectQuestion(missing, rules)
 			}
 			body := hits[0].Body
 			if first := firstName(c); greet && first != "" {
-				body = "Oi, " + first + "! " + body
+				body = reg.hello + ", " + first + "! " + body
 			}
 			return body + "\n\n" + next, true, nil
 		}
 	}
 	if missing := missingFields(sec.Collect, c); len(missing) > 0 {
-		return collectQuestion(missing, rules.Collection), true, nil
+		return collectQuestion(missing, rules), true, nil
 	}
-	return "Obrigado" + name + "! Já registrei tudo por aqui e vou verificar. Te respondo em seguida.", false, nil
+	return fmt.Sprintf(reg.thanks, name), false, nil
 }
 
 // missingFields are the fields to collect that memory does not know: a
@@ -84,11 +85,10 @@ func missingFields(collect []string, c memory.Contact) []string {
 // collectQuestion asks for missing fields the channel's way: one short
 // question (WhatsApp, Instagram), everything in one message (e-mail,
 // Telegram), or a list to fill in (webchat).
-func collectQuestion(missing []string, how channels.Collection) string {
-	switch {
+func collectQuestion(missing []string, rules channels.Rules) string {
+	switch how := rules.Collection; {
 	case how == channels.CollectOneQuestion || len(missing) == 1:
-		q := fieldQuestion(missing[0])
-		return "Pode me passar " + q + ", por favor?"
+		return fmt.Sprintf(registerOf(rules.Kind).askOne, fieldQuestion(missing[0]))
 	case how == channels.CollectForm:
 		var b strings.Builder
 		b.WriteString("Para continuar, preencha por favor:")

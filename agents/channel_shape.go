@@ -11,6 +11,40 @@ import (
 // opening and the rest offered.
 const instagramMaxRunes = 300
 
+// register is how the offline engine's own sentences read on a channel, the
+// way an attendant there writes them: WhatsApp informal (one emoji at most),
+// Instagram short and friendly, Telegram plain, the webchat direct (no
+// pleasantries to scroll past), e-mail formal. The knowledge article itself is
+// the business's text and is never rewritten.
+type register struct {
+	hello    string // the greeting word before the customer's name
+	askOne   string // one missing field: %s is its question ("seu e-mail")
+	moreHelp string // the close of an answer when nothing is missing
+	thanks   string // the close when there is nothing to answer: %s is ", Name" or ""
+}
+
+var registers = map[channels.Kind]register{
+	channels.KindWhatsApp: {hello: "Oi", askOne: "Me manda %s, por favor? 🙂", moreHelp: "Se quiser saber mais alguma coisa, é só falar!",
+		thanks: "Valeu%s! Já anotei tudo aqui e vou verificar. Te respondo já já."},
+	channels.KindInstagram: {hello: "Oi", askOne: "Me passa %s?", moreHelp: "Quer saber mais alguma coisa?",
+		thanks: "Obrigado%s! Já anotei e vou verificar. Te respondo por aqui."},
+	channels.KindTelegram: {hello: "Oi", askOne: "Pode me passar %s, por favor?", moreHelp: "Posso ajudar em mais alguma coisa?",
+		thanks: "Obrigado%s! Já registrei tudo por aqui e vou verificar. Te respondo em seguida."},
+	channels.KindWebchat: {hello: "Olá", askOne: "Informe %s, por favor.", moreHelp: "Posso ajudar com mais alguma coisa?",
+		thanks: "Obrigado%s. Registrei sua mensagem e vou verificar; a resposta aparece aqui nesta conversa."},
+	channels.KindEmail: {hello: "Olá", askOne: "Poderia nos informar %s?", moreHelp: "Ficamos à disposição para o que precisar.",
+		thanks: "Obrigado%s pela mensagem. Já registramos sua solicitação e retornaremos em breve."},
+}
+
+// registerOf is the channel's register; a channel without one (Chatwoot
+// relays) reads like Telegram: plain and polite.
+func registerOf(kind channels.Kind) register {
+	if r, ok := registers[kind]; ok {
+		return r
+	}
+	return registers[channels.KindTelegram]
+}
+
 // shapeOffline gives an offline reply the shape of its channel, as an
 // attendant writing there would: an e-mail greets and signs off in the
 // business's name; an Instagram DM is short; WhatsApp, Telegram and the

@@ -32,3 +32,40 @@ func TestOfflineRepliesTakeTheirChannelsShape(t *testing.T) {
 		t.Fatalf("a short DM stays as it is: %q", got)
 	}
 }
+
+// The engine's own sentences take the channel's register: five channels,
+// five ways of asking for the same thing and of closing an answer, WhatsApp
+// informal with one emoji at most, the webchat direct with none.
+func TestOfflineSentencesReadInTheChannelsRegister(t *testing.T) {
+	kinds := []channels.Kind{channels.KindWhatsApp, channels.KindInstagram, channels.KindTelegram, channels.KindWebchat, channels.KindEmail}
+	asked, closed := map[string]channels.Kind{}, map[string]channels.Kind{}
+	for _, k := range kinds {
+		q := collectQuestion([]string{"email"}, channels.DefaultRules(k))
+		if !strings.Contains(q, "seu e-mail") {
+			t.Errorf("%s does not ask for the e-mail: %q", k, q)
+		}
+		if other, dup := asked[q]; dup {
+			t.Errorf("%s and %s ask the same way: %q", k, other, q)
+		}
+		asked[q] = k
+		reg := registerOf(k)
+		if other, dup := closed[reg.moreHelp]; dup {
+			t.Errorf("%s and %s close the same way: %q", k, other, reg.moreHelp)
+		}
+		closed[reg.moreHelp] = k
+		emoji := strings.Count(q+reg.moreHelp+reg.thanks, "🙂")
+		switch k {
+		case channels.KindWhatsApp:
+			if emoji > 1 || !strings.HasPrefix(reg.hello, "Oi") {
+				t.Errorf("whatsapp is not informal with one emoji at most: %q %q", q, reg.hello)
+			}
+		case channels.KindWebchat, channels.KindEmail:
+			if emoji != 0 {
+				t.Errorf("%s has an emoji: %q", k, q)
+			}
+		}
+	}
+	if got := registerOf(channels.KindEmail).askOne; !strings.HasPrefix(got, "Poderia nos informar") {
+		t.Errorf("e-mail asks informally: %q", got)
+	}
+}
