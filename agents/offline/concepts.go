@@ -201,7 +201,7 @@ func conceptReason(text string) (HandoffReason, bool) {
 				// "falar com um atendente", "transferir para o financeiro",
 				// "ser atendida por uma pessoa", "speak to an agent".
 				return ReasonAskedForPerson, true
-			case t.c&(cPerson|cDept) != 0 && t.word != "gente" && contactedBy(ts, i):
+			case t.c&(cPerson|cDept) != 0 && t.word != "gente" && contactedBy(ts, i, phone || asksBefore(ts, i)):
 				// "alguém do financeiro pode me chamar?", "a consultora me liga?"
 				return ReasonAskedForPerson, true
 			case t.c&cContact != 0 && reaches(ts, i, cPerson|cDept, 4):
@@ -273,11 +273,24 @@ func reaches(ts []tagged, i int, c concept, n int) bool {
 }
 
 // contactedBy says the person or role at i is asked to contact the
-// customer: a contact verb within four words with the customer as object.
-func contactedBy(ts []tagged, i int) bool {
-	for j := i + 1; j < len(ts) && j <= i+4; j++ {
+// customer: a contact verb within five words with the customer as object,
+// or with none when the message asks for it plainly (asked: "solicito que um
+// responsável entre em contato", or a phone to call given).
+func contactedBy(ts []tagged, i int, asked bool) bool {
+	for j := i + 1; j < len(ts) && j <= i+5; j++ {
 		if ts[j].c&cContact != 0 {
-			return contactsMe(ts, j)
+			return asked || contactsMe(ts, j)
+		}
+	}
+	return false
+}
+
+// asksBefore says a request verb governs the person at i: "solicito que um
+// técnico…", "gostaria que alguém do comercial…", "peço que o gerente…".
+func asksBefore(ts []tagged, i int) bool {
+	for j := i - 1; j >= 0 && j >= i-5; j-- {
+		if ts[j].c&cWant != 0 && !negatedAt(ts, j) {
+			return true
 		}
 	}
 	return false
@@ -344,7 +357,7 @@ var botComplaint = func() func(string) bool {
 		`|\b(esse|essa|este|esta|desse|dessa|deste|teu)\s+(robo|bot|chatbot|robozinho|maquina)\b` +
 		`|\b(resposta|respostas|mensagem|mensagens|texto|textos)\s+(pronta|prontas|automatica|automaticas|padrao|decorada|gravada|copiada)\b` +
 		`|\b(nao|chega de|cansei de|odeio|sem)\s+(quero |aguento |suporto )?(mais )?(falar com |conversar com )?(robo|bot|maquina|chatbot|ia)\b` +
-		`|\bcopia e cola\b|\bcopiar e colar\b|\bgravacao\b|\b(chat|atendimento|sistema|assistente|atendente) (automatico|virtual|eletronico)\b[^.?!]{0,30}\b(nao|nunca|so)\b` +
+		`|\bcopia e cola\b|\bcopiar e colar\b|\b(so|e|eh|uma|essa|esta|outra) gravacao\b|\b(chat|atendimento|sistema|assistente|atendente) (automatico|virtual|eletronico)\b[^.?!]{0,30}\b(nao|nunca|so)\b` +
 		`|\b(is this|are you|you are|you're|talking to|speaking to|chatting with) (a |an )?(bot|robot|machine|ai)\b|\b(stupid|useless|dumb) (bot|robot|machine)\b|\b(canned|automated) (reply|replies|response|responses|answer|answers|message|messages)\b|\bno (more )?bots?\b`)
 	return re.MatchString
 }()

@@ -48,6 +48,23 @@ func TestHandoffByConcepts(t *testing.T) {
 		{"someone as subject", "can someone tell me the price of the annual plan?", ""},
 		{"auto-reply", "Resposta automática: estou fora do escritório até segunda.", ""},
 		{"again, not angry", "o app travou de novo quando abro o extrato", ""},
+		{"swearing, not anger", "porra, a senha expirou de novo kkk como troco?", ""},
+		{"swearing, not anger", "where the hell do I change my damn shipping address", ""},
+		{"negated, then a topic", "não quero falar com atendente, só preciso do boleto", ""},
+		{"negated, then a person", "não precisa de atendente não, quero falar com o gerente", ReasonAskedForPerson},
+		{"negated in english, then a person", "I don't need a bot, connect me to a human", ReasonAskedForPerson},
+		{"anyone there", "tem alguém aí? meu boleto não abre", ReasonAskedForPerson},
+		{"anyone there", "ALGUEM ME ATENDE", ReasonAskedForPerson},
+		{"dismissing the bot", "sai robô, quero resolver isso hoje", ReasonAskedForPerson},
+		{"asked to contact, formal", "Solicito que um analista do setor entre em contato pelo telefone informado.", ReasonAskedForPerson},
+		{"exposing the business", "se não resolverem vou expor vocês no instagram", ReasonThreat},
+		{"chargeback", "vou pedir chargeback no cartão", ReasonThreat},
+		{"a loud question", "VOCES ENTREGAM EM CAMPINAS NO SABADO", ""},
+		{"a loud complaint", "O PEDIDO AINDA NAO CHEGOU", ReasonFrustration},
+		{"an engraving, not a recording", "vocês fazem gravação do nome na caneca?", ""},
+		{"a salutation", "Prezado(a) responsável,\n\nGostaria de saber o prazo de entrega para Curitiba.", ""},
+		{"a signature", "Bom dia,\n\nQual o valor do plano anual para 12 usuários?\n\nAtenciosamente,\nCarla Dias\nGerente Comercial", ""},
+		{"a request under a salutation", "Prezados,\n\nPeço que o gerente da unidade me ligue hoje.\n\nAtt.,\nLuís", ReasonAskedForPerson},
 	}
 	for _, tt := range tests {
 		got, ok := HandoffRule(tt.text)

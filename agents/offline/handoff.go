@@ -20,6 +20,9 @@ const (
 // handoffRules match accent-folded, lower-cased text. They are rules, not a
 // model, because these are the cases a business must never miss: an explicit
 // request for a person (pt, en, es), a consumer-protection threat, anger.
+// Swearing is not anger at the business: "porra, esqueci a senha de novo,
+// como reseta?" or "I need to change my damn address" want an answer, not a
+// person, so profanity alone hands off nobody.
 var handoffRules = []struct {
 	reason HandoffReason
 	re     *regexp.Regexp
@@ -27,21 +30,22 @@ var handoffRules = []struct {
 	{ReasonAskedForPerson, regexp.MustCompile(`\b(falar|conversar|fala|tratar|negociar|fechar)\b[^.?!]{0,40}\b(atendente|humano|humana|pessoa|alguem|gente|gerente|supervisor|responsavel|consultor[a]?|vendedor[a]?|representante|tecnico|financeiro|comercial)\b` +
 		`|\b(me )?(passa|passe|transfere|transfira|encaminha|chama)\b[^.?!]{0,30}\b(atendente|humano|pessoa|alguem|tecnico|gerente|responsavel|financeiro)\b` +
 		`|\b(atendimento|atendente) humano\b|\bhumano mesmo\b|\bpessoa de verdade\b|\balguem de verdade\b|\bde carne e osso\b|\bde verdade\b.{0,20}\bme atender\b|\bme atender de verdade\b` +
-		`|^\s*(atendente|humano|pessoa)\b|\bchega de robo\b|\bcansei desse robo\b|\bnao quero (falar com )?(robo|bot|maquina)\b|\bnao com (robo|bot)\b|\bquero (uma pessoa|um humano|gente)\b|\bpreciso de alguem\b|\buma pessoa veja\b` +
+		`|^\s*(atendente|humano|pessoa)\b|\btem (gente|alguem|algum humano|alguma pessoa|ninguem)( ai| ae| aqui| por ai| on| online)\b|\balguem (ai|ae|me (responde|atende|ajuda))\b|\b(sai|chega de|para de|larga|fora),? (robo|bot|maquina)\b|\bchega de robo\b|\bcansei desse robo\b|\bnao quero (falar com )?(robo|bot|maquina)\b|\bnao com (robo|bot)\b|\bquero (uma pessoa|um humano|gente)\b|\bpreciso de alguem\b|\buma pessoa veja\b` +
 		`|\bme (liga|ligue|liguem|ligar|ligam)\b|\b(pode|podem|podia|consegue|conseguem|da pra|alguem)\b[^.?!]{0,30}\bme ligar\b|\bpor ligacao\b|\bcall me\b|\bentrar em contato comigo\b|\bsolicito contato\b|\bagendar uma reuniao\b` +
 		`|\b(talk|speak|chat)\b[^.?!]{0,30}\b(human|person|agent|representative|someone|somebody|manager|operator|assistant)\b|\breal person\b|\blive agent\b|\bcustomer service\b.{0,20}\b(agent|representative|rep)\b|\bhuman agent\b` +
 		`|\b(hablar|comunicarme)\b[^.?!]{0,30}\b(persona|agente|humano|asesor|representante)\b|\batencion humana\b`)},
 	{ReasonThreat, regexp.MustCompile(`\bprocon\b|\breclame ?aqui\b|\bconsumidor\.gov\b|\badvogad[oa]\b|\bprocessar\b|\bentrar na justica\b|\bjuizado\b|\banatel\b|\bdenunciar\b` +
+		`|\bchargeback\b|\bcontestar (a compra|a cobranca|no cartao|com o banco|junto ao banco)\b|\bexpor (voces|vcs|a loja|a empresa|o caso|isso|tudo)\b|\bvou expor\b|\b(postar|publicar|divulgar|espalhar|colocar) (isso |tudo |o caso )?(nas redes|no instagram|no facebook|no tiktok|no twitter|no x)\b|\bviralizar\b` +
 		`|\breclamacao\b|\bcomplaint\b|\bcomplain\b|\bsue you\b|\blawyer\b|\blegal action\b|\bfile a claim\b|\bqueja\b|\breclamo\b` +
 		`|\b(lodg|fil|mak|submit|open|rais)(e|es|ed|ing)? (a |an )?(formal |customer |consumer )?(claim|reclamation|grievance)\b|\breclamation\b`)},
-	{ReasonFrustration, regexp.MustCompile(`\bpalhacada\b|\bpalhac[oa]\b|\babsurdo\b|\bvergonha\b|\bporra\b|\bmerda\b|\bcaralho\b|\bde brincadeira\b|\bme enrolando\b|\bninguem resolve\b|\bninguem me responde\b` +
+	{ReasonFrustration, regexp.MustCompile(`\bpalhacada\b|\bpalhac[oa]\b|\babsurdo\b|\bvergonha\b|\bde brincadeira\b|\bme enrolando\b|\bninguem resolve\b|\bninguem me responde\b` +
 		`|\bja expliquei\b|\bde novo essa\b|\bresposta automatica\b|\bso manda o mesmo\b|\bnao entende nada\b|\bha \d+ minutos\b|\bnada do meu\b` +
-		`|\bridiculous\b|\bunacceptable\b|\bfuck|\bshit\b|\bdamn\b`)},
+		`|\bridiculous\b|\bunacceptable\b`)},
 }
 
 // negated reports a request that says it does not need a person ("não
 // precisa chamar atendente", "no need for an agent").
-var negated = regexp.MustCompile(`\bnao (precisa|precisamos|preciso|quero)( de)?( chamar| falar com)? (um |uma )?(atendente|humano|pessoa|alguem)\b|\bsem (precisar de )?(atendente|humano)\b|\bno need\b|\bdon'?t need\b`)
+var negated = regexp.MustCompile(`\bnao (precisa|precisamos|preciso|quero)( de)?( chamar| falar com)? (um |uma )?(atendente|humano|pessoa|alguem)\b|\bsem (precisar de )?(atendente|humano)\b|\b(no need|don'?t need|do not need)\b([^.?!,;]{0,30}\b(agent|human|person|someone|anyone|representative|operator)s?\b)?`)
 
 // autoReply is an e-mail autoresponder: "Resposta automática: estou fora do
 // escritório", "Out of office".
@@ -57,7 +61,37 @@ func Angry(text string) bool {
 			return true
 		}
 	}
-	return outraged(text, folded) || shouting(text)
+	return outraged(text, folded) || shouting(text) && complaining.MatchString(folded)
+}
+
+// complaining are the words that make capitals a complaint: "DE NOVO A
+// MESMA RESPOSTA???" is anger, "VCS TEM VAGA SÁBADO" a loud question.
+var complaining = regexp.MustCompile(`\b(nao|nada|ninguem|nunca|ainda|cade|de novo|mesma|mesmo problema|problema|erro|errado|quebr\w*|defeito|cobra\w*|atras\w*|demor\w*|esper\w*|pessim\w*|horrivel|lixo|absurd\w*|resolve\w*|devolv\w*|reembols\w*|estorn\w*|cancel\w*|not|never|nothing|still|again|wrong|broken|refund)\b|[!?]{2,}`)
+
+// salutation and signOff frame a letter: "Prezado(a) responsável," is not a
+// request for a person, nor "Gerente Comercial" under a signature.
+var (
+	salutation = regexp.MustCompile(`(?i)^\s*(prezad[oa]s?(\(a\))?|car[oa]s?|ol[aá]|oi|bom dia|boa tarde|boa noite|a quem (possa )?interessar|dear|hello|hi)(\s+[^\s,.!?:;]+){0,3}\s*[,:]`)
+	signOff    = regexp.MustCompile(`(?im)^\s*(atenciosamente|att\.?|at\.?te|cordialmente|abra[cç]os?|abs|obrigad[oa]|grat[oa]|sauda[cç][oõ]es|sds|regards|best|kind regards|sincerely|thanks)\b[ ,.!]*$`)
+)
+
+// letterBody is a message without its letter's salutation and signature. A
+// salutation is only greeting and address ("Prezado(a) responsável,", "Oi
+// Ana,"): a verb in it makes it the request ("oi, quero um atendente" stays).
+func letterBody(text string) string {
+	if loc := signOff.FindStringIndex(text); loc != nil && loc[0] > 0 {
+		text = text[:loc[0]]
+	}
+	loc := salutation.FindStringIndex(text)
+	if loc == nil || strings.TrimSpace(text[loc[1]:]) == "" {
+		return text
+	}
+	for _, w := range memory.Words(text[:loc[1]]) {
+		if conceptsOf(w)&(cWant|cTalk|cContact|cBot) != 0 {
+			return text
+		}
+	}
+	return text[loc[1]:]
 }
 
 // HandoffRule returns the rule a message triggers, if any.
@@ -66,8 +100,14 @@ func HandoffRule(text string) (HandoffReason, bool) {
 	if autoReply.MatchString(folded) {
 		return "", false // an out-of-office answer asks for nobody
 	}
-	if negated.MatchString(folded) && !strings.Contains(folded, "quero falar") {
-		return "", false
+	// a request said not to be needed is taken out, and what is left is read:
+	// "não precisa chamar atendente, só quero a 2ª via" asks for nobody, "não
+	// precisa de atendente não, quero falar com o gerente" still does
+	text, folded = letterBody(text), letterBody(folded)
+	shout := shouting(text) && complaining.MatchString(folded)
+	if negated.MatchString(folded) {
+		folded = negated.ReplaceAllString(folded, " ")
+		text = folded
 	}
 	for _, r := range handoffRules {
 		if r.re.MatchString(folded) {
@@ -77,7 +117,7 @@ func HandoffRule(text string) (HandoffReason, bool) {
 	if reason, ok := conceptReason(text); ok {
 		return reason, true
 	}
-	if shouting(text) {
+	if shout {
 		return ReasonFrustration, true
 	}
 	return "", false
