@@ -129,8 +129,9 @@ func exactConcepts(w string) concept {
 }
 
 // clauses splits folded text where a request ends: a person asked for in
-// one sentence is not negated by a "não" in the next.
-var clauseBreak = regexp.MustCompile(`[.!?;\n]+|,\s*(mas|porem|but)\b`)
+// one sentence is not negated by a "não" in the next. A point inside a
+// number ("274.619.053-18") ends nothing.
+var clauseBreak = regexp.MustCompile(`[!?;\n]+|\.+(\s|$)|,\s*(mas|porem|but)\b`)
 
 var wordPattern = regexp.MustCompile(`[a-z0-9]+`)
 
@@ -249,9 +250,22 @@ func barePerson(ts []tagged) bool {
 		return false
 	}
 	for i, t := range ts {
-		if t.c&cPerson != 0 && t.word != "gente" && t.word != "alguem" && t.word != "equipe" && !negatedAt(ts, i) {
+		if t.c&cPerson != 0 && t.word != "gente" && t.word != "alguem" && t.word != "equipe" && !negatedAt(ts, i) && !possessed(ts, i) {
 			return true
 		}
+	}
+	return false
+}
+
+// possessed is a person named as whose something is: "CPF do responsável",
+// "nome da atendente", "the agent's" — an attribute, not a request.
+func possessed(ts []tagged, i int) bool {
+	if i == 0 {
+		return false
+	}
+	switch ts[i-1].word {
+	case "do", "da", "dos", "das", "de", "of":
+		return true
 	}
 	return false
 }

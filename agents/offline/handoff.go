@@ -45,7 +45,8 @@ var handoffRules = []struct {
 
 // negated reports a request that says it does not need a person ("não
 // precisa chamar atendente", "no need for an agent").
-var negated = regexp.MustCompile(`\bnao (precisa|precisamos|preciso|quero)( de)?( chamar| falar com)? (um |uma )?(atendente|humano|pessoa|alguem)\b|\bsem (precisar de )?(atendente|humano)\b|\b(no need|don'?t need|do not need)\b([^.?!,;]{0,30}\b(agent|human|person|someone|anyone|representative|operator)s?\b)?`)
+var negated = regexp.MustCompile(`\bnao (precisa|precisamos|preciso|quero|necessito|carece)( de)?\b[^.?!,;]{0,30}?\b(atendente|atendentes|humano|humana|pessoa|alguem|ninguem|gerente|tecnico|me ligar|me liguem|ligar|ligacao)\b( (me )?(ligar|ligue|liguem|retornar|chamar|passar))?( nenhum| nenhuma| nao)?` +
+	`|\bsem (precisar de )?(atendente|humano)\b|\b(no need|don'?t need|do not need)\b([^.?!,;]{0,30}\b(agent|human|person|someone|anyone|representative|operator)s?\b)?`)
 
 // autoReply is an e-mail autoresponder: "Resposta automática: estou fora do
 // escritório", "Out of office".

@@ -4,14 +4,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"testing"
 	"time"
 )
 
 // Every dev scenario passes with the offline engine, through the real
-// webhook paths of a running server.
+// webhook paths of a running server. ATENDE_EVAL_SCENARIOS names another
+// directory of scenarios in the same format (a held-out set) to run instead.
 func TestScenariosDev(t *testing.T) {
-	dir := sharedEval(t, "scenarios-dev")
+	dir := os.Getenv("ATENDE_EVAL_SCENARIOS")
+	if dir == "" {
+		dir = sharedEval(t, "scenarios-dev")
+	}
 	srv := startServer(t, "atd_scenarios_key_0123456789", 1)
 	_, scenarios, err := splitEvalArgs([]string{dir})
 	if err != nil {
@@ -33,7 +38,7 @@ func TestScenariosDev(t *testing.T) {
 			}
 		}
 	}
-	if err != nil || rep.Passed != 15 {
+	if err != nil || rep.Failed > 0 || rep.Passed == 0 {
 		t.Fatalf("%d passed, %d failed: %v", rep.Passed, rep.Failed, err)
 	}
 }
