@@ -80,7 +80,7 @@ func (s *Service) buildCard(ctx context.Context, tx pgx.Tx, r Request) (card, er
 	}
 	out.nextAction = r.NextAction
 	if out.nextAction == "" {
-		out.nextAction = nextAction(r, need)
+		out.nextAction = nextAction(r, need, said)
 	}
 	return out, nil
 }
@@ -124,23 +124,6 @@ func factLine(fields map[string]any) string {
 		}
 	}
 	return strings.Join(parts, ", ")
-}
-
-// nextAction is a concrete first step for the person, by sector, quoting the need.
-func nextAction(r Request, need string) string {
-	quote := ""
-	if need != "" {
-		quote = ": «" + clip(need, 200) + "»"
-	}
-	switch r.Like {
-	case "billing":
-		return "Retornar o contato e verificar a cobrança — estorno, 2ª via ou negociação conforme o caso" + quote
-	case "sales":
-		return "Retornar o contato (ligar se o cliente pediu) e enviar a proposta ou orçamento" + quote
-	case "support":
-		return "Retornar o contato e resolver o problema relatado" + quote
-	}
-	return "Retornar o contato com o cliente e verificar o pedido" + quote
 }
 
 var reasons = map[string]string{

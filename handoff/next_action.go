@@ -1,0 +1,89 @@
+package handoff
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/atende/atende/memory"
+)
+
+// remedy is the first step an experienced attendant takes for one kind of
+// problem, recognised in the customer's folded words.
+type remedy struct {
+	cue    *regexp.Regexp
+	action string
+}
+
+// remedies are in the order an attendant would act: the item or the
+// appointment before the money, the money before a generic fix. The first
+// two that match make the next action ("oferecer troca ou reenvio…;
+// confirmar o reembolso…"), so a damaged delivery that was also charged
+// twice says both.
+var remedies = []remedy{
+	{regexp.MustCompile(`\b(quebrad|amassad|rasgad|danificad|avariad|trincad|riscad|defeit|estragad|vencid|molhad|violad|lacre|veio errad|veio outr|cor errada|tamanho errado|modelo errado|faltando|faltou|incomplet|veio aberto|chegou aberto)`),
+		"oferecer troca, reenvio ou reembolso do item (pedir foto se preciso)"},
+	{regexp.MustCompile(`\b(remarc|reagend|adiar|antecipar|mudar a data|trocar a data|mudar o dia|trocar o dia|outra data|outro dia|outro horario|mudar o horario|desmarc)`),
+		"remarcar a data ou o horário com o cliente"},
+	{regexp.MustCompile(`\b(nao chegou|nao chegaram|nao recebi|ainda nao veio|atrasad|atraso|rastreio|rastreamento|extraviad|nao foi entregue|nao entregaram|cade (o|meu|a|minha) (pedido|encomenda|entrega|produto))`),
+		"verificar a entrega com a transportadora e dar um prazo ao cliente"},
+	{regexp.MustCompile(`\b(senha|login|logar|acesso|acessar|bloquead|codigo de verificacao|nao consigo entrar)`),
+		"restabelecer o acesso do cliente"},
+	{regexp.MustCompile(`\b(cobrad[oa]s? (2|duas|2x)|cobrado duas|cobraram duas|cobranca duplicada|duplicidade|duas vezes no cartao|cobranca indevida|nao reconheco|cobraram errado|valor errado|veio (mais alto|errad))`),
+		"conferir a cobrança e estornar o que foi cobrado a mais"},
+	{regexp.MustCompile(`\b(reembols|estorn|devolucao do dinheiro|devolver (o|meu) dinheiro|dinheiro de volta|chargeback)`),
+		"confirmar o reembolso ou estorno e informar o prazo"},
+	{regexp.MustCompile(`\b(recusad|nao (foi )?aprovad|pix nao (caiu|confirm)|paguei mas|consta em aberto|aparece em aberto|ainda em aberto)`),
+		"localizar o pagamento e dar baixa"},
+	{regexp.MustCompile(`\b(2a via|segunda via|boleto|fatura|nota fiscal|comprovante|recibo)`),
+		"enviar a 2ª via ou o documento pedido"},
+	{regexp.MustCompile(`\b(renegoci|parcelar a divida|acordo|divida|em atraso)`),
+		"propor uma renegociação"},
+	{regexp.MustCompile(`\b(erro|parou|nao funciona|nao liga|nao imprime|travou|trava|nao abre|nao carrega|fora do ar|caiu|bug|nao esta funcionando)`),
+		"diagnosticar o problema com o cliente (suporte técnico, acesso remoto se preciso)"},
+	{regexp.MustCompile(`\b(cancelar|cancelamento)`),
+		"tratar o cancelamento (confirmar o que cancelar e oferecer alternativa)"},
+	{regexp.MustCompile(`\b(orcamento|cotacao|proposta|quanto custa|quanto fica|quanto sai|preco|valores|planos?\b|contratar|comprar|fechar)`),
+		"enviar o orçamento ou a proposta"},
+}
+
+// bySector is the step when nothing the customer said names a problem.
+var bySector = map[string]string{
+	"billing": "verificar a cobrança — estorno, 2ª via ou negociação conforme o caso",
+	"sales":   "enviar a proposta ou o orçamento",
+	"support": "resolver o problema relatado",
+}
+
+// nextAction is a concrete first step for the person: call back if the
+// customer asked for it, the remedies of what they said, and their need in
+// their own words.
+func nextAction(r Request, need string, said []string) string {
+	var steps []string
+	folded := memory.Fold(need + " " + strings.Join(said, " "))
+	for _, m := range remedies {
+		if len(steps) == 2 {
+			break
+		}
+		if m.cue.MatchString(folded) {
+			steps = append(steps, m.action)
+		}
+	}
+	if len(steps) == 0 {
+		step, ok := bySector[r.Like]
+		if !ok {
+			step = "verificar o pedido"
+		}
+		steps = append(steps, step)
+	}
+	b := "Retornar o contato"
+	if callBack.MatchString(folded) {
+		b = "Ligar para o cliente"
+	}
+	b += " e " + strings.Join(steps, "; ")
+	if need != "" {
+		b += ": «" + clip(need, 200) + "»"
+	}
+	return b
+}
+
+// callBack is a customer asking to be called.
+var callBack = regexp.MustCompile(`\b(me liga|me ligue|me liguem|me ligar|ligar pra mim|ligar para mim|retornar a ligacao|por ligacao|por telefone|call me)\b`)
