@@ -28,7 +28,7 @@ type Routers struct {
 	opts    offline.TrainOptions
 
 	mu    sync.Mutex
-	cache map[string]*offline.Router
+	cache map[string]*fitted
 }
 
 // maxCachedRouters bounds the cache; past it the cache starts over.
@@ -40,7 +40,7 @@ func NewRouters(pool *pgxpool.Pool) (*Routers, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Routers{pool: pool, builtin: builtin, cache: map[string]*offline.Router{}}, nil
+	return &Routers{pool: pool, builtin: builtin, cache: map[string]*fitted{}}, nil
 }
 
 // BuiltinExamples is what the router ships trained on: the hand-written
@@ -91,13 +91,36 @@ func (r *Routers) BaseSet(sectors []Sector) []offline.LabelledMessage {
 		}
 		out = append(out, e)
 	}
+	// A business's own sector comes with a handful of examples against
+	// thousands built in: each is repeated until the sector weighs a third
+	// of an average built-in one, so "jurídico" with three examples is
+	// still picked for what they say.
+	perSector := 0
+	if n := len(like); n > 0 {
+		topical := 0
+		for _, e := range out {
+			if offline.HasTopic(e.Sector) {
+				topical++
+			}
+		}
+		perSector = topical / n
+	}
 	for _, s := range sectors {
+		repeat := 1
+		if n := len(s.Examples); n > 0 {
+			repeat = min(maxExampleRepeat, max(1, perSector/3/n))
+		}
 		for i, text := range s.Examples {
-			out = append(out, offline.LabelledMessage{ID: fmt.Sprintf("%s-%d", s.Name, i), Text: text, Sector: s.Name})
+			for k := range repeat {
+				out = append(out, offline.LabelledMessage{ID: fmt.Sprintf("%s-%d-%d", s.Name, i, k), Text: text, Sector: s.Name})
+			}
 		}
 	}
 	return out
 }
+
+// maxExampleRepeat bounds how often one sector example is repeated.
+const maxExampleRepeat = 60
 
 // Corrections are the account's routing examples from people: conversations
 // a human moved to another sector.
@@ -143,22 +166,42 @@ func (r *Routers) For(ctx context.Context, accountID uuid.UUID, sectors []Sector
 	return router, version, nil
 }
 
+// fit returns the cached router of version or trains it. Training takes a
+// second or more on the built-in corpus, so the lock is not held while it
+// runs: turns of other accounts route on; turns of the same version wait
+// for the one training.
 func (r *Routers) fit(version string, set func() ([]offline.LabelledMessage, error)) *offline.Router {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if router, ok := r.cache[version]; ok {
-		return router
+	e, ok := r.cache[version]
+	if !ok {
+		if len(r.cache) >= maxCachedRouters {
+			r.cache = map[string]*fitted{}
+		}
+		e = &fitted{}
+		r.cache[version] = e
 	}
-	rows, err := set()
-	if err != nil {
-		return nil
+	r.mu.Unlock()
+	e.once.Do(func() {
+		rows, err := set()
+		if err != nil {
+			return
+		}
+		e.router = offline.TrainRouter(rows, r.opts)
+	})
+	if e.router == nil {
+		r.mu.Lock()
+		if r.cache[version] == e {
+			delete(r.cache, version) // a set that did not decode is tried again
+		}
+		r.mu.Unlock()
 	}
-	router := offline.TrainRouter(rows, r.opts)
-	if len(r.cache) >= maxCachedRouters {
-		r.cache = map[string]*offline.Router{}
-	}
-	r.cache[version] = router
-	return router
+	return e.router
+}
+
+// fitted is one router version, trained once.
+type fitted struct {
+	once   sync.Once
+	router *offline.Router
 }
 
 // routerVersion names an example set: "router@" and a hash of its lines.
@@ -191,10 +234,13 @@ func (r *Routers) Train(ctx context.Context, accountID uuid.UUID, sectors []Sect
 	}
 	set := append(append([]offline.LabelledMessage(nil), base...), corrections...)
 	var own, always []offline.LabelledMessage
+	seen := map[string]bool{}
 	for _, m := range set {
-		if strings.HasPrefix(m.ID, "builtin-") {
+		switch {
+		case strings.HasPrefix(m.ID, "builtin-"):
 			always = append(always, m)
-		} else {
+		case !seen[m.Text]: // a repeated sector example is scored once, and never trains its own fold
+			seen[m.Text] = true
 			own = append(own, m)
 		}
 	}
