@@ -47,6 +47,9 @@ var stems = []struct {
 	{cPerson, []string{"atendent", "atendend", "atentend", "humano", "humana", "umano", "umana", "pessoa", "alguem$", "algm$", "gerente", "supervisor",
 		"responsavel", "consultor", "vendedor", "representante", "tecnico$", "tecnica$", "operador", "especialista", "funcionari", "colaborador",
 		"agente", "moca$", "rapaz$", "executiv", "assessor", "analista", "equipe$", "gente$", "atendimento$",
+		"sindic", "corretor", "corretora", "coordenador", "diretor", "diretora", "professor", "instrutor", "instrutora", "cerimonialista",
+		"dentista", "medico$", "medica$", "doutor", "doutora", "enfermeir", "veterinari", "nutricionista", "recepcionista", "secretari",
+		"proprietari", "dono$", "dona$", "chefe$", "encarregad", "mecanico$", "eletricista", "instalador", "coordenacao$", "diretoria$", "gerencia$",
 		"human$", "humans$", "person$", "people$", "agent$", "agents$", "representative", "rep$", "someone$", "somebody$", "manager$", "operator$",
 		"staff$", "employee", "specialist", "advisor", "consultant", "assistant$", "persona$", "asesor"}},
 	{cDept, []string{"financeiro", "comercial", "juridico", "cobranca", "faturamento", "contas$", "rh$", "ouvidoria", "sac$", "suporte$", "setor$", "departamento",
@@ -54,7 +57,7 @@ var stems = []struct {
 	{cTalk, []string{"falar$", "fala$", "falo$", "flar$", "conversar", "converso", "tratar$", "negociar", "transfer", "passa$", "passe$", "passar$", "passem$",
 		"encaminh", "direcion", "conect", "atendid", "atender$", "atende$", "atenda$", "redirecion",
 		"talk", "speak", "chat$", "chatt", "connect", "escalat", "hablar", "comunicar"}},
-	{cContact, []string{"ligar$", "liga$", "ligue$", "liguem$", "ligacao", "ligacoes", "retornar", "retorne", "retornem", "retorno$", "contat", "contact", "chamar$",
+	{cContact, []string{"ligar$", "liga$", "ligue$", "liguem$", "ligacao", "ligacoes", "retornar", "retorne", "retornem", "retorno$", "retorna$", "retornam$", "retornarem$", "contat", "contact", "chamar$",
 		"chama$", "chame$", "chamem$", "telefonar", "telefonem", "call$", "callback", "ring$", "reach$", "llamar", "llamen"}},
 	{cWant, []string{"quero$", "queria$", "qro$", "kero$", "keria$", "qria$", "gostaria", "preciso$", "precisava", "precisamos", "necessito", "exijo$", "desejo$",
 		"solicit", "peco$", "pedir$", "quer$", "want", "need", "would$", "d$", "like$", "request", "quiero", "necesito"}},
@@ -79,13 +82,17 @@ func conceptsOf(w string) concept {
 		}
 		for _, stem := range s.words {
 			whole := strings.TrimSuffix(stem, "$")
-			if len(whole) >= 6 && oneEdit(w, whole) {
+			if (len(whole) >= 7 || typoSix[whole]) && oneEdit(w, whole) {
 				return s.c
 			}
 		}
 	}
 	return 0
 }
+
+// typoSix are the six-letter words a typo is forgiven in; other six-letter
+// roles are too close to other words ("mexico" is not "medico").
+var typoSix = map[string]bool{"pessoa": true, "humano": true, "humana": true, "falar": true}
 
 // oneEdit says a and b differ by one insertion, deletion, substitution or
 // swap of neighbours.
@@ -213,6 +220,10 @@ func conceptReason(text string) (HandoffReason, bool) {
 				// "me liga no 11 98765-4321", "podem retornar a ligação?",
 				// "call me back".
 				return ReasonAskedForPerson, true
+			case t.c&cWant != 0 && personDoes(ts, i):
+				// "preciso que uma pessoa analise", "gostaria que alguém
+				// olhasse", "I need someone to check".
+				return ReasonAskedForPerson, true
 			case t.c&cWant != 0 && wantsPerson(ts, i):
 				// "quero um atendente", "gostaria de uma pessoa", "need a human".
 				return ReasonAskedForPerson, true
@@ -335,6 +346,30 @@ func contactsMe(ts []tagged, i int) bool {
 			return true
 		case "ligacao": // "retornar a ligação"
 			return strings.HasPrefix(w, "retorn")
+		}
+	}
+	return false
+}
+
+// personDoes is a want followed by a person who is to do something: "que"
+// (or "for"/"to" in English), an article at most, then the person.
+func personDoes(ts []tagged, i int) bool {
+	if i+2 >= len(ts) {
+		return false
+	}
+	switch ts[i+1].word {
+	case "que", "someone", "somebody", "a":
+	default:
+		return false
+	}
+	for j := i + 2; j < len(ts) && j <= i+4; j++ {
+		if ts[j].c&cPerson != 0 {
+			return ts[j].word != "gente" && ts[j].word != "equipe" && ts[j].word != "atendimento"
+		}
+		switch ts[j].word {
+		case "um", "uma", "o", "a", "algum", "alguma", "voces", "vcs":
+		default:
+			return false
 		}
 	}
 	return false
