@@ -35,7 +35,7 @@ var remedies = []remedy{
 	{regexp.MustCompile(`\b(recusad|nao (foi )?aprovad|pix nao (caiu|confirm)|paguei mas|consta em aberto|aparece em aberto|ainda em aberto)`),
 		"localizar o pagamento e dar baixa"},
 	{regexp.MustCompile(`\b(2a via|segunda via|boleto|fatura|nota fiscal|comprovante|recibo)`),
-		"enviar a 2ª via ou o documento pedido"},
+		"enviar a segunda via ou o documento pedido"},
 	{regexp.MustCompile(`\b(renegoci|parcelar a divida|acordo|divida|em atraso)`),
 		"propor uma renegociação"},
 	{regexp.MustCompile(`\b(erro|parou|nao funciona|nao liga|nao imprime|travou|trava|nao abre|nao carrega|fora do ar|caiu|bug|nao esta funcionando)`),

@@ -70,6 +70,9 @@ func rankSentences(said []string) []scoredSentence {
 					}
 				}
 			}
+			if aboutTheBot(text) {
+				s.score *= 0.3 // "esse chat não serve pra nada" is why the card exists, not the need
+			}
 			out = append(out, s)
 		}
 	}
@@ -92,6 +95,12 @@ func rankSentences(said []string) []scoredSentence {
 	}
 	return kept
 }
+
+// botWords mark a sentence about the conversation itself rather than the
+// customer's problem: the bot, the chat, its canned answers.
+var botWords = regexp.MustCompile(`\b(robo|robos|bot|chatbot|chat|automatico|automatica|maquina|assistente virtual|resposta pronta|respostas prontas|bot's|machine)\b`)
+
+func aboutTheBot(sentence string) bool { return botWords.MatchString(memory.Fold(sentence)) }
 
 func overlap(a, b map[string]bool) float64 {
 	if len(a) == 0 || len(b) == 0 {

@@ -135,7 +135,7 @@ func TestHandoffCardSLAReplyResolveAndCSAT(t *testing.T) {
 		t.Fatalf("card: %+v", card)
 	}
 	if !strings.Contains(card.Summary, "jarra trincada") || !strings.Contains(card.Summary, "quero falar com um atendente") ||
-		!strings.Contains(card.NextAction, "Retornar o contato e resolver o problema relatado") {
+		!strings.Contains(card.NextAction, "Retornar o contato e oferecer troca, reenvio ou reembolso do item") {
 		t.Fatalf("summary and next action: %q / %q", card.Summary, card.NextAction)
 	}
 	if card.Fields["phone"] != "+5521987650000" || card.Fields["order_number"] != "55120" || card.Fields["name"] != "Joana Prado" {
