@@ -30,10 +30,14 @@ const (
 	cNegation                     // não, nem, sem, dispenso, no, don't…
 	cBot                          // robô, bot, máquina, automático, pronta, gravação…
 	cOutrage                      // descaso, absurdo, vergonha, ridículo, revoltado…
+	// cRole is a business's own role (síndico, corretora, professora, dono):
+	// a person only as the one to talk to or be called by ("quero falar com
+	// o síndico"), never alone ("tem dentista sábado?", "o dono do cartão").
+	cRole
 )
 
 var conceptNames = map[concept]string{cPerson: "person", cDept: "dept", cTalk: "talk", cContact: "contact", cWant: "want",
-	cNegation: "negation", cBot: "bot", cOutrage: "outrage"}
+	cNegation: "negation", cBot: "bot", cOutrage: "outrage", cRole: "role"}
 
 // String names a concept, for features and tests.
 func (c concept) String() string { return conceptNames[c] }
@@ -47,11 +51,12 @@ var stems = []struct {
 	{cPerson, []string{"atendent", "atendend", "atentend", "humano", "humana", "umano", "umana", "pessoa", "alguem$", "algm$", "gerente", "supervisor",
 		"responsavel", "consultor", "vendedor", "representante", "tecnico$", "tecnica$", "operador", "especialista", "funcionari", "colaborador",
 		"agente", "moca$", "rapaz$", "executiv", "assessor", "analista", "equipe$", "gente$", "atendimento$",
-		"sindic", "corretor", "corretora", "coordenador", "diretor", "diretora", "professor", "instrutor", "instrutora", "cerimonialista",
-		"dentista", "medico$", "medica$", "doutor", "doutora", "enfermeir", "veterinari", "nutricionista", "recepcionista", "secretari",
-		"proprietari", "dono$", "dona$", "chefe$", "encarregad", "mecanico$", "eletricista", "instalador", "coordenacao$", "diretoria$", "gerencia$",
 		"human$", "humans$", "person$", "people$", "agent$", "agents$", "representative", "rep$", "someone$", "somebody$", "manager$", "operator$",
 		"staff$", "employee", "specialist", "advisor", "consultant", "assistant$", "persona$", "asesor"}},
+	{cRole, []string{"sindico$", "sindica$", "corretor$", "corretora$", "coordenador$", "coordenadora$", "diretor$", "diretora$", "professor$", "professora$",
+		"instrutor$", "instrutora$", "cerimonialista$", "dentista$", "doutor$", "doutora$", "enfermeiro$", "enfermeira$", "veterinario$", "veterinaria$",
+		"nutricionista$", "recepcionista$", "secretario$", "proprietario$", "proprietaria$", "dono$", "dona$", "chefe$", "encarregado$", "encarregada$",
+		"eletricista$", "instalador$", "coordenacao$", "diretoria$", "gerencia$"}},
 	{cDept, []string{"financeiro", "comercial", "juridico", "cobranca", "faturamento", "contas$", "rh$", "ouvidoria", "sac$", "suporte$", "setor$", "departamento",
 		"billing$", "sales$", "support$"}},
 	{cTalk, []string{"falar$", "fala$", "falo$", "flar$", "conversar", "converso", "tratar$", "negociar", "transfer", "passa$", "passe$", "passar$", "passem$",
@@ -70,29 +75,25 @@ var stems = []struct {
 }
 
 // conceptsOf is the concepts of one folded word; a long word that is none
-// is tried as a one-letter typo of the people and talk words ("somone",
-// "eprson", "asistant").
+// is tried as a one-letter typo of the generic people and talk words
+// ("somone", "eprson", "asistant", "atendende") — only those: a typo of a
+// role is too often another word ("correto", "direto", "instalado").
 func conceptsOf(w string) concept {
-	if c := exactConcepts(w); c != 0 || len(w) < 6 {
+	if c := exactConcepts(w); c != 0 || len(w) < 5 {
 		return c
 	}
-	for _, s := range stems {
-		if s.c != cPerson && s.c != cTalk {
-			continue
-		}
-		for _, stem := range s.words {
-			whole := strings.TrimSuffix(stem, "$")
-			if (len(whole) >= 7 || typoSix[whole]) && oneEdit(w, whole) {
-				return s.c
-			}
+	for whole, c := range typoWords {
+		if oneEdit(w, whole) {
+			return c
 		}
 	}
 	return 0
 }
 
-// typoSix are the six-letter words a typo is forgiven in; other six-letter
-// roles are too close to other words ("mexico" is not "medico").
-var typoSix = map[string]bool{"pessoa": true, "humano": true, "humana": true, "falar": true}
+// typoWords are the words a one-letter typo is forgiven in.
+var typoWords = map[string]concept{"atendente": cPerson, "pessoa": cPerson, "humano": cPerson, "humana": cPerson, "someone": cPerson,
+	"somebody": cPerson, "person": cPerson, "assistant": cPerson, "representative": cPerson, "operator": cPerson, "responsavel": cPerson,
+	"supervisor": cPerson, "transferir": cTalk, "conversar": cTalk, "speak": cTalk}
 
 // oneEdit says a and b differ by one insertion, deletion, substitution or
 // swap of neighbours.
@@ -157,7 +158,11 @@ var repetition = regexp.MustCompile(`\bpela (segunda|terceira|quarta|quinta|sext
 	`|\bfor the (second|third|fourth|fifth|\d+(st|nd|rd|th)) time\b|\b(told|asked|called|emailed|written|wrote|sent|tried|contacted|explained)\b[^.?!]{0,25}\b(\d+|two|three|four|five|several|many) times\b|\bhow many times (do|does|will|must|have)\b|\balready (told|explained)\b`)
 
 // outrageEmoji are faces and gestures of anger or disgust.
-var outrageEmoji = []string{"🤬", "😡", "😠", "🤮", "🤢", "💩", "👎", "😤", "🖕"}
+var outrageEmoji = []string{"🤬", "🤮", "🤢", "💩", "🖕"}
+
+// angryFaces are milder: one beside a question is impatience ("quebrou 😡
+// como faço a troca?"), two or more are outrage ("😡😡 até agora nada").
+var angryFaces = []string{"😡", "😠", "😤", "👎"}
 
 // tagged is one word and its concepts.
 type tagged struct {
@@ -205,14 +210,18 @@ func conceptReason(text string) (HandoffReason, bool) {
 				continue
 			}
 			switch {
-			case t.c&cTalk != 0 && reaches(ts, i, cPerson|cDept, 5):
+			case t.c&cTalk != 0 && withAgentNoun(ts, i):
+				// "falar direto com o tatuador", "conversar com a montadora
+				// do móvel": a trade the lexicon lacks, named as who to talk to.
+				return ReasonAskedForPerson, true
+			case t.c&cTalk != 0 && reaches(ts, i, cPerson|cDept|cRole, 5):
 				// "falar com um atendente", "transferir para o financeiro",
 				// "ser atendida por uma pessoa", "speak to an agent".
 				return ReasonAskedForPerson, true
-			case t.c&(cPerson|cDept) != 0 && t.word != "gente" && contactedBy(ts, i, phone || asksBefore(ts, i)):
+			case t.c&(cPerson|cDept|cRole) != 0 && t.word != "gente" && contactedBy(ts, i, phone || asksBefore(ts, i)):
 				// "alguém do financeiro pode me chamar?", "a consultora me liga?"
 				return ReasonAskedForPerson, true
-			case t.c&cContact != 0 && reaches(ts, i, cPerson|cDept, 4):
+			case t.c&cContact != 0 && reaches(ts, i, cPerson|cDept|cRole, 4):
 				// "contatar um atendente", "ligar para o suporte",
 				// "contact an operator".
 				return ReasonAskedForPerson, true
@@ -250,6 +259,13 @@ func outraged(text, folded string) bool {
 		if strings.Contains(text, e) {
 			return true
 		}
+	}
+	angry := 0
+	for _, e := range angryFaces {
+		angry += strings.Count(text, e)
+	}
+	if angry >= 2 {
+		return true
 	}
 	return repetition.MatchString(folded)
 }
@@ -302,7 +318,11 @@ func reaches(ts []tagged, i int, c concept, n int) bool {
 // or with none when the message asks for it plainly (asked: "solicito que um
 // responsável entre em contato", or a phone to call given).
 func contactedBy(ts []tagged, i int, asked bool) bool {
-	for j := i + 1; j < len(ts) && j <= i+5; j++ {
+	window := 5
+	if asked {
+		window = 8 // "solicito que o gerente responsável pela conta entre em contato"
+	}
+	for j := i + 1; j < len(ts) && j <= i+window; j++ {
 		if ts[j].c&cContact != 0 {
 			return asked || contactsMe(ts, j)
 		}
@@ -351,29 +371,54 @@ func contactsMe(ts []tagged, i int) bool {
 	return false
 }
 
-// personDoes is a want followed by a person who is to do something: "que"
-// (or "for"/"to" in English), an article at most, then the person.
-func personDoes(ts []tagged, i int) bool {
-	if i+2 >= len(ts) {
+// withAgentNoun is a talk verb followed by "com", an article and a noun
+// of the kinds that name people by trade (-dor, -tor, -ista, -eiro…).
+func withAgentNoun(ts []tagged, i int) bool {
+	j := i + 1
+	if j < len(ts) && (ts[j].word == "direto" || ts[j].word == "diretamente") {
+		j++
+	}
+	if j+2 >= len(ts) || ts[j].word != "com" {
 		return false
 	}
-	switch ts[i+1].word {
-	case "que", "someone", "somebody", "a":
+	switch ts[j+1].word {
+	case "o", "a", "um", "uma", "seu", "sua", "meu", "minha":
 	default:
 		return false
 	}
+	w := ts[j+2].word
+	for _, suffix := range []string{"dor", "dora", "tor", "tora", "sor", "sora", "ista", "eiro", "eira"} {
+		if len(w) > len(suffix)+2 && strings.HasSuffix(w, suffix) {
+			return true
+		}
+	}
+	return false
+}
+
+// personDoes is a want followed by "que" and a person of any kind who is to
+// do something: "preciso que uma pessoa analise", "gostaria que alguém
+// olhasse". A role there is a service asked for ("preciso que o técnico
+// venha amanhã"), not a person to talk to.
+func personDoes(ts []tagged, i int) bool {
+	if i+2 >= len(ts) || ts[i+1].word != "que" {
+		return false
+	}
 	for j := i + 2; j < len(ts) && j <= i+4; j++ {
-		if ts[j].c&cPerson != 0 {
-			return ts[j].word != "gente" && ts[j].word != "equipe" && ts[j].word != "atendimento"
+		if genericPerson[ts[j].word] {
+			return true
 		}
 		switch ts[j].word {
-		case "um", "uma", "o", "a", "algum", "alguma", "voces", "vcs":
+		case "um", "uma", "o", "a", "algum", "alguma":
 		default:
 			return false
 		}
 	}
 	return false
 }
+
+// genericPerson are the words for "a person" that name no trade.
+var genericPerson = map[string]bool{"pessoa": true, "alguem": true, "algm": true, "humano": true, "humana": true, "atendente": true,
+	"funcionario": true, "funcionaria": true}
 
 // wantsPerson tells "quero um atendente" from "quero saber se alguém…":
 // the person comes right after the want (an article or "de"/"com"/"a"
@@ -406,7 +451,7 @@ var botComplaint = func() func(string) bool {
 		`|\b(esse|essa|este|esta|desse|dessa|deste|teu)\s+(robo|bot|chatbot|robozinho|maquina)\b` +
 		`|\b(resposta|respostas|mensagem|mensagens|texto|textos)\s+(pronta|prontas|automatica|automaticas|padrao|decorada|gravada|copiada)\b` +
 		`|\b(nao|chega de|cansei de|odeio|sem)\s+(quero |aguento |suporto )?(mais )?(falar com |conversar com )?(robo|bot|maquina|chatbot|ia)\b` +
-		`|\bcopia e cola\b|\bcopiar e colar\b|\b(so|e|eh|uma|essa|esta|outra) gravacao\b|\b(chat|atendimento|sistema|assistente|atendente) (automatico|virtual|eletronico)\b[^.?!]{0,30}\b(nao|nunca|so)\b` +
+		`|\b(resposta|respostas|mensagem|mensagens|texto|textos) (de )?(copia e cola|copiad[ao]s?)\b|\bso (sabe )?(copiar e colar|copia e cola)\b|\b(so|e|eh|uma|essa|esta|outra) gravacao\b|\b(chat|atendimento|sistema|assistente|atendente) (automatico|virtual|eletronico)\b[^.?!]{0,30}\b(nao|nunca|so)\b` +
 		`|\b(is this|are you|you are|you're|talking to|speaking to|chatting with) (a |an )?(bot|robot|machine|ai)\b|\b(stupid|useless|dumb) (bot|robot|machine)\b|\b(canned|automated) (reply|replies|response|responses|answer|answers|message|messages)\b|\bno (more )?bots?\b`)
 	return re.MatchString
 }()

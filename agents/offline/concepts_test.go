@@ -56,7 +56,8 @@ func TestHandoffByConcepts(t *testing.T) {
 		{"anyone there", "tem alguém aí? meu boleto não abre", ReasonAskedForPerson},
 		{"a business's own role", "preciso conversar com a professora da turma B", ReasonAskedForPerson},
 		{"a business's own role", "quero falar com o dono da loja", ReasonAskedForPerson},
-		{"a person to act", "gostaria que um técnico olhasse o contrato antes", ReasonAskedForPerson},
+		{"a person to act", "gostaria que uma pessoa olhasse o contrato antes", ReasonAskedForPerson},
+		{"a service asked for", "preciso que o técnico venha amanhã às 14h", ""},
 		{"a call booked", "dá pra agendar uma ligação amanhã de manhã?", ReasonAskedForPerson},
 		{"a role on hand", "tem alguma vendedora que possa me mostrar por vídeo?", ReasonAskedForPerson},
 		{"call back", "me retorna nesse número quando der", ReasonAskedForPerson},
@@ -113,6 +114,51 @@ func TestAngryBesideARequest(t *testing.T) {
 	} {
 		if got := Angry(text); got != want {
 			t.Errorf("Angry(%q) = %v", text, got)
+		}
+	}
+}
+
+// Found in review: everyday words and sentences the new rules must leave
+// alone, and requests they must keep.
+func TestHandoffReviewFindings(t *testing.T) {
+	tests := []struct {
+		text string
+		want bool
+	}{
+		{"está correto?", false},
+		{"posso pagar direto?", false},
+		{"já está instalado?", false},
+		{"secretaria abre sábado?", false},
+		{"tem médico hoje?", false},
+		{"o dono do cartão", false},
+		{"preciso de um eletricista para trocar a tomada", false},
+		{"vou expor meu trabalho na feira", false},
+		{"vocês podem divulgar no instagram?", false},
+		{"como faço para entrar com processo de reembolso do plano?", false},
+		{"trabalho na justiça federal, tem desconto?", false},
+		{"quero contestar a cobrança", false},
+		{"quero marcar uma ligação de fibra", false},
+		{"meu plano permite fazer uma ligação internacional?", false},
+		{"vocês tem algum especialista em joelho?", false},
+		{"alguém me ajuda a escolher um presente?", false},
+		{"se a entrega falhar alguém me avisa?", false},
+		{"não quero robô quero atendente", true},
+		{"nao quero boleto quero falar com alguem", true},
+		{"não preciso de desconto preciso falar com o gerente", true},
+		{"Recebi o boleto\nObrigada\nquero falar com o gerente sobre o contrato", true},
+		{"Bom dia\nAtenciosamente\nPreciso falar com um humano", true},
+		{"Oi atendente humano, me ajuda?", true},
+		{"vou entrar com processo, o motor fundiu com 2 semanas", true},
+		{"quero conversar direto com o instalador antes de fechar", true},
+		{"tem um telefone pra eu ligar? quero tirar uma dúvida do orçamento", true},
+		{"dá pra trocar uma ideia com o confeiteiro sobre o bolo?", true},
+		{"três mensagens e ninguém responde", true},
+		{"o salto quebrou 😡 como faço a troca?", false},
+		{"quero falar com o pedido 4512", false},
+	}
+	for _, tt := range tests {
+		if _, got := HandoffRule(tt.text); got != tt.want {
+			t.Errorf("HandoffRule(%q) = %v; want %v", tt.text, got, tt.want)
 		}
 	}
 }

@@ -85,7 +85,7 @@ func TestNoiseKeepsTheRequest(t *testing.T) {
 	clean := "Você poderia me enviar a segunda via do boleto de março, por favor?"
 	changed := 0
 	for range 200 {
-		s := addNoise("pt", clean, rng)
+		s := addNoise("pt", clean, false, rng)
 		if s != clean {
 			changed++
 		}

@@ -117,8 +117,9 @@ type Routing struct {
 // hands off; the rules hand off regardless. Trained on the corpus, the
 // classifier is the rules' safety net for wordings they lack ("how to taok
 // to an agent" at 0.9), and at 0.5 it handed off plain disputes ("cancelei e
-// continuaram cobrando", 0.52–0.64) the rules rightly let through.
-const humanThreshold = 0.8
+// continuaram cobrando", 0.52–0.64; "alguém sabe se tem jogo hoje?", 0.80)
+// the rules rightly let through.
+const humanThreshold = 0.85
 
 // Route decides a message's sector and whether it needs a person.
 func (r *Router) Route(text string) Routing {

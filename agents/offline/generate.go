@@ -29,7 +29,7 @@ func (c *Corpus) Generate() []LabelledMessage {
 				if !ok {
 					continue
 				}
-				text = addNoise(code, text, rng)
+				text = addNoise(code, text, t.human, rng)
 				key := t.sector + "\x00" + strings.ToLower(text)
 				if text == "" || seen[key] {
 					continue

@@ -30,16 +30,16 @@ var handoffRules = []struct {
 	{ReasonAskedForPerson, regexp.MustCompile(`\b(falar|conversar|fala|tratar|negociar|fechar)\b[^.?!]{0,40}\b(atendente|humano|humana|pessoa|alguem|gente|gerente|supervisor|responsavel|consultor[a]?|vendedor[a]?|representante|tecnico|financeiro|comercial)\b` +
 		`|\b(me )?(passa|passe|transfere|transfira|encaminha|chama)\b[^.?!]{0,30}\b(atendente|humano|pessoa|alguem|tecnico|gerente|responsavel|financeiro)\b` +
 		`|\b(atendimento|atendente) humano\b|\bhumano mesmo\b|\bpessoa de verdade\b|\balguem de verdade\b|\bde carne e osso\b|\bde verdade\b.{0,20}\bme atender\b|\bme atender de verdade\b` +
-		`|^\s*(atendente|humano|pessoa)\b|\btem (gente|alguem|algum humano|alguma pessoa|ninguem)( ai| ae| aqui| por ai| on| online)\b|\balguem (ai|ae|me (responde|atende|ajuda))\b|\b(sai|chega de|para de|larga|fora),? (robo|bot|maquina)\b|\bchega de robo\b|\bcansei desse robo\b|\bnao quero (falar com )?(robo|bot|maquina)\b|\bnao com (robo|bot)\b|\bquero (uma pessoa|um humano|gente)\b|\bpreciso de alguem\b|\buma pessoa veja\b` +
-		`|\bme (liga|ligue|liguem|ligar|ligam)\b|\b(marcar|agendar|fazer|ter) uma (ligacao|chamada|videochamada|call)\b|\btem (algum|alguma) (atendente|humano|pessoa|consultor[a]?|vendedor[a]?|corretor[a]?|tecnico|gerente|responsavel|especialista|funcionari[oa])\b|\b(pode|podem|podia|consegue|conseguem|da pra|alguem)\b[^.?!]{0,30}\bme ligar\b|\bpor ligacao\b|\bcall me\b|\bentrar em contato comigo\b|\bsolicito contato\b|\bagendar uma reuniao\b` +
+		`|^\s*(atendente|humano|pessoa)\b|\btem (gente|alguem|algum humano|alguma pessoa|ninguem)( ai| ae| aqui| por ai| on| online)\b|\balguem (ai|ae|me (responde|atende))\b|\b(sai|chega de|para de|larga|fora),? (robo|bot|maquina)\b|\bchega de robo\b|\bcansei desse robo\b|\bnao quero (falar com )?(robo|bot|maquina)\b|\bnao com (robo|bot)\b|\bquero (uma pessoa|um humano|gente)\b|\bpreciso de alguem\b|\buma pessoa veja\b` +
+		`|\bme (liga|ligue|liguem|ligar|ligam)\b|\b(numero|telefone|whatsapp|contato) (pra|para) (eu )?(ligar|falar com)\b|\btrocar (uma )?ideia com\b|\b(marcar|agendar) uma (ligacao|chamada|videochamada)( comigo| pra mim| para mim| com (voces|vcs|alguem|o|a|um|uma)\b| (hoje|amanha|essa semana|esta semana|de manha|a tarde|a noite)\b|\s*[?!.]|\s*$)|\btem (algum|alguma) (atendente|humano|pessoa|consultor[a]?|vendedor[a]?|corretor[a]?|gerente|responsavel|funcionari[oa])\b|\b(pode|podem|podia|consegue|conseguem|da pra|alguem)\b[^.?!]{0,30}\bme ligar\b|\bpor ligacao\b|\bcall me\b|\bentrar em contato comigo\b|\bsolicito contato\b|\bagendar uma reuniao\b` +
 		`|\b(talk|speak|chat)\b[^.?!]{0,30}\b(human|person|agent|representative|someone|somebody|manager|operator|assistant)\b|\breal person\b|\blive agent\b|\bcustomer service\b.{0,20}\b(agent|representative|rep)\b|\bhuman agent\b` +
 		`|\b(hablar|comunicarme)\b[^.?!]{0,30}\b(persona|agente|humano|asesor|representante)\b|\batencion humana\b`)},
 	{ReasonThreat, regexp.MustCompile(`\bprocon\b|\breclame ?aqui\b|\bconsumidor\.gov\b|\badvogad[oa]\b|\bprocessar\b|\bentrar na justica\b|\bjuizado\b|\banatel\b|\bdenunciar\b` +
-		`|\bchargeback\b|\bentrar com (um |uma )?(processo|acao)\b|\babrir (um )?processo\b|\bacao judicial\b|\bpequenas causas\b|\bna justica\b|\bcontestar (a compra|a cobranca|no cartao|com o banco|junto ao banco)\b|\bexpor (voces|vcs|a loja|a empresa|o caso|isso|tudo)\b|\bvou expor\b|\b(postar|publicar|divulgar|espalhar|colocar) (isso |tudo |o caso )?(nas redes|no instagram|no facebook|no tiktok|no twitter|no x)\b|\bviralizar\b` +
+		`|\bchargeback\b|\b(processo|acao) contra\b|\bacao judicial\b|\bpequenas causas\b|\bcontestar (no cartao|com o banco|junto ao banco|junto a operadora)\b|\bexpor (voces|vcs|a loja|a empresa|o caso|essa situacao)\b|\bvou (expor|postar|publicar|divulgar|espalhar|jogar) (isso|tudo|o caso|essa situacao)\b|\bentrar com (um |uma )?(processo|acao)( contra| judicial| na justica|[,.!?]|\s*$| e )` +
 		`|\breclamacao\b|\bcomplaint\b|\bcomplain\b|\bsue you\b|\blawyer\b|\blegal action\b|\bfile a claim\b|\bqueja\b|\breclamo\b` +
 		`|\b(lodg|fil|mak|submit|open|rais)(e|es|ed|ing)? (a |an )?(formal |customer |consumer )?(claim|reclamation|grievance)\b|\breclamation\b`)},
 	{ReasonFrustration, regexp.MustCompile(`\bpalhacada\b|\bpalhac[oa]\b|\babsurdo\b|\bvergonha\b|\bde brincadeira\b|\bme enrolando\b|\bninguem resolve\b|\bninguem me responde\b` +
-		`|\bja expliquei\b|\bde novo essa\b|\bresposta automatica\b|\bso manda o mesmo\b|\bnao entende nada\b|\bha \d+ minutos\b|\bnada do meu\b` +
+		`|\bninguem (me )?(responde|atende|retorna|liga)\b|\bja expliquei\b|\bde novo essa\b|\bresposta automatica\b|\bso manda o mesmo\b|\bnao entende nada\b|\bha \d+ minutos\b|\bnada do meu\b` +
 		`|\bridiculous\b|\bunacceptable\b`)},
 }
 
@@ -47,6 +47,29 @@ var handoffRules = []struct {
 // precisa chamar atendente", "no need for an agent").
 var negated = regexp.MustCompile(`\bnao (precisa|precisamos|preciso|quero|necessito|carece)( de)?\b[^.?!,;]{0,30}?\b(atendente|atendentes|humano|humana|pessoa|alguem|ninguem|gerente|tecnico|me ligar|me liguem|ligar|ligacao)\b( (me )?(ligar|ligue|liguem|retornar|chamar|passar))?( nenhum| nenhuma| nao)?` +
 	`|\bsem (precisar de )?(atendente|humano)\b|\b(no need|don'?t need|do not need)\b([^.?!,;]{0,30}\b(agent|human|person|someone|anyone|representative|operator)s?\b)?`)
+
+// secondRequest is a want verb inside a negated span: "não quero
+// robô quero atendente" negates the robot, not the person after the second
+// "quero" (WhatsApp writes it without the comma).
+var secondRequest = regexp.MustCompile(`\b(quero|queria|qro|preciso|precisava|gostaria|want|need)\b`)
+
+// withoutNegated takes the requests said not to be needed out of folded
+// text, each only as far as the next request.
+func withoutNegated(folded string) string {
+	spans := negated.FindAllStringIndex(folded, -1)
+	for k := len(spans) - 1; k >= 0; k-- {
+		start, end := spans[k][0], spans[k][1]
+		inner := folded[start:end]
+		// skip the negated verb itself ("não quero …"), then look for another
+		if _, rest, ok := strings.Cut(inner, " "); ok {
+			if _, rest2, ok := strings.Cut(rest, " "); ok && secondRequest.MatchString(rest2) {
+				continue
+			}
+		}
+		folded = folded[:start] + " " + folded[end:]
+	}
+	return folded
+}
 
 // autoReply is an e-mail autoresponder: "Resposta automática: estou fora do
 // escritório", "Out of office".
@@ -76,19 +99,49 @@ var (
 	signOff    = regexp.MustCompile(`(?im)^\s*(atenciosamente|att\.?|at\.?te|cordialmente|abra[cç]os?|abs|obrigad[oa]|grat[oa]|sauda[cç][oõ]es|sds|regards|best|kind regards|sincerely|thanks)\b[ ,.!]*$`)
 )
 
+// signature says what follows a sign-off is a signature: at most four short
+// lines (a name, a title, a company, a phone) that ask for nothing.
+func signature(after string) bool {
+	lines := strings.Split(strings.TrimSpace(after), "\n")
+	if len(lines) > 4 || strings.Contains(after, "?") {
+		return false
+	}
+	for _, line := range lines {
+		words := memory.Words(line)
+		if len(words) > 6 {
+			return false
+		}
+		for _, w := range words {
+			if conceptsOf(w)&(cWant|cTalk|cContact) != 0 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // letterBody is a message without its letter's salutation and signature. A
-// salutation is only greeting and address ("Prezado(a) responsável,", "Oi
-// Ana,"): a verb in it makes it the request ("oi, quero um atendente" stays).
+// sign-off counts only near the end with at most a name and a title or two
+// after it (a bubble of "Obrigada" between two WhatsApp messages is not
+// one); a salutation is only greeting and address ("Prezado(a)
+// responsável,", "Oi Ana,"): a verb or a person to talk to in it makes it
+// the request ("oi, quero um atendente", "Oi atendente humano, me ajuda?").
 func letterBody(text string) string {
-	if loc := signOff.FindStringIndex(text); loc != nil && loc[0] > 0 {
-		text = text[:loc[0]]
+	for _, loc := range signOff.FindAllStringIndex(text, -1) {
+		if loc[0] == 0 {
+			continue
+		}
+		if signature(text[loc[1]:]) {
+			text = text[:loc[0]]
+			break
+		}
 	}
 	loc := salutation.FindStringIndex(text)
 	if loc == nil || strings.TrimSpace(text[loc[1]:]) == "" {
 		return text
 	}
 	for _, w := range memory.Words(text[:loc[1]]) {
-		if conceptsOf(w)&(cWant|cTalk|cContact|cBot) != 0 {
+		if c := conceptsOf(w); c&(cWant|cTalk|cContact|cBot) != 0 || c&cPerson != 0 && w != "responsavel" && w != "equipe" {
 			return text
 		}
 	}
@@ -106,9 +159,8 @@ func HandoffRule(text string) (HandoffReason, bool) {
 	// precisa de atendente não, quero falar com o gerente" still does
 	text, folded = letterBody(text), letterBody(folded)
 	shout := shouting(text) && complaining.MatchString(folded)
-	if negated.MatchString(folded) {
-		folded = negated.ReplaceAllString(folded, " ")
-		text = folded
+	if unnegated := withoutNegated(folded); unnegated != folded {
+		folded, text = unnegated, unnegated
 	}
 	for _, r := range handoffRules {
 		if r.re.MatchString(folded) {

@@ -2,6 +2,7 @@ package offline
 
 import (
 	"math/rand/v2"
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -29,12 +30,12 @@ var noises = map[string]noise{
 		abbrev: map[string][]string{
 			"você": {"vc", "voce", "cê"}, "vocês": {"vcs", "voces", "vcss"}, "porque": {"pq", "pq"}, "por que": {"pq"}, "quero": {"qro", "quero"},
 			"também": {"tb", "tbm"}, "por favor": {"pfv", "pf", "por fvr"}, "obrigado": {"obg", "obgd"}, "obrigada": {"obg", "obgda"},
-			"não": {"nao", "n", "ñ"}, "está": {"ta", "tá"}, "estou": {"to", "tô"}, "para": {"pra", "p"}, "beleza": {"blz"}, "tudo": {"td"},
-			"mesmo": {"msm"}, "hoje": {"hj"}, "aqui": {"aki"}, "que": {"q", "que"}, "depois": {"dps"}, "mensagem": {"msg"}, "ninguém": {"ngm"},
+			"não": {"nao"}, "está": {"ta", "tá"}, "estou": {"to", "tô"}, "para": {"pra", "p"}, "beleza": {"blz"}, "tudo": {"td"},
+			"mesmo": {"msm"}, "hoje": {"hj"}, "aqui": {"aki"}, "que": {"q", "que"}, "depois": {"dps"}, "mensagem": {"msg"}, "ninguém": {"ninguem"},
 			"quando": {"qdo", "qnd"}, "agora": {"agr"}, "muito": {"mt", "mto"}, "de novo": {"dnv", "dnovo"}, "certeza": {"ctz"},
-			"comigo": {"cmg"}, "contigo": {"ctg"}, "fim de semana": {"fds"}, "beijos": {"bjs"}, "tudo bem": {"td bem", "tdb"},
+			"comigo": {"cmg"}, "contigo": {"ctg"}, "beijos": {"bjs"}, "tudo bem": {"td bem", "tdb"},
 			"alguém": {"alguem", "algm"}, "sábado": {"sabado", "sab"}, "número": {"numero", "nº", "n°"}, "segunda via": {"2via", "2ª via", "2a via"},
-			"obrigado!": {"obg!"}, "entendi": {"entendii"}, "pagamento": {"pgto", "pagto"}, "whatsapp": {"zap", "wpp", "whats"},
+			"entendi": {"entendii"}, "pagamento": {"pgto", "pagto"}, "whatsapp": {"zap", "wpp", "whats"},
 		},
 		emailOpen:  []string{"Prezados,", "Olá, equipe,", "Bom dia,", "Boa tarde,", "Prezados, boa tarde.", "A quem possa interessar,", "Olá,"},
 		emailClose: []string{"Atenciosamente,", "Att,", "Obrigado,", "Aguardo retorno.", "Grato,", "Abraços,", "Cordialmente,"},
@@ -45,9 +46,9 @@ var noises = map[string]noise{
 		emoji:     []string{"🙏", "😊", "🤔", "👍", "🙂"},
 		fillers:   []string{"so", "um", "well", "ok so", "like"},
 		abbrev: map[string][]string{
-			"you": {"u", "ya"}, "your": {"ur", "yr"}, "please": {"pls", "plz"}, "i want to": {"i wanna"}, "want to": {"wanna"}, "going to": {"gonna"},
-			"could you": {"could u", "cud u"}, "can you": {"can u", "cn u"}, "i am": {"im", "i'm"}, "i would like to": {"i'd like to", "id like to"},
-			"to": {"2"}, "for": {"4"}, "are": {"r"}, "thanks": {"thx"}, "do not": {"dont", "don't"}, "cannot": {"cant", "can't"},
+			"you": {"u", "ya"}, "your": {"ur", "yr"}, "please": {"pls", "plz"}, "want to": {"wanna"}, "going to": {"gonna"},
+			"could you": {"could u", "cud u"}, "can you": {"can u", "cn u"}, "i am": {"im", "i'm"}, "would like": {"'d like", "wanna"},
+			"are": {"r"}, "thanks": {"thx"}, "do not": {"dont", "don't"}, "cannot": {"cant", "can't"},
 			"help me": {"help me", "hlp me"}, "information": {"info"},
 		},
 		emailOpen:  []string{"Hello,", "Dear team,", "Hi,", "Good morning,"},
@@ -59,8 +60,8 @@ var noises = map[string]noise{
 var noiseNames = []string{"Carla", "Marcos", "Juliana", "Rafael", "Patrícia", "Diego", "Fernanda", "Lucas", "Sandra", "Thiago"}
 
 // addNoise rewrites a clean template sentence the way a customer might type
-// it.
-func addNoise(lang, s string, rng *rand.Rand) string {
+// it; human marks a sentence that asks for a person (only those may shout).
+func addNoise(lang, s string, human bool, rng *rand.Rand) string {
 	nz, ok := noises[lang]
 	if !ok {
 		return s
@@ -102,8 +103,8 @@ func addNoise(lang, s string, rng *rand.Rand) string {
 	} else if p(0.35) {
 		s = strings.ToLower(s)
 	}
-	if p(0.04) {
-		s = strings.ToUpper(s)
+	if human && p(0.06) {
+		s = strings.ToUpper(s) // capitals on a calm request would read as anger
 	}
 	if p(0.06) {
 		s = pick(nz.emailOpen) + "\n\n" + upperFirst(s) + "\n\n" + pick(nz.emailClose) + "\n" + pick(noiseNames)
@@ -171,14 +172,12 @@ func typo(s string, rng *rand.Rand) string {
 
 // runOn is a voice note typed by the phone: no punctuation, one breath.
 func runOn(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if strings.ContainsRune(",.!?;:", r) {
-			return ' '
-		}
-		return r
-	}, s)
+	// punctuation goes, but not inside numbers ("R$ 1.250,00", a CPF)
+	s = runOnPunct.ReplaceAllString(s, " ")
 	return strings.ToLower(strings.Join(strings.Fields(s), " "))
 }
+
+var runOnPunct = regexp.MustCompile(`[,.!?;:]+(\s|$)|[!?;]+`)
 
 func lowerFirst(s string) string {
 	r, n := utf8.DecodeRuneInString(s)
