@@ -33,7 +33,7 @@ var registers = map[channels.Kind]register{
 	channels.KindWebchat: {hello: "Olá", askOne: "Informe %s, por favor.", moreHelp: "Posso ajudar com mais alguma coisa?",
 		thanks: "Obrigado%s. Registrei sua mensagem e vou verificar; a resposta aparece aqui nesta conversa."},
 	channels.KindEmail: {hello: "Olá", askOne: "Poderia nos informar %s?", moreHelp: "Ficamos à disposição para o que precisar.",
-		thanks: "Obrigado%s pela mensagem. Já registramos sua solicitação e retornaremos em breve."},
+		thanks: "Obrigado pela mensagem%s. Já registramos sua solicitação e retornaremos em breve."},
 }
 
 // registerOf is the channel's register; a channel without one (Chatwoot

@@ -27,8 +27,10 @@ type Routers struct {
 	builtin []offline.LabelledMessage
 	opts    offline.TrainOptions
 
-	mu    sync.Mutex
-	cache map[string]*fitted
+	mu       sync.Mutex
+	cache    map[string]*fitted
+	bases    map[string]baseSet
+	training chan struct{} // a slot per router being trained
 }
 
 // maxCachedRouters bounds the cache; past it the cache starts over.
@@ -40,7 +42,8 @@ func NewRouters(pool *pgxpool.Pool) (*Routers, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Routers{pool: pool, builtin: builtin, cache: map[string]*fitted{}}, nil
+	return &Routers{pool: pool, builtin: builtin, cache: map[string]*fitted{}, bases: map[string]baseSet{},
+		training: make(chan struct{}, maxTraining)}, nil
 }
 
 // BuiltinExamples is what the router ships trained on: the hand-written
@@ -53,7 +56,7 @@ func BuiltinExamples() ([]offline.LabelledMessage, error) {
 	}
 	out := make([]offline.LabelledMessage, 0, len(examples))
 	for i, e := range examples {
-		out = append(out, offline.LabelledMessage{ID: fmt.Sprintf("builtin-%d", i), Text: e.Text, Sector: e.Sector, WantsHuman: e.WantsHuman})
+		out = append(out, offline.LabelledMessage{ID: fmt.Sprintf("%s%d", builtinPrefix, i), Text: e.Text, Sector: e.Sector, WantsHuman: e.WantsHuman})
 	}
 	files, err := prompts.CorpusFiles()
 	if err != nil {
@@ -64,7 +67,7 @@ func BuiltinExamples() ([]offline.LabelledMessage, error) {
 		return nil, fmt.Errorf("built-in corpus: %w", err)
 	}
 	for _, m := range corpus.Generate() {
-		m.ID = "builtin-" + m.ID
+		m.ID = builtinPrefix + m.ID
 		out = append(out, m)
 	}
 	return out, nil
@@ -112,7 +115,7 @@ func (r *Routers) BaseSet(sectors []Sector) []offline.LabelledMessage {
 		}
 		for i, text := range s.Examples {
 			for k := range repeat {
-				out = append(out, offline.LabelledMessage{ID: fmt.Sprintf("%s-%d-%d", s.Name, i, k), Text: text, Sector: s.Name})
+				out = append(out, offline.LabelledMessage{ID: fmt.Sprintf("%s-%d%s", s.Name, i, repeatSuffix(k)), Text: text, Sector: s.Name})
 			}
 		}
 	}
@@ -121,6 +124,15 @@ func (r *Routers) BaseSet(sectors []Sector) []offline.LabelledMessage {
 
 // maxExampleRepeat bounds how often one sector example is repeated.
 const maxExampleRepeat = 60
+
+// builtinPrefix starts the id of every built-in example: trained on, never
+// scored as the account's own.
+const builtinPrefix = "builtin-"
+
+// repeatMark separates a sector example's id from its repeat's number.
+const repeatMark = "~r"
+
+func repeatSuffix(k int) string { return fmt.Sprintf("%s%d", repeatMark, k) }
 
 // Corrections are the account's routing examples from people: conversations
 // a human moved to another sector.
@@ -144,33 +156,70 @@ func (r *Routers) Corrections(ctx context.Context, accountID uuid.UUID) ([]offli
 }
 
 // For returns the router that routes the account's turns and its version.
+// A turn reads only the active version's name; its examples are read once,
+// when that version is first trained in this process.
 func (r *Routers) For(ctx context.Context, accountID uuid.UUID, sectors []Sector) (*offline.Router, string, error) {
 	var version string
-	var raw []byte
-	err := r.pool.QueryRow(ctx, `SELECT version, examples FROM router_versions WHERE account_id = $1 AND active`, accountID).Scan(&version, &raw)
+	err := r.pool.QueryRow(ctx, `SELECT version FROM router_versions WHERE account_id = $1 AND active`, accountID).Scan(&version)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
-		set := r.BaseSet(sectors)
-		version = routerVersion(set)
-		return r.fit(version, func() ([]offline.LabelledMessage, error) { return set, nil }), version, nil
+		set, version := r.base(sectors)
+		router, err := r.fit(version, func() ([]offline.LabelledMessage, error) { return set, nil })
+		return router, version, err
 	case err != nil:
 		return nil, "", fmt.Errorf("load router of %s: %w", accountID, err)
 	}
-	router := r.fit(version, func() ([]offline.LabelledMessage, error) {
+	router, err := r.fit(version, func() ([]offline.LabelledMessage, error) {
+		var raw []byte
+		if err := r.pool.QueryRow(ctx, `SELECT examples FROM router_versions WHERE account_id = $1 AND version = $2`, accountID, version).Scan(&raw); err != nil {
+			return nil, fmt.Errorf("load router %s of %s: %w", version, accountID, err)
+		}
 		var set []offline.LabelledMessage
-		return set, json.Unmarshal(raw, &set)
+		if err := json.Unmarshal(raw, &set); err != nil {
+			return nil, fmt.Errorf("router %s of %s does not decode: %w", version, accountID, err)
+		}
+		return set, nil
 	})
-	if router == nil {
-		return nil, "", fmt.Errorf("router %s of %s does not decode", version, accountID)
+	return router, version, err
+}
+
+// base is the base set of sectors and its version, remembered by the
+// sectors' definition: the set is thousands of sentences, and hashing it on
+// every turn would cost more than the turn.
+func (r *Routers) base(sectors []Sector) ([]offline.LabelledMessage, string) {
+	key, _ := json.Marshal(sectors)
+	sum := sha256.Sum256(key)
+	k := string(sum[:])
+	r.mu.Lock()
+	b, ok := r.bases[k]
+	r.mu.Unlock()
+	if ok {
+		return b.set, b.version
 	}
-	return router, version, nil
+	set := r.BaseSet(sectors)
+	b = baseSet{set: set, version: routerVersion(set)}
+	r.mu.Lock()
+	if len(r.bases) >= maxCachedRouters {
+		r.bases = map[string]baseSet{}
+	}
+	r.bases[k] = b
+	r.mu.Unlock()
+	return b.set, b.version
+}
+
+// baseSet is a base set and its version.
+type baseSet struct {
+	set     []offline.LabelledMessage
+	version string
 }
 
 // fit returns the cached router of version or trains it. Training takes a
 // second or more on the built-in corpus, so the lock is not held while it
 // runs: turns of other accounts route on; turns of the same version wait
-// for the one training.
-func (r *Routers) fit(version string, set func() ([]offline.LabelledMessage, error)) *offline.Router {
+// for the one training; at most maxTraining versions train at once (each
+// holds its examples' features, tens of megabytes). A set that cannot be
+// loaded is an error, and is tried again on the next turn.
+func (r *Routers) fit(version string, set func() ([]offline.LabelledMessage, error)) (*offline.Router, error) {
 	r.mu.Lock()
 	e, ok := r.cache[version]
 	if !ok {
@@ -184,24 +233,32 @@ func (r *Routers) fit(version string, set func() ([]offline.LabelledMessage, err
 	e.once.Do(func() {
 		rows, err := set()
 		if err != nil {
+			e.err = err
 			return
 		}
+		r.training <- struct{}{}
+		defer func() { <-r.training }()
 		e.router = offline.TrainRouter(rows, r.opts)
 	})
-	if e.router == nil {
+	if e.err != nil {
 		r.mu.Lock()
 		if r.cache[version] == e {
-			delete(r.cache, version) // a set that did not decode is tried again
+			delete(r.cache, version)
 		}
 		r.mu.Unlock()
+		return nil, e.err
 	}
-	return e.router
+	return e.router, nil
 }
+
+// maxTraining is how many router versions train at once.
+const maxTraining = 2
 
 // fitted is one router version, trained once.
 type fitted struct {
 	once   sync.Once
 	router *offline.Router
+	err    error
 }
 
 // routerVersion names an example set: "router@" and a hash of its lines.
@@ -234,13 +291,14 @@ func (r *Routers) Train(ctx context.Context, accountID uuid.UUID, sectors []Sect
 	}
 	set := append(append([]offline.LabelledMessage(nil), base...), corrections...)
 	var own, always []offline.LabelledMessage
-	seen := map[string]bool{}
 	for _, m := range set {
 		switch {
-		case strings.HasPrefix(m.ID, "builtin-"):
+		case strings.HasPrefix(m.ID, builtinPrefix):
 			always = append(always, m)
-		case !seen[m.Text]: // a repeated sector example is scored once, and never trains its own fold
-			seen[m.Text] = true
+		case !strings.HasSuffix(m.ID, repeatSuffix(0)) && strings.Contains(m.ID, repeatMark):
+			// a sector example's repeats are scored once (the first), and
+			// never train the fold that scores it
+		default:
 			own = append(own, m)
 		}
 	}

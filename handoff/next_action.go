@@ -20,11 +20,11 @@ type remedy struct {
 // confirmar o reembolso…"), so a damaged delivery that was also charged
 // twice says both.
 var remedies = []remedy{
-	{regexp.MustCompile(`\b(quebrad|amassad|rasgad|danificad|avariad|trincad|riscad|defeit|estragad|vencid|molhad|violad|lacre|veio errad|veio outr|cor errada|tamanho errado|modelo errado|faltando|faltou|incomplet|veio aberto|chegou aberto)`),
+	{regexp.MustCompile(`\b(quebrad|amassad|rasgad|danificad|avariad|trincad|riscad|defeit|estragad|veio vencid|produto vencid|molhad|violad|lacre|veio errad|veio outr|cor errada|tamanho errado|modelo errado|faltando|faltou (um|uma|o|a|item|peca|produto)|incomplet|veio aberto|chegou aberto)`),
 		"oferecer troca, reenvio ou reembolso do item (pedir foto se preciso)"},
-	{regexp.MustCompile(`\b(remarc|reagend|adiar|antecipar|mudar a data|trocar a data|mudar o dia|trocar o dia|outra data|outro dia|outro horario|mudar o horario|desmarc)`),
+	{regexp.MustCompile(`\b(remarc|reagend|adiar|mudar a data|trocar a data|mudar o dia|trocar o dia|outra data|outro horario|mudar o horario|desmarc)`),
 		"remarcar a data ou o horário com o cliente"},
-	{regexp.MustCompile(`\b(nao chegou|nao chegaram|nao recebi|ainda nao veio|atrasad|atraso|rastreio|rastreamento|extraviad|nao foi entregue|nao entregaram|cade (o|meu|a|minha) (pedido|encomenda|entrega|produto))`),
+	{regexp.MustCompile(`\b(nao chegou|nao chegaram|nao recebi (o|a|meu|minha) (pedido|encomenda|produto|compra)|ainda nao veio|(pedido|entrega|encomenda|produto) (esta |ta |veio |chegou )?atrasad|atraso (na|da) entrega|rastreio|rastreamento|extraviad|nao foi entregue|nao entregaram|cade (o|meu|a|minha) (pedido|encomenda|entrega|produto))`),
 		"verificar a entrega com a transportadora e dar um prazo ao cliente"},
 	{regexp.MustCompile(`\b(senha|login|logar|acesso|acessar|bloquead|codigo de verificacao|nao consigo entrar)`),
 		"restabelecer o acesso do cliente"},
@@ -34,11 +34,11 @@ var remedies = []remedy{
 		"confirmar o reembolso ou estorno e informar o prazo"},
 	{regexp.MustCompile(`\b(recusad|nao (foi )?aprovad|pix nao (caiu|confirm)|paguei mas|consta em aberto|aparece em aberto|ainda em aberto)`),
 		"localizar o pagamento e dar baixa"},
-	{regexp.MustCompile(`\b(2a via|segunda via|boleto|fatura|nota fiscal|comprovante|recibo)`),
+	{regexp.MustCompile(`(2a via|2ª via|\bsegunda via|\bboleto|\bfatura|\bnota fiscal|\bcomprovante|\brecibo)`),
 		"enviar a segunda via ou o documento pedido"},
-	{regexp.MustCompile(`\b(renegoci|parcelar a divida|acordo|divida|em atraso)`),
+	{regexp.MustCompile(`\b(renegoci|parcelar a divida|fazer um acordo|propor um acordo|proposta de acordo|divida|em atraso|atrasad[ao]s? (a|o) (fatura|boleto|parcela|mensalidade)|(fatura|boleto|parcela|mensalidade) (esta |ta )?atrasad)`),
 		"propor uma renegociação"},
-	{regexp.MustCompile(`\b(erro|parou|nao funciona|nao liga|nao imprime|travou|trava|nao abre|nao carrega|fora do ar|caiu|bug|nao esta funcionando)`),
+	{regexp.MustCompile(`\b(erro|parou|nao funciona|nao liga|nao imprime|travou|trava|nao abre|nao carrega|fora do ar|(sistema|site|app|aplicativo|internet|sinal) caiu|caiu (o|a) (sistema|site|app|internet|sinal)|bug|nao esta funcionando)`),
 		"diagnosticar o problema com o cliente (suporte técnico, acesso remoto se preciso)"},
 	{regexp.MustCompile(`\b(cancelar|cancelamento)`),
 		"tratar o cancelamento (confirmar o que cancelar e oferecer alternativa)"},
@@ -75,7 +75,7 @@ func nextAction(r Request, need string, said []string) string {
 		steps = append(steps, step)
 	}
 	b := "Retornar o contato"
-	if callBack.MatchString(folded) {
+	if callBack.MatchString(folded) && !noCall.MatchString(folded) {
 		b = "Ligar para o cliente"
 	}
 	b += " e " + strings.Join(steps, "; ")
@@ -86,4 +86,7 @@ func nextAction(r Request, need string, said []string) string {
 }
 
 // callBack is a customer asking to be called.
-var callBack = regexp.MustCompile(`\b(me liga|me ligue|me liguem|me ligar|ligar pra mim|ligar para mim|retornar a ligacao|por ligacao|por telefone|call me)\b`)
+var callBack = regexp.MustCompile(`\b(me liga|me ligue|me liguem|me ligar|ligar pra mim|ligar para mim|retornar a ligacao|por ligacao|call me)\b`)
+
+// noCall is a customer saying not to call.
+var noCall = regexp.MustCompile(`\b(nao|nem|sem) (precisa )?(me )?(liga|ligue|liguem|ligar|ligacao)\b|\bdon'?t call\b`)

@@ -33,3 +33,27 @@ func TestNextActionNamesTheRemedy(t *testing.T) {
 		}
 	}
 }
+
+// Found in review: billing words the remedies misread, and a customer who
+// asked not to be called.
+func TestNextActionReviewFindings(t *testing.T) {
+	tests := []struct{ need, want, not string }{
+		{"meu boleto está vencido", "segunda via", "troca"},
+		{"minha fatura está atrasada, quero renegociar", "renegociação", "transportadora"},
+		{"de acordo com o site o frete é grátis", "", "renegociação"},
+		{"por favor não me liguem, prefiro aqui", "Retornar o contato", "Ligar para o cliente"},
+		{"me manda a 2ª via do boleto", "segunda via", ""},
+	}
+	for _, tt := range tests {
+		got := nextAction(Request{Like: "billing"}, tt.need, []string{tt.need})
+		if tt.want != "" && !strings.Contains(got, tt.want) || tt.not != "" && strings.Contains(got, tt.not) {
+			t.Errorf("%q: next action %q (want %q, not %q)", tt.need, got, tt.want, tt.not)
+		}
+	}
+	if aboutTheBot("quero cancelar o débito automático") || aboutTheBot("a máquina de cartão não liga") {
+		t.Error("a need about an automatic debit or a card machine is not about the bot")
+	}
+	if !aboutTheBot("esse chat automático não serve pra nada") {
+		t.Error("a complaint about the chat is about the bot")
+	}
+}

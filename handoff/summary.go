@@ -98,7 +98,7 @@ func rankSentences(said []string) []scoredSentence {
 
 // botWords mark a sentence about the conversation itself rather than the
 // customer's problem: the bot, the chat, its canned answers.
-var botWords = regexp.MustCompile(`\b(robo|robos|bot|chatbot|chat|automatico|automatica|maquina|assistente virtual|resposta pronta|respostas prontas|bot's|machine)\b`)
+var botWords = regexp.MustCompile(`\b(robo|robos|bot|bots|chatbot|assistente virtual)\b|\b(chat|atendimento) (automatico|virtual|de voces|de vcs)\b|\brespostas? (pronta|prontas|automatica|automaticas)\b|\b(falar|conversar|falando|conversando) com (uma |a |essa )?maquina\b|\b(talking|speaking|chatting) to a (machine|bot)\b`)
 
 func aboutTheBot(sentence string) bool { return botWords.MatchString(memory.Fold(sentence)) }
 
