@@ -15,10 +15,12 @@ import (
 // keeps its current sector instead of transferring.
 const stickyConfidence = 0.6
 
-// stillFits is the probability of the current sector from which a message
-// stays in it whatever else it could be: a transfer is a message that no
-// longer reads as the subject at all.
-const stillFits = 0.15
+// stillFits is how many times likelier than the current sector another must
+// be for a follow-up to transfer: a transfer is a message that no longer
+// reads as the subject at all ("a geladeira chegou amassada", 0.95 against
+// 0.02), not one that could be either ("pode entregar no mesmo endereço?"
+// after a purchase, 0.85 against 0.15).
+const stillFits = 10
 
 // Handoff reasons the orchestrator adds to the offline engine's own.
 const (
@@ -83,7 +85,7 @@ func route(r offline.Routing, text, current string, sectors []Sector, last *Deci
 	case current != "" && d.Sector != current && (d.Sector == "none" || d.Confidence < stickyConfidence):
 		d.Why = fmt.Sprintf("kept %s: %s was only %.2f", current, d.Sector, d.Confidence)
 		d.Sector = current
-	case current != "" && d.Sector != current && r.Sector.Probability[current] >= stillFits:
+	case current != "" && d.Sector != current && r.Sector.Probability[current]*stillFits >= d.Confidence:
 		// a follow-up that still reads as the current subject ("pode entregar
 		// no mesmo endereço?" after a purchase) is not a transfer
 		d.Why = fmt.Sprintf("kept %s (%.2f): %s %.2f", current, r.Sector.Probability[current], d.Sector, d.Confidence)

@@ -49,11 +49,11 @@ var stems = []struct {
 	words []string
 }{
 	{cPerson, []string{"atendent", "atendend", "atentend", "humano", "humana", "umano", "umana", "pessoa", "alguem$", "algm$", "gerente", "supervisor",
-		"responsavel", "consultor", "vendedor", "representante", "tecnico$", "tecnica$", "operador", "especialista", "funcionari", "colaborador",
+		"responsavel", "consultor", "vendedor", "representante", "operador", "especialista", "funcionari", "colaborador",
 		"agente", "moca$", "rapaz$", "executiv", "assessor", "analista", "equipe$", "gente$", "atendimento$",
 		"human$", "humans$", "person$", "people$", "agent$", "agents$", "representative", "rep$", "someone$", "somebody$", "manager$", "operator$",
 		"staff$", "employee", "specialist", "advisor", "consultant", "assistant$", "persona$", "asesor"}},
-	{cRole, []string{"sindico$", "sindica$", "corretor$", "corretora$", "coordenador$", "coordenadora$", "diretor$", "diretora$", "professor$", "professora$",
+	{cRole, []string{"tecnico$", "tecnica$", "sindico$", "sindica$", "corretor$", "corretora$", "coordenador$", "coordenadora$", "diretor$", "diretora$", "professor$", "professora$",
 		"instrutor$", "instrutora$", "cerimonialista$", "dentista$", "doutor$", "doutora$", "enfermeiro$", "enfermeira$", "veterinario$", "veterinaria$",
 		"nutricionista$", "recepcionista$", "secretario$", "proprietario$", "proprietaria$", "dono$", "dona$", "chefe$", "encarregado$", "encarregada$",
 		"eletricista$", "instalador$", "coordenacao$", "diretoria$", "gerencia$"}},

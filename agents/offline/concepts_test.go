@@ -155,6 +155,13 @@ func TestHandoffReviewFindings(t *testing.T) {
 		{"três mensagens e ninguém responde", true},
 		{"o salto quebrou 😡 como faço a troca?", false},
 		{"quero falar com o pedido 4512", false},
+		{"Assunto: Orçamento\n\nPrezado(a) responsável,\n\nSolicito cotação de 40 camisetas.\n\nAtt.,\nAna Reis\nAnalista de Compras", false},
+		{"mano que vergonha do meu time ontem kkkk", false},
+		{"preciso de um técnico pra instalar o ar, fazem orçamento?", false},
+		{"vou postar nos stories se não devolverem meu dinheiro", true},
+		{"Peço que a gerente da unidade me telefone hoje.", true},
+		{"posso agendar um atendimento com uma consultora?", true},
+		{"quero falar com um técnico sobre o erro", true},
 	}
 	for _, tt := range tests {
 		if _, got := HandoffRule(tt.text); got != tt.want {

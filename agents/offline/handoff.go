@@ -31,11 +31,11 @@ var handoffRules = []struct {
 		`|\b(me )?(passa|passe|transfere|transfira|encaminha|chama)\b[^.?!]{0,30}\b(atendente|humano|pessoa|alguem|tecnico|gerente|responsavel|financeiro)\b` +
 		`|\b(atendimento|atendente) humano\b|\bhumano mesmo\b|\bpessoa de verdade\b|\balguem de verdade\b|\bde carne e osso\b|\bde verdade\b.{0,20}\bme atender\b|\bme atender de verdade\b` +
 		`|^\s*(atendente|humano|pessoa)\b|\btem (gente|alguem|algum humano|alguma pessoa|ninguem)( ai| ae| aqui| por ai| on| online)\b|\balguem (ai|ae|me (responde|atende))\b|\b(sai|chega de|para de|larga|fora),? (robo|bot|maquina)\b|\bchega de robo\b|\bcansei desse robo\b|\bnao quero (falar com )?(robo|bot|maquina)\b|\bnao com (robo|bot)\b|\bquero (uma pessoa|um humano|gente)\b|\bpreciso de alguem\b|\buma pessoa veja\b` +
-		`|\bme (liga|ligue|liguem|ligar|ligam)\b|\b(numero|telefone|whatsapp|contato) (pra|para) (eu )?(ligar|falar com)\b|\btrocar (uma )?ideia com\b|\b(marcar|agendar) uma (ligacao|chamada|videochamada)( comigo| pra mim| para mim| com (voces|vcs|alguem|o|a|um|uma)\b| (hoje|amanha|essa semana|esta semana|de manha|a tarde|a noite)\b|\s*[?!.]|\s*$)|\btem (algum|alguma) (atendente|humano|pessoa|consultor[a]?|vendedor[a]?|corretor[a]?|gerente|responsavel|funcionari[oa])\b|\b(pode|podem|podia|consegue|conseguem|da pra|alguem)\b[^.?!]{0,30}\bme ligar\b|\bpor ligacao\b|\bcall me\b|\bentrar em contato comigo\b|\bsolicito contato\b|\bagendar uma reuniao\b` +
+		`|\bme (liga|ligue|liguem|ligar|ligam|telefone|telefonem|telefonar)\b|\b(numero|telefone|whatsapp|contato) (pra|para) (eu )?(ligar|falar com)\b|\btrocar (uma )?ideia com\b|\b(marcar|agendar) (um |uma )?(atendimento|conversa|reuniao|horario)( presencial| online| por video)? com (um|uma|o|a) (consultor|consultora|vendedor|vendedora|atendente|pessoa|gerente|corretor|corretora)\b|\b(marcar|agendar) uma (ligacao|chamada|videochamada)( comigo| pra mim| para mim| com (voces|vcs|alguem|o|a|um|uma)\b| (hoje|amanha|essa semana|esta semana|de manha|a tarde|a noite)\b|\s*[?!.]|\s*$)|\btem (algum|alguma) (atendente|humano|pessoa|consultor[a]?|vendedor[a]?|corretor[a]?|gerente|responsavel|funcionari[oa])\b|\b(pode|podem|podia|consegue|conseguem|da pra|alguem)\b[^.?!]{0,30}\bme ligar\b|\bpor ligacao\b|\bcall me\b|\bentrar em contato comigo\b|\bsolicito contato\b|\bagendar uma reuniao\b` +
 		`|\b(talk|speak|chat)\b[^.?!]{0,30}\b(human|person|agent|representative|someone|somebody|manager|operator|assistant)\b|\breal person\b|\blive agent\b|\bcustomer service\b.{0,20}\b(agent|representative|rep)\b|\bhuman agent\b` +
 		`|\b(hablar|comunicarme)\b[^.?!]{0,30}\b(persona|agente|humano|asesor|representante)\b|\batencion humana\b`)},
 	{ReasonThreat, regexp.MustCompile(`\bprocon\b|\breclame ?aqui\b|\bconsumidor\.gov\b|\badvogad[oa]\b|\bprocessar\b|\bentrar na justica\b|\bjuizado\b|\banatel\b|\bdenunciar\b` +
-		`|\bchargeback\b|\b(processo|acao) contra\b|\bacao judicial\b|\bpequenas causas\b|\bcontestar (no cartao|com o banco|junto ao banco|junto a operadora)\b|\bexpor (voces|vcs|a loja|a empresa|o caso|essa situacao)\b|\bvou (expor|postar|publicar|divulgar|espalhar|jogar) (isso|tudo|o caso|essa situacao)\b|\bentrar com (um |uma )?(processo|acao)( contra| judicial| na justica|[,.!?]|\s*$| e )` +
+		`|\bchargeback\b|\b(processo|acao) contra\b|\bacao judicial\b|\bpequenas causas\b|\bcontestar (no cartao|com o banco|junto ao banco|junto a operadora)\b|\bexpor (voces|vcs|a loja|a empresa|o caso|essa situacao)\b|\b(vou|vamos)( ter que| precisar)? (expor|postar|colocar|jogar|publicar|divulgar|espalhar)\b[^.?!]{0,30}\b(insta|instagram|stories|story|redes|rede social|facebook|face|tiktok|twitter|internet)\b|\bvou (expor|postar|publicar|divulgar|espalhar|jogar) (isso|tudo|o caso|essa situacao)\b|\bentrar com (um |uma )?(processo|acao)( contra| judicial| na justica|[,.!?]|\s*$| e )` +
 		`|\breclamacao\b|\bcomplaint\b|\bcomplain\b|\bsue you\b|\blawyer\b|\blegal action\b|\bfile a claim\b|\bqueja\b|\breclamo\b` +
 		`|\b(lodg|fil|mak|submit|open|rais)(e|es|ed|ing)? (a |an )?(formal |customer |consumer )?(claim|reclamation|grievance)\b|\breclamation\b`)},
 	{ReasonFrustration, regexp.MustCompile(`\bpalhacada\b|\bpalhac[oa]\b|\babsurdo\b|\bvergonha\b|\bde brincadeira\b|\bme enrolando\b|\bninguem resolve\b|\bninguem me responde\b` +
@@ -88,6 +88,9 @@ func Angry(text string) bool {
 	return outraged(text, folded) || shouting(text) && complaining.MatchString(folded)
 }
 
+// laughter marks a joke: kkk, haha, rsrs, 😂.
+var laughter = regexp.MustCompile(`\bk{3,}\b|\b(ha){2,}\b|\brs(rs)+\b|😂|🤣|😆`)
+
 // complaining are the words that make capitals a complaint: "DE NOVO A
 // MESMA RESPOSTA???" is anger, "VCS TEM VAGA SÁBADO" a loud question.
 var complaining = regexp.MustCompile(`\b(nao|nada|ninguem|nunca|ainda|cade|de novo|mesma|mesmo problema|problema|erro|errado|quebr\w*|defeito|cobra\w*|atras\w*|demor\w*|esper\w*|pessim\w*|horrivel|lixo|absurd\w*|resolve\w*|devolv\w*|reembols\w*|estorn\w*|cancel\w*|not|never|nothing|still|again|wrong|broken|refund)\b|[!?]{2,}`)
@@ -98,6 +101,9 @@ var (
 	salutation = regexp.MustCompile(`(?i)^\s*(prezad[oa]s?(\(a\))?|car[oa]s?|ol[aá]|oi|bom dia|boa tarde|boa noite|a quem (possa )?interessar|dear|hello|hi)(\s+[^\s,.!?:;]+){0,3}\s*[,:]`)
 	signOff    = regexp.MustCompile(`(?im)^\s*(atenciosamente|att\.?|at\.?te|cordialmente|abra[cç]os?|abs|obrigad[oa]|grat[oa]|sauda[cç][oõ]es|sds|regards|best|kind regards|sincerely|thanks)\b[ ,.!]*$`)
 )
+
+// subjectLine is an e-mail's subject written at the top of its body.
+var subjectLine = regexp.MustCompile(`(?i)^\s*(assunto|subject|ref|re)\s*:[^\n]*\n`)
 
 // signature says what follows a sign-off is a signature: at most four short
 // lines (a name, a title, a company, a phone) that ask for nothing.
@@ -136,6 +142,9 @@ func letterBody(text string) string {
 			break
 		}
 	}
+	if loc := subjectLine.FindStringIndex(text); loc != nil {
+		text = text[loc[1]:] // "Assunto: …" heads a forwarded or webchat-form e-mail
+	}
 	loc := salutation.FindStringIndex(text)
 	if loc == nil || strings.TrimSpace(text[loc[1]:]) == "" {
 		return text
@@ -162,12 +171,16 @@ func HandoffRule(text string) (HandoffReason, bool) {
 	if unnegated := withoutNegated(folded); unnegated != folded {
 		folded, text = unnegated, unnegated
 	}
+	joking := laughter.MatchString(folded) && !complaining.MatchString(folded)
 	for _, r := range handoffRules {
+		if r.reason == ReasonFrustration && joking {
+			continue // "que vergonha do meu time 😂" is a joke, not anger at the business
+		}
 		if r.re.MatchString(folded) {
 			return r.reason, true
 		}
 	}
-	if reason, ok := conceptReason(text); ok {
+	if reason, ok := conceptReason(text); ok && !(joking && reason == ReasonFrustration) {
 		return reason, true
 	}
 	if shout {
