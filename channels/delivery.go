@@ -10,8 +10,11 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"sort"
 	"strings"
 	"time"
+
+	"github.com/atende/atende/memory"
 )
 
 // Delivery is one webhook request as received: verification needs the exact bytes.
@@ -102,7 +105,7 @@ func (s *Store) openEmail(ctx context.Context, ch Channel, d Delivery) (Batch, e
 		}
 		return ParsePostmarkInbound(d.Body)
 	}
-	form, err := parseForm(d)
+	form, files, err := parseForm(d)
 	if err != nil {
 		return Batch{}, err
 	}
@@ -122,7 +125,11 @@ func (s *Store) openEmail(ctx context.Context, ch Channel, d Delivery) (Batch, e
 	} else if err := verifyInboundToken(ch, d); err != nil {
 		return Batch{}, err
 	}
-	return ParseEmailForm(provider, form)
+	b, err := ParseEmailForm(provider, form)
+	if err == nil && len(b.Messages) == 1 && len(b.Messages[0].Media) == 0 {
+		b.Messages[0].Media = files // Mailgun posts attachments as file parts
+	}
+	return b, err
 }
 
 // verifyInboundToken checks the shared secret of providers that sign nothing
@@ -144,27 +151,42 @@ func verifyInboundToken(ch Channel, d Delivery) error {
 	return nil
 }
 
-func parseForm(d Delivery) (url.Values, error) {
+// parseForm reads a urlencoded or multipart form, and the files a
+// multipart one carries (as media: type, MIME and file name; their bytes are
+// the media download's business).
+func parseForm(d Delivery) (url.Values, []memory.Media, error) {
 	ct, params, err := mime.ParseMediaType(d.Header.Get("Content-Type"))
 	if err != nil {
-		return nil, fmt.Errorf("%w: content type: %v", ErrMalformed, err)
+		return nil, nil, fmt.Errorf("%w: content type: %v", ErrMalformed, err)
 	}
 	switch {
 	case ct == "application/x-www-form-urlencoded":
 		form, err := url.ParseQuery(string(d.Body))
 		if err != nil {
-			return nil, fmt.Errorf("%w: form: %v", ErrMalformed, err)
+			return nil, nil, fmt.Errorf("%w: form: %v", ErrMalformed, err)
 		}
-		return form, nil
+		return form, nil, nil
 	case strings.HasPrefix(ct, "multipart/"):
 		mr := multipart.NewReader(bytes.NewReader(d.Body), params["boundary"])
 		f, err := mr.ReadForm(maxFormMemory)
 		if err != nil {
-			return nil, fmt.Errorf("%w: multipart form: %v", ErrMalformed, err)
+			return nil, nil, fmt.Errorf("%w: multipart form: %v", ErrMalformed, err)
 		}
 		defer func() { _ = f.RemoveAll() }()
-		return url.Values(f.Value), nil
+		var files []memory.Media
+		names := make([]string, 0, len(f.File))
+		for name := range f.File {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			for _, fh := range f.File[name] {
+				mt := fh.Header.Get("Content-Type")
+				files = append(files, memory.Media{Type: mediaTypeOf(mt), MIME: mt, FileName: fh.Filename, Caption: fh.Filename})
+			}
+		}
+		return url.Values(f.Value), files, nil
 	default:
-		return nil, fmt.Errorf("%w: content type %s is not a form", ErrMalformed, ct)
+		return nil, nil, fmt.Errorf("%w: content type %s is not a form", ErrMalformed, ct)
 	}
 }

@@ -22,6 +22,7 @@ type evoMediaMessage struct {
 	MimeType string `json:"mimetype"`
 	Caption  string `json:"caption"`
 	FileName string `json:"fileName"`
+	Title    string `json:"title"`
 	PTT      bool   `json:"ptt"`
 }
 
@@ -40,29 +41,117 @@ type evoMessage struct {
 		ID             string `json:"id"`
 		AddressingMode string `json:"addressingMode"`
 	} `json:"key"`
-	PushName string `json:"pushName"`
-	Message  struct {
-		Conversation        string `json:"conversation"`
-		ExtendedTextMessage *struct {
-			Text        string          `json:"text"`
-			ContextInfo *evoContextInfo `json:"contextInfo"`
-		} `json:"extendedTextMessage"`
-		ImageMessage    *evoMediaMessage `json:"imageMessage"`
-		AudioMessage    *evoMediaMessage `json:"audioMessage"`
-		VideoMessage    *evoMediaMessage `json:"videoMessage"`
-		DocumentMessage *evoMediaMessage `json:"documentMessage"`
-		StickerMessage  *evoMediaMessage `json:"stickerMessage"`
-		LocationMessage *struct {
-			DegreesLatitude  float64 `json:"degreesLatitude"`
-			DegreesLongitude float64 `json:"degreesLongitude"`
-			Name             string  `json:"name"`
-			Address          string  `json:"address"`
-		} `json:"locationMessage"`
-	} `json:"message"`
+	PushName         string          `json:"pushName"`
+	Message          evoContent      `json:"message"`
 	ContextInfo      *evoContextInfo `json:"contextInfo"`
 	MessageType      string          `json:"messageType"`
 	MessageTimestamp int64           `json:"messageTimestamp"`
 	Status           string          `json:"status"`
+}
+
+// evoKey names a message another one is about (a reaction, an edit, a deletion).
+type evoKey struct {
+	RemoteJID string `json:"remoteJid"`
+	FromMe    bool   `json:"fromMe"`
+	ID        string `json:"id"`
+}
+
+// evoWrapper is one of the envelopes WhatsApp puts around a message:
+// disappearing (ephemeral), view once, a document with its caption, an edit.
+type evoWrapper struct {
+	Message *evoContent `json:"message"`
+}
+
+// evoContent is Baileys' message content, as far as Atende reads it.
+type evoContent struct {
+	Conversation        string `json:"conversation"`
+	ExtendedTextMessage *struct {
+		Text        string          `json:"text"`
+		ContextInfo *evoContextInfo `json:"contextInfo"`
+	} `json:"extendedTextMessage"`
+	ImageMessage    *evoMediaMessage `json:"imageMessage"`
+	AudioMessage    *evoMediaMessage `json:"audioMessage"`
+	VideoMessage    *evoMediaMessage `json:"videoMessage"`
+	DocumentMessage *evoMediaMessage `json:"documentMessage"`
+	StickerMessage  *evoMediaMessage `json:"stickerMessage"`
+	LocationMessage *struct {
+		DegreesLatitude  float64 `json:"degreesLatitude"`
+		DegreesLongitude float64 `json:"degreesLongitude"`
+		Name             string  `json:"name"`
+		Address          string  `json:"address"`
+	} `json:"locationMessage"`
+	ContactMessage       *evoContactCard `json:"contactMessage"`
+	ContactsArrayMessage *struct {
+		Contacts []evoContactCard `json:"contacts"`
+	} `json:"contactsArrayMessage"`
+	ReactionMessage *struct {
+		Key  evoKey `json:"key"`
+		Text string `json:"text"`
+	} `json:"reactionMessage"`
+	ProtocolMessage *struct {
+		Key           evoKey          `json:"key"`
+		Type          json.RawMessage `json:"type"` // "REVOKE", "MESSAGE_EDIT", or their numbers; absent is 0, REVOKE
+		EditedMessage *evoContent     `json:"editedMessage"`
+	} `json:"protocolMessage"`
+	PollCreationMessage   *evoPoll `json:"pollCreationMessage"`
+	PollCreationMessageV3 *evoPoll `json:"pollCreationMessageV3"`
+	ButtonsResponse       *struct {
+		SelectedButtonID    string `json:"selectedButtonId"`
+		SelectedDisplayText string `json:"selectedDisplayText"`
+	} `json:"buttonsResponseMessage"`
+	ListResponse *struct {
+		Title             string `json:"title"`
+		SingleSelectReply struct {
+			SelectedRowID string `json:"selectedRowId"`
+		} `json:"singleSelectReply"`
+	} `json:"listResponseMessage"`
+	TemplateButtonReply *struct {
+		SelectedID          string `json:"selectedId"`
+		SelectedDisplayText string `json:"selectedDisplayText"`
+	} `json:"templateButtonReplyMessage"`
+
+	Ephemeral          *evoWrapper `json:"ephemeralMessage"`
+	ViewOnce           *evoWrapper `json:"viewOnceMessage"`
+	ViewOnceV2         *evoWrapper `json:"viewOnceMessageV2"`
+	ViewOnceV2Ext      *evoWrapper `json:"viewOnceMessageV2Extension"`
+	DocumentWithCaptio *evoWrapper `json:"documentWithCaptionMessage"`
+	Edited             *evoWrapper `json:"editedMessage"`
+	DeviceSent         *evoWrapper `json:"deviceSentMessage"`
+}
+
+// evoContactCard is a shared contact: a name and its vCard.
+type evoContactCard struct {
+	DisplayName string `json:"displayName"`
+	VCard       string `json:"vcard"`
+}
+
+// evoPoll is a poll the customer created.
+type evoPoll struct {
+	Name    string `json:"name"`
+	Options []struct {
+		OptionName string `json:"optionName"`
+	} `json:"options"`
+}
+
+// unwrapped is the content inside WhatsApp's envelopes (disappearing, view
+// once, document with caption, edit, sent from another device), however
+// deep: before, a chat with disappearing messages on arrived as empty
+// "[unsupported]" turns and the bot answered blind (issue 12).
+func (c evoContent) unwrapped() evoContent {
+	for range 4 {
+		var next *evoWrapper
+		for _, w := range []*evoWrapper{c.Ephemeral, c.ViewOnce, c.ViewOnceV2, c.ViewOnceV2Ext, c.DocumentWithCaptio, c.Edited, c.DeviceSent} {
+			if w != nil && w.Message != nil {
+				next = w
+				break
+			}
+		}
+		if next == nil {
+			return c
+		}
+		c = *next.Message
+	}
+	return c
 }
 
 // ParseEvolution reads an Evolution API webhook. messages.upsert becomes
@@ -92,13 +181,14 @@ func ParseEvolution(body []byte) (Batch, error) {
 			b.skip(evoRawID(raw), fmt.Errorf("data: %w", err))
 			continue
 		}
-		in, ok, err := evoInbound(m)
-		if err != nil {
+		in, ann, err := evoInbound(m)
+		switch {
+		case err != nil:
 			b.skip(m.Key.ID, err)
-			continue
-		}
-		if ok {
-			b.Messages = append(b.Messages, in)
+		case ann != nil:
+			b.Annotations = append(b.Annotations, *ann)
+		case in != nil:
+			b.Messages = append(b.Messages, *in)
 		}
 	}
 	return b, nil
@@ -123,14 +213,17 @@ func evoRawID(raw json.RawMessage) string {
 	return rawID(fields["key"], "id")
 }
 
-// evoInbound converts one message; group chats and broadcasts are skipped (ok false).
-func evoInbound(m evoMessage) (Inbound, bool, error) {
+// evoInbound converts one message: a customer's (or the business's own)
+// message, or an annotation of an earlier one (a reaction, an edit, a
+// deletion). Group chats, broadcasts and content the customer did not write
+// (a poll vote, bare context) are neither.
+func evoInbound(m evoMessage) (*Inbound, *Annotation, error) {
 	if m.Key.ID == "" || m.Key.RemoteJID == "" {
-		return Inbound{}, false, fmt.Errorf("%w: message without key.id or key.remoteJid", ErrMalformed)
+		return nil, nil, fmt.Errorf("%w: message without key.id or key.remoteJid", ErrMalformed)
 	}
 	jid := m.Key.RemoteJID
 	if strings.HasSuffix(jid, "@g.us") || strings.HasSuffix(jid, "@broadcast") || strings.HasSuffix(jid, "@newsletter") {
-		return Inbound{}, false, nil
+		return nil, nil, nil
 	}
 	in := Inbound{ExternalID: m.Key.ID, At: time.Unix(m.MessageTimestamp, 0).UTC(), FromBusiness: m.Key.FromMe}
 	if !m.Key.FromMe {
@@ -148,9 +241,12 @@ func evoInbound(m evoMessage) (Inbound, bool, error) {
 		}
 	}
 	if len(in.From.Identities) == 0 {
-		return Inbound{}, false, fmt.Errorf("%w: message %s has no usable remoteJid", ErrMalformed, m.Key.ID)
+		return nil, nil, fmt.Errorf("%w: message %s has no usable remoteJid", ErrMalformed, m.Key.ID)
 	}
-	msg := m.Message
+	msg := m.Message.unwrapped()
+	if ann := evoAnnotation(msg, in); ann != nil {
+		return nil, ann, nil
+	}
 	ctxInfo := m.ContextInfo
 	in.Type = "text"
 	switch {
@@ -180,8 +276,45 @@ func evoInbound(m evoMessage) (Inbound, bool, error) {
 		l := msg.LocationMessage
 		in.Type = "location"
 		in.Location = &Location{Latitude: l.DegreesLatitude, Longitude: l.DegreesLongitude, Name: l.Name, Address: l.Address}
+	case msg.ContactMessage != nil || msg.ContactsArrayMessage != nil:
+		in.Type = "contacts"
+		cards := []evoContactCard{}
+		if msg.ContactMessage != nil {
+			cards = append(cards, *msg.ContactMessage)
+		}
+		if msg.ContactsArrayMessage != nil {
+			cards = append(cards, msg.ContactsArrayMessage.Contacts...)
+		}
+		for _, c := range cards {
+			in.Contacts = append(in.Contacts, parseVCard(c.DisplayName, c.VCard))
+		}
+	case msg.PollCreationMessage != nil || msg.PollCreationMessageV3 != nil:
+		poll := msg.PollCreationMessage
+		if poll == nil {
+			poll = msg.PollCreationMessageV3
+		}
+		in.Type = "poll"
+		var opts []string
+		for _, o := range poll.Options {
+			opts = append(opts, o.OptionName)
+		}
+		in.Text = "Enquete: " + poll.Name
+		if len(opts) > 0 {
+			in.Text += " — " + strings.Join(opts, " / ")
+		}
+	case msg.ButtonsResponse != nil:
+		in.Choice = &Choice{Kind: "button_reply", ID: msg.ButtonsResponse.SelectedButtonID, Title: msg.ButtonsResponse.SelectedDisplayText}
+		in.Text = in.Choice.Title
+	case msg.ListResponse != nil:
+		in.Choice = &Choice{Kind: "list_reply", ID: msg.ListResponse.SingleSelectReply.SelectedRowID, Title: msg.ListResponse.Title}
+		in.Text = in.Choice.Title
+	case msg.TemplateButtonReply != nil:
+		in.Choice = &Choice{Kind: "template_button", ID: msg.TemplateButtonReply.SelectedID, Title: msg.TemplateButtonReply.SelectedDisplayText}
+		in.Text = in.Choice.Title
 	default:
-		in.Type = "unsupported"
+		// a poll vote (encrypted), bare messageContextInfo, a protocol
+		// message that is neither edit nor deletion: nothing the customer wrote
+		return nil, nil, nil
 	}
 	if ctxInfo != nil && ctxInfo.StanzaID != "" {
 		in.ReplyTo = &Reply{ExternalID: ctxInfo.StanzaID}
@@ -189,14 +322,50 @@ func evoInbound(m evoMessage) (Inbound, bool, error) {
 			in.ReplyTo.Text = ctxInfo.QuotedMessage.Conversation
 		}
 	}
-	return in, true, nil
+	return &in, nil, nil
+}
+
+// evoAnnotation reads a reaction, an edit or a deletion of an earlier
+// message; nil for anything else.
+func evoAnnotation(msg evoContent, in Inbound) *Annotation {
+	a := Annotation{ExternalID: in.ExternalID, From: in.From, At: in.At, FromBusiness: in.FromBusiness}
+	switch {
+	case msg.ReactionMessage != nil:
+		a.Kind, a.Target, a.Emoji = AnnotationReaction, msg.ReactionMessage.Key.ID, msg.ReactionMessage.Text
+	case msg.ProtocolMessage != nil:
+		p := msg.ProtocolMessage
+		a.Target = p.Key.ID
+		switch t := strings.Trim(string(p.Type), `"`); {
+		case p.EditedMessage != nil || t == "MESSAGE_EDIT" || t == "14":
+			a.Kind = AnnotationEdit
+			if p.EditedMessage != nil {
+				e := p.EditedMessage.unwrapped()
+				a.Text = e.Conversation
+				if e.ExtendedTextMessage != nil {
+					a.Text = e.ExtendedTextMessage.Text
+				}
+				for _, md := range []*evoMediaMessage{e.ImageMessage, e.VideoMessage, e.DocumentMessage} {
+					if md != nil && a.Text == "" {
+						a.Text = md.Caption
+					}
+				}
+			}
+		case t == "" || t == "REVOKE" || t == "0":
+			a.Kind = AnnotationDelete
+		default:
+			return nil
+		}
+	default:
+		return nil
+	}
+	return &a
 }
 
 func (in *Inbound) addEvoMedia(kind string, m *evoMediaMessage) {
 	in.Type = kind
 	// The url is WhatsApp's encrypted .enc file, useless without the media key:
 	// the message id is what fetches the media through Evolution.
-	in.Media = append(in.Media, memory.Media{Type: kind, MIME: m.MimeType, PlatformID: in.ExternalID, Caption: m.Caption})
+	in.Media = append(in.Media, memory.Media{Type: kind, MIME: m.MimeType, PlatformID: in.ExternalID, Caption: m.Caption, FileName: m.FileName, Title: m.Title})
 	in.Text = m.Caption
 }
 

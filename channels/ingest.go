@@ -1,7 +1,6 @@
 package channels
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -97,7 +96,9 @@ type IngestResult struct {
 	Stored     int     `json:"stored"`
 	Duplicates int     `json:"duplicates"`
 	Statuses   int     `json:"statuses"`
-	EventIDs   []int64 `json:"event_ids"`
+	// Annotations counts the reactions, edits and deletions recorded.
+	Annotations int     `json:"annotations"`
+	EventIDs    []int64 `json:"event_ids"`
 	// Skipped are the items of the delivery that could not be stored, and why;
 	// the others were stored.
 	Skipped []Skipped `json:"skipped"`
@@ -108,6 +109,7 @@ type messagePayload struct {
 	ChannelID uuid.UUID       `json:"channel_id"`
 	Type      string          `json:"type"`
 	From      memory.Identity `json:"from"` // the address it came from: replies go back there
+	Username  string          `json:"username,omitempty"`
 	// FullText is the whole text when the event's text was cut for the agents
 	// (see MaxAgentTextBytes) and the message keeps it nowhere else.
 	FullText string `json:"full_text,omitempty"`
@@ -139,8 +141,17 @@ func (i *Ingestor) Ingest(ctx context.Context, ch Channel, b Batch) (IngestResul
 		}
 		statuses = append(statuses, p)
 	}
+	annotations := make([]Annotation, 0, len(b.Annotations))
+	for _, a := range b.Annotations {
+		p, err := prepareAnnotation(a, now)
+		if err != nil {
+			skipped = append(skipped, Skipped{ExternalID: sanitize.Text(a.ExternalID), Reason: err.Error()})
+			continue
+		}
+		annotations = append(annotations, p)
+	}
 	var res IngestResult
-	batch := len(messages)+len(statuses) > 1
+	batch := len(messages)+len(statuses)+len(annotations) > 1
 	err := database.InTx(ctx, i.pool, func(tx pgx.Tx) error {
 		res = IngestResult{EventIDs: []int64{}, Skipped: skipped}
 		for _, m := range messages {
@@ -161,6 +172,22 @@ func (i *Ingestor) Ingest(ctx context.Context, ch Channel, b Batch) (IngestResul
 			default:
 				res.Stored++
 				res.EventIDs = append(res.EventIDs, stored)
+			}
+		}
+		for _, a := range annotations {
+			var ok bool
+			reason, err := oneItem(ctx, tx, batch, func(tx pgx.Tx) error {
+				var err error
+				ok, err = i.ingestAnnotation(ctx, tx, ch, a)
+				return err
+			})
+			switch {
+			case err != nil:
+				return err
+			case reason != "":
+				res.Skipped = append(res.Skipped, Skipped{ExternalID: a.ExternalID, Reason: reason})
+			case ok:
+				res.Annotations++
 			}
 		}
 		for _, s := range statuses {
@@ -267,7 +294,7 @@ func (i *Ingestor) ingestMessage(ctx context.Context, tx pgx.Tx, ch Channel, p p
 	if err != nil {
 		return 0, false, err
 	}
-	payload, err := json.Marshal(messagePayload{ChannelID: ch.ID, Type: m.Type, From: first, FullText: p.fullText, MessageContext: m.MessageContext})
+	payload, err := json.Marshal(messagePayload{ChannelID: ch.ID, Type: m.Type, From: first, Username: m.From.Username, FullText: p.fullText, MessageContext: m.MessageContext})
 	if err != nil {
 		return 0, false, fmt.Errorf("encode message payload: %w", err)
 	}
@@ -278,11 +305,13 @@ func (i *Ingestor) ingestMessage(ctx context.Context, tx pgx.Tx, ch Channel, p p
 		// Typed on the business's own phone or app: a human's reply, never answered by the bot.
 		e.Direction, e.Author = memory.DirectionOut, memory.AuthorHuman
 	}
-	if strings.TrimSpace(e.Text) == "" && len(e.Media) == 0 {
-		e.Text = "[" + cmp.Or(m.Type, "message") + "]"
+	if strings.TrimSpace(e.Text) == "" && (len(e.Media) == 0 || m.Order != nil || m.Location != nil || len(m.Contacts) > 0) {
+		e.Text = describe(m)
+	} else if m.PlatformError != "" {
+		e.Text = strings.TrimSpace(e.Text + "\n" + describe(Inbound{MessageContext: MessageContext{PlatformError: m.PlatformError}}))
 	}
 	appendTx := i.memory.AppendTx
-	if !m.FromBusiness && i.turns != nil {
+	if !m.FromBusiness && !m.Quiet && i.turns != nil {
 		appendTx = i.memory.AppendUnchunkedTx // the turn chunks it when it ends
 	}
 	appended, err := appendTx(ctx, tx, ch.AccountID, e)
@@ -302,7 +331,7 @@ func (i *Ingestor) ingestMessage(ctx context.Context, tx pgx.Tx, ch Channel, p p
 			return 0, false, fmt.Errorf("human reply %s: %w", m.ExternalID, err)
 		}
 	}
-	if !m.FromBusiness && i.turns != nil {
+	if !m.FromBusiness && !m.Quiet && i.turns != nil {
 		if err := i.turns.EnqueueTurn(ctx, tx, Turn{AccountID: ch.AccountID, ContactID: contactID,
 			ConversationID: conv.ID, EventID: appended.Event.ID, ChannelID: ch.ID}); err != nil {
 			return 0, false, fmt.Errorf("enqueue answer to %s: %w", m.ExternalID, err)

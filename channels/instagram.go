@@ -19,6 +19,35 @@ type igPayload struct {
 type igEntry struct {
 	ID        string            `json:"id"`
 	Messaging []json.RawMessage `json:"messaging"`
+	Changes   []struct {
+		Field string          `json:"field"`
+		Value json.RawMessage `json:"value"`
+	} `json:"changes"`
+}
+
+// igComment is a comment on a post or an ad (field "comments").
+type igComment struct {
+	ID   string `json:"id"`
+	Text string `json:"text"`
+	From struct {
+		ID       string `json:"id"`
+		Username string `json:"username"`
+	} `json:"from"`
+	Media struct {
+		ID               string `json:"id"`
+		AdID             string `json:"ad_id"`
+		AdTitle          string `json:"ad_title"`
+		MediaProductType string `json:"media_product_type"`
+	} `json:"media"`
+}
+
+// igAttachment is a message's media, share, reel or sticker.
+type igAttachment struct {
+	Type    string `json:"type"`
+	Payload struct {
+		URL   string `json:"url"`
+		Title string `json:"title"`
+	} `json:"payload"`
 }
 
 type igMessaging struct {
@@ -30,12 +59,7 @@ type igMessaging struct {
 		Text        string `json:"text"`
 		IsEcho      bool   `json:"is_echo"`
 		IsDeleted   bool   `json:"is_deleted"`
-		Attachments []struct {
-			Type    string `json:"type"`
-			Payload struct {
-				URL string `json:"url"`
-			} `json:"payload"`
-		} `json:"attachments"`
+		Attachments []igAttachment `json:"attachments"`
 		QuickReply *struct {
 			Payload string `json:"payload"`
 		} `json:"quick_reply"`
@@ -85,6 +109,21 @@ func ParseInstagram(body []byte) (Batch, error) {
 			}
 			igMessagingItem(&b, m)
 		}
+		for _, ch := range e.Changes {
+			if ch.Field != "comments" {
+				continue
+			}
+			var c igComment
+			if err := json.Unmarshal(ch.Value, &c); err != nil || c.ID == "" || c.From.ID == "" {
+				b.skip(c.ID, fmt.Errorf("%w: comment without id or author", ErrMalformed))
+				continue
+			}
+			// A public comment: recorded for the attendant (who may answer it
+			// in private), never answered by the bot in the DM it is not.
+			b.Messages = append(b.Messages, Inbound{ExternalID: "comment:" + c.ID, Type: "comment", Text: c.Text, Quiet: true,
+				From: Sender{Username: c.From.Username, Identities: []memory.Identity{{Kind: memory.KindInstagram, Value: c.From.ID}}},
+				MessageContext: MessageContext{Comment: &Comment{ID: c.ID, MediaID: c.Media.ID, AdID: c.Media.AdID, AdTitle: c.Media.AdTitle}}})
+		}
 	}
 	return b, nil
 }
@@ -94,7 +133,20 @@ func ParseInstagram(body []byte) (Batch, error) {
 func igMessagingItem(b *Batch, m igMessaging) {
 	at := time.UnixMilli(m.Timestamp).UTC()
 	switch {
-	case m.Message != nil && !m.Message.IsDeleted:
+	case m.Message != nil && m.Message.IsDeleted:
+		customer := m.Sender.ID
+		b.Annotations = append(b.Annotations, Annotation{ExternalID: "deleted:" + m.Message.MID, Target: m.Message.MID, Kind: AnnotationDelete, At: at,
+			From: Sender{Identities: []memory.Identity{{Kind: memory.KindInstagram, Value: customer}}}})
+	case m.Message != nil && heartOnly(m.Message.Attachments):
+		// A heart sticker is a like: on the message it answers, or on the
+		// conversation; not a question for the bot.
+		a := Annotation{ExternalID: m.Message.MID, Kind: AnnotationReaction, Emoji: "❤️", At: at,
+			From: Sender{Identities: []memory.Identity{{Kind: memory.KindInstagram, Value: m.Sender.ID}}}}
+		if r := m.Message.ReplyTo; r != nil {
+			a.Target = r.MID
+		}
+		b.Annotations = append(b.Annotations, a)
+	case m.Message != nil:
 		in, err := igInbound(m, at)
 		if err != nil {
 			b.skip(m.Message.MID, err)
@@ -122,6 +174,11 @@ func igMessagingItem(b *Batch, m igMessaging) {
 	}
 }
 
+// heartOnly is a message that is only a like_heart sticker.
+func heartOnly(atts []igAttachment) bool {
+	return len(atts) == 1 && atts[0].Type == "like_heart"
+}
+
 func igInbound(m igMessaging, at time.Time) (Inbound, error) {
 	msg := m.Message
 	customer := m.Sender.ID
@@ -140,7 +197,7 @@ func igInbound(m igMessaging, at time.Time) (Inbound, error) {
 			continue
 		}
 		in.Type = a.Type
-		in.Media = append(in.Media, memory.Media{Type: a.Type, URL: a.Payload.URL})
+		in.Media = append(in.Media, memory.Media{Type: a.Type, URL: a.Payload.URL, Title: a.Payload.Title})
 	}
 	if msg.QuickReply != nil {
 		in.Type = "interactive"

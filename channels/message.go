@@ -6,6 +6,7 @@
 package channels
 
 import (
+	"encoding/json"
 	"errors"
 	"time"
 
@@ -39,6 +40,9 @@ var ErrBadSignature = errors.New("bad signature")
 type Batch struct {
 	Messages []Inbound `json:"messages"`
 	Statuses []Status  `json:"statuses"`
+	// Annotations are reactions, edits and deletions of earlier messages:
+	// recorded on those messages, never answered.
+	Annotations []Annotation `json:"annotations,omitempty"`
 	// Skipped are the items the parser could not read; the rest of the
 	// delivery is stored, and the platform is not asked to send it again.
 	Skipped []Skipped `json:"skipped,omitempty"`
@@ -57,6 +61,9 @@ type Skipped struct {
 type Sender struct {
 	Identities []memory.Identity `json:"identities"`
 	Name       string            `json:"name,omitempty"`
+	// Username is the platform handle ("kfisher", "@gui_martins"): how the
+	// attendant finds the person in the app when there is no phone.
+	Username string `json:"username,omitempty"`
 }
 
 // Inbound is one message in Atende's words, whatever channel it came from.
@@ -71,6 +78,10 @@ type Inbound struct {
 	// FromBusiness marks a message the business itself sent from the platform
 	// (Evolution fromMe, Instagram echo): recorded as a human reply, never answered.
 	FromBusiness bool `json:"from_business,omitempty"`
+	// Quiet marks content that is recorded for the attendant but not
+	// answered by the bot: a platform's system notice (a number changed), a
+	// comment on a post or an ad.
+	Quiet bool `json:"quiet,omitempty"`
 }
 
 // MessageContext is what a message refers to beyond its text and media: the
@@ -85,6 +96,56 @@ type MessageContext struct {
 	Story    *Story          `json:"story,omitempty"`
 	Email    *EmailThread    `json:"email,omitempty"`
 	Chatwoot *ChatwootRef    `json:"chatwoot,omitempty"`
+	Referral *Referral       `json:"referral,omitempty"`
+	Order    *Order          `json:"order,omitempty"`
+	Form     *FormReply      `json:"form,omitempty"`
+	Comment  *Comment        `json:"comment,omitempty"`
+	// PlatformError is the platform's own code and words for content it
+	// could not deliver ("131051: Message type unknown").
+	PlatformError string `json:"platform_error,omitempty"`
+}
+
+// Referral is the ad or post that brought the customer (Click-to-WhatsApp,
+// an ig.me link): which campaign, what it said, and the click id for the
+// ads manager.
+type Referral struct {
+	Source    string `json:"source,omitempty"` // ad, post
+	SourceID  string `json:"source_id,omitempty"`
+	SourceURL string `json:"source_url,omitempty"`
+	Headline  string `json:"headline,omitempty"`
+	Body      string `json:"body,omitempty"`
+	MediaType string `json:"media_type,omitempty"`
+	MediaURL  string `json:"media_url,omitempty"`
+	ClickID   string `json:"click_id,omitempty"` // ctwa_clid
+}
+
+// Order is a cart sent from the business's catalog.
+type Order struct {
+	CatalogID string      `json:"catalog_id,omitempty"`
+	Note      string      `json:"note,omitempty"`
+	Items     []OrderItem `json:"items"`
+}
+
+// OrderItem is one line of a cart.
+type OrderItem struct {
+	ProductID string  `json:"product_id"`
+	Quantity  int     `json:"quantity"`
+	Price     float64 `json:"price"`
+	Currency  string  `json:"currency,omitempty"`
+}
+
+// FormReply is what the customer filled in a WhatsApp Flow.
+type FormReply struct {
+	Name     string          `json:"name,omitempty"`
+	Response json.RawMessage `json:"response,omitempty"`
+}
+
+// Comment is a public comment on a post or an ad.
+type Comment struct {
+	ID      string `json:"id,omitempty"`
+	MediaID string `json:"media_id,omitempty"`
+	AdID    string `json:"ad_id,omitempty"`
+	AdTitle string `json:"ad_title,omitempty"`
 }
 
 // Reply is the message this one quotes or answers.
@@ -99,6 +160,7 @@ type Location struct {
 	Longitude float64 `json:"longitude"`
 	Name      string  `json:"name,omitempty"`
 	Address   string  `json:"address,omitempty"`
+	URL       string  `json:"url,omitempty"`
 }
 
 // SharedContact is a contact card the customer sent.
@@ -141,4 +203,37 @@ type Status struct {
 	At         time.Time `json:"at"`
 	Reason     string    `json:"reason,omitempty"`
 	Code       string    `json:"code,omitempty"`
+}
+
+// AnnotationKind is what an annotation does to the message it is about.
+type AnnotationKind string
+
+// The annotations the platforms send.
+const (
+	// AnnotationReaction is an emoji on a message; an empty emoji removes it.
+	AnnotationReaction AnnotationKind = "reaction"
+	// AnnotationEdit is a message's new text (the old one stays on the timeline).
+	AnnotationEdit AnnotationKind = "edit"
+	// AnnotationDelete is the sender deleting (unsending) a message.
+	AnnotationDelete AnnotationKind = "delete"
+)
+
+// Annotation is an event about an earlier message rather than a message: a
+// reaction, an edit, a deletion. It is shown on that message for the
+// attendant, and it never wakes the bot — before, a 👍 or an edit became a
+// customer turn the bot answered with its greeting (issue 12).
+type Annotation struct {
+	// ExternalID is the annotation's own platform id, when it has one;
+	// retries carrying it are stored once.
+	ExternalID string         `json:"external_id,omitempty"`
+	Target     string         `json:"target"` // the platform id of the message it is about
+	Kind       AnnotationKind `json:"kind"`
+	From       Sender         `json:"from"`
+	At         time.Time      `json:"at"`
+	Emoji      string         `json:"emoji,omitempty"`
+	Text       string         `json:"text,omitempty"` // an edit's new text
+	Media      []memory.Media `json:"media,omitempty"`
+	// FromBusiness marks the business's own reaction or edit (typed on its
+	// phone or app).
+	FromBusiness bool `json:"from_business,omitempty"`
 }

@@ -165,6 +165,14 @@ func recipient(kind Kind, ids []memory.Identity) (string, bool) {
 			return id.Value, true
 		}
 	}
+	if kind == KindWhatsApp {
+		// a username (BSUID) customer who never shared a phone
+		for _, id := range ids {
+			if id.Kind == memory.KindWhatsAppUser {
+				return id.Value, true
+			}
+		}
+	}
 	return "", false
 }
 

@@ -52,6 +52,24 @@ func prepareStatus(s Status, now time.Time) (Status, error) {
 	return s, nil
 }
 
+// prepareAnnotation is prepareInbound for an annotation: it needs the
+// message it is about, and a sender only when that message is unknown.
+func prepareAnnotation(a Annotation, now time.Time) (Annotation, error) {
+	sanitize.Strings(&a)
+	a.At = saneTime(a.At, now)
+	if strings.TrimSpace(a.Target) == "" && a.Kind != AnnotationReaction {
+		return Annotation{}, fmt.Errorf("%w: %s without the message it is about", ErrMalformed, a.Kind)
+	}
+	ids := a.From.Identities[:0:0]
+	for _, id := range a.From.Identities {
+		if norm, err := memory.NormalizeIdentity(id.Kind, id.Value); err == nil {
+			ids = append(ids, norm)
+		}
+	}
+	a.From.Identities = ids
+	return a, nil
+}
+
 // saneTime keeps a platform's timestamp when it can be one, else zero (the
 // memory then uses the arrival time).
 func saneTime(at, now time.Time) time.Time {

@@ -279,6 +279,11 @@ var telegramMeanings = []struct{ phrase, meaning string }{
 
 func (h *Platforms) sendWhatsApp(ctx context.Context, ch Channel, m PlatformMessage) (string, error) {
 	body := map[string]any{"messaging_product": "whatsapp", "recipient_type": "individual", "to": m.To}
+	if isBSUID(m.To) {
+		// a username sender without a phone is addressed by its business-scoped id
+		delete(body, "to")
+		body["recipient"] = m.To
+	}
 	switch {
 	case m.Template != nil:
 		params := make([]map[string]string, len(m.Template.Params))
@@ -437,4 +442,10 @@ func (h *Platforms) sendChatwoot(ctx context.Context, ch Channel, m PlatformMess
 		return "", &SendError{Reason: "Chatwoot answered without a message id"}
 	}
 	return strconv.FormatInt(out.ID, 10), nil
+}
+
+// isBSUID is a WhatsApp business-scoped user id ("BR.13491208655302741918"):
+// two capital letters and a dot, where a phone is digits only.
+func isBSUID(s string) bool {
+	return len(s) > 3 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z' && s[2] == '.'
 }

@@ -46,6 +46,14 @@ type tgMessage struct {
 		Latitude  float64 `json:"latitude"`
 		Longitude float64 `json:"longitude"`
 	} `json:"location"`
+	Venue *struct {
+		Location struct {
+			Latitude  float64 `json:"latitude"`
+			Longitude float64 `json:"longitude"`
+		} `json:"location"`
+		Title   string `json:"title"`
+		Address string `json:"address"`
+	} `json:"venue"`
 	Contact *struct {
 		PhoneNumber string `json:"phone_number"`
 		FirstName   string `json:"first_name"`
@@ -83,7 +91,8 @@ func tgMessageID(chat, message int64) string {
 }
 
 // ParseTelegram reads a Telegram Bot API Update from a private chat. Group
-// chats and bots are skipped; an edit becomes a new message with its own id.
+// chats and bots are skipped; an edit is an annotation of the message it
+// changes.
 func ParseTelegram(body []byte) (Batch, error) {
 	var u tgUpdate
 	if err := json.Unmarshal(body, &u); err != nil {
@@ -99,9 +108,10 @@ func ParseTelegram(body []byte) (Batch, error) {
 			b.Messages = append(b.Messages, in)
 		}
 	case u.EditedMessage != nil:
+		// An edit is about the message it changes: shown on it, not answered.
 		if in, ok := tgInbound(u.EditedMessage); ok {
-			in.ExternalID += ":edit:" + strconv.FormatInt(u.UpdateID, 10)
-			b.Messages = append(b.Messages, in)
+			b.Annotations = append(b.Annotations, Annotation{ExternalID: "edit:" + strconv.FormatInt(u.UpdateID, 10), Target: in.ExternalID,
+				Kind: AnnotationEdit, From: in.From, At: in.At, Text: in.Text, Media: in.Media})
 		}
 	case u.CallbackQuery != nil:
 		q := u.CallbackQuery
@@ -125,7 +135,7 @@ func tgSender(u tgUser) Sender {
 	if name == "" {
 		name = u.Username
 	}
-	return Sender{Name: name, Identities: []memory.Identity{{Kind: memory.KindTelegram, Value: strconv.FormatInt(u.ID, 10)}}}
+	return Sender{Name: name, Username: u.Username, Identities: []memory.Identity{{Kind: memory.KindTelegram, Value: strconv.FormatInt(u.ID, 10)}}}
 }
 
 func tgInbound(m *tgMessage) (Inbound, bool) {
@@ -137,7 +147,7 @@ func tgInbound(m *tgMessage) (Inbound, bool) {
 	media := func(kind string, f *tgFile) {
 		in.Type = kind
 		in.Text = m.Caption
-		in.Media = append(in.Media, memory.Media{Type: kind, MIME: f.MimeType, PlatformID: f.FileID, Caption: m.Caption})
+		in.Media = append(in.Media, memory.Media{Type: kind, MIME: f.MimeType, PlatformID: f.FileID, Caption: m.Caption, FileName: f.FileName})
 	}
 	switch {
 	case len(m.Photo) > 0:
@@ -154,6 +164,10 @@ func tgInbound(m *tgMessage) (Inbound, bool) {
 		media("document", m.Document)
 	case m.Sticker != nil:
 		media("sticker", m.Sticker)
+	case m.Venue != nil:
+		v := m.Venue
+		in.Type = "location"
+		in.Location = &Location{Latitude: v.Location.Latitude, Longitude: v.Location.Longitude, Name: v.Title, Address: v.Address}
 	case m.Location != nil:
 		in.Type = "location"
 		in.Location = &Location{Latitude: m.Location.Latitude, Longitude: m.Location.Longitude}

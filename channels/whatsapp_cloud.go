@@ -1,9 +1,11 @@
 package channels
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/atende/atende/memory"
@@ -33,6 +35,9 @@ type waValue struct {
 	Contacts []json.RawMessage `json:"contacts"`
 	Messages []json.RawMessage `json:"messages"`
 	Statuses []json.RawMessage `json:"statuses"`
+	// Echoes are what the business sent from the WhatsApp Business app on a
+	// coexistence number (field smb_message_echoes).
+	Echoes []json.RawMessage `json:"message_echoes"`
 }
 
 type waContact struct {
@@ -69,10 +74,13 @@ type waMedia struct {
 }
 
 type waMessage struct {
-	From      string `json:"from"`
-	ID        string `json:"id"`
-	Timestamp string `json:"timestamp"`
-	Type      string `json:"type"`
+	From       string `json:"from"`
+	FromUserID string `json:"from_user_id"` // a username (BSUID) sender without a phone
+	To         string `json:"to"`           // an echo's customer
+	GroupID    string `json:"group_id"`
+	ID         string `json:"id"`
+	Timestamp  string `json:"timestamp"`
+	Type       string `json:"type"`
 	Context   *struct {
 		From string `json:"from"`
 		ID   string `json:"id"`
@@ -90,7 +98,49 @@ type waMessage struct {
 		Longitude float64 `json:"longitude"`
 		Name      string  `json:"name"`
 		Address   string  `json:"address"`
+		URL       string  `json:"url"`
 	} `json:"location"`
+	Order *struct {
+		CatalogID    string `json:"catalog_id"`
+		Text         string `json:"text"`
+		ProductItems []struct {
+			ProductRetailerID string  `json:"product_retailer_id"`
+			Quantity          int     `json:"quantity"`
+			ItemPrice         float64 `json:"item_price"`
+			Currency          string  `json:"currency"`
+		} `json:"product_items"`
+	} `json:"order"`
+	Referral *struct {
+		SourceURL    string `json:"source_url"`
+		SourceID     string `json:"source_id"`
+		SourceType   string `json:"source_type"`
+		Headline     string `json:"headline"`
+		Body         string `json:"body"`
+		MediaType    string `json:"media_type"`
+		ImageURL     string `json:"image_url"`
+		VideoURL     string `json:"video_url"`
+		ThumbnailURL string `json:"thumbnail_url"`
+		CtwaClid     string `json:"ctwa_clid"`
+	} `json:"referral"`
+	Errors []struct {
+		Code      int    `json:"code"`
+		Title     string `json:"title"`
+		ErrorData struct {
+			Details string `json:"details"`
+		} `json:"error_data"`
+	} `json:"errors"`
+	Edit *struct {
+		OriginalMessageID string     `json:"original_message_id"`
+		Message           *waMessage `json:"message"`
+	} `json:"edit"`
+	Revoke *struct {
+		OriginalMessageID string `json:"original_message_id"`
+	} `json:"revoke"`
+	System *struct {
+		Body string `json:"body"`
+		WaID string `json:"wa_id"`
+		Type string `json:"type"`
+	} `json:"system"`
 	Contacts []struct {
 		Name struct {
 			FormattedName string `json:"formatted_name"`
@@ -112,6 +162,11 @@ type waMessage struct {
 			ID    string `json:"id"`
 			Title string `json:"title"`
 		} `json:"list_reply"`
+		NfmReply *struct {
+			Name         string `json:"name"`
+			Body         string `json:"body"`
+			ResponseJSON string `json:"response_json"`
+		} `json:"nfm_reply"`
 	} `json:"interactive"`
 	Button *struct {
 		Payload string `json:"payload"`
@@ -143,7 +198,7 @@ func ParseWhatsAppCloud(body []byte) (Batch, error) {
 			continue
 		}
 		for j, ch := range e.Changes {
-			if ch.Field != "messages" {
+			if ch.Field != "messages" && ch.Field != "smb_message_echoes" {
 				continue
 			}
 			var v waValue
@@ -157,31 +212,39 @@ func ParseWhatsAppCloud(body []byte) (Batch, error) {
 	return b, nil
 }
 
-// waChange adds a change's messages and statuses to b, skipping those that
-// cannot be read.
+// waChange adds a change's messages, echoes, annotations and statuses to
+// b, skipping those that cannot be read.
 func waChange(b *Batch, v waValue) {
-	names := map[string]string{}
-	users := map[string]string{}
+	people := map[string]waContact{}
 	for _, raw := range v.Contacts {
 		var c waContact
 		if json.Unmarshal(raw, &c) == nil { // a contact that cannot be read only loses its name
-			names[c.WaID] = c.Profile.Name
-			users[c.WaID] = c.UserID
+			people[c.WaID] = c
+			if c.UserID != "" {
+				people[c.UserID] = c
+			}
 		}
 	}
-	for _, raw := range v.Messages {
-		var m waMessage
-		if err := json.Unmarshal(raw, &m); err != nil {
-			b.skip(rawID(raw, "id"), fmt.Errorf("message: %w", err))
-			continue
+	read := func(raws []json.RawMessage, echo bool) {
+		for _, raw := range raws {
+			var m waMessage
+			if err := json.Unmarshal(raw, &m); err != nil {
+				b.skip(rawID(raw, "id"), fmt.Errorf("message: %w", err))
+				continue
+			}
+			in, ann, err := waInbound(m, people, echo, digitsOnly(v.Metadata.DisplayPhoneNumber))
+			switch {
+			case err != nil:
+				b.skip(m.ID, err)
+			case ann != nil:
+				b.Annotations = append(b.Annotations, *ann)
+			case in != nil:
+				b.Messages = append(b.Messages, *in)
+			}
 		}
-		in, err := waInbound(m, names, users)
-		if err != nil {
-			b.skip(m.ID, err)
-			continue
-		}
-		b.Messages = append(b.Messages, in)
 	}
+	read(v.Messages, false)
+	read(v.Echoes, true)
 	for _, raw := range v.Statuses {
 		var s waStatus
 		if err := json.Unmarshal(raw, &s); err != nil {
@@ -214,23 +277,75 @@ func waStatusOf(s waStatus) (Status, error) {
 	return st, nil
 }
 
-func waInbound(m waMessage, names, users map[string]string) (Inbound, error) {
+// waInbound converts one message (echo: sent by the business from its
+// WhatsApp Business app, to m.To). Reactions, edits and deletions are
+// annotations of the message they are about.
+func waInbound(m waMessage, people map[string]waContact, echo bool, business string) (*Inbound, *Annotation, error) {
 	if m.ID == "" {
-		return Inbound{}, fmt.Errorf("%w: message without id", ErrMalformed)
+		return nil, nil, fmt.Errorf("%w: message without id", ErrMalformed)
 	}
 	at, err := unixString(m.Timestamp)
 	if err != nil {
-		return Inbound{}, err
+		return nil, nil, err
 	}
-	in := Inbound{ExternalID: m.ID, At: at, Type: m.Type, From: Sender{Name: names[m.From]}}
-	if id, err := memory.NormalizeIdentity(memory.KindWhatsApp, m.From); err == nil {
+	customer := m.From
+	if echo && m.To != business {
+		// an echo goes from the business to the customer; publishers'
+		// captures disagree on which field holds whom, so the customer is
+		// whichever is not the business's own number
+		customer = m.To
+	}
+	in := Inbound{ExternalID: m.ID, At: at, Type: m.Type, FromBusiness: echo}
+	person, ok := people[customer]
+	if !ok && m.FromUserID != "" {
+		person = people[m.FromUserID]
+	}
+	if !echo {
+		in.From.Name, in.From.Username = person.Profile.Name, person.Profile.Username
+	}
+	if id, err := memory.NormalizeIdentity(memory.KindWhatsApp, customer); err == nil {
 		in.From.Identities = append(in.From.Identities, id)
 	}
-	if u := users[m.From]; u != "" {
-		in.From.Identities = append(in.From.Identities, memory.Identity{Kind: memory.KindWhatsAppUser, Value: u})
+	for _, u := range []string{person.UserID, m.FromUserID} {
+		if u != "" && (len(in.From.Identities) == 0 || in.From.Identities[len(in.From.Identities)-1].Value != u) {
+			in.From.Identities = append(in.From.Identities, memory.Identity{Kind: memory.KindWhatsAppUser, Value: u})
+		}
 	}
 	if len(in.From.Identities) == 0 {
-		return Inbound{}, fmt.Errorf("%w: message %s has no sender", ErrMalformed, m.ID)
+		return nil, nil, fmt.Errorf("%w: message %s has no sender", ErrMalformed, m.ID)
+	}
+	switch {
+	case m.Type == "reaction" && m.Reaction != nil:
+		return nil, &Annotation{ExternalID: m.ID, Target: m.Reaction.MessageID, Kind: AnnotationReaction, Emoji: m.Reaction.Emoji,
+			From: in.From, At: at, FromBusiness: echo}, nil
+	case m.Type == "edit" && m.Edit != nil:
+		a := &Annotation{ExternalID: m.ID, Target: m.Edit.OriginalMessageID, Kind: AnnotationEdit, From: in.From, At: at, FromBusiness: echo}
+		if e := m.Edit.Message; e != nil {
+			edited, _, _ := waInbound(waMessage{ID: m.ID, From: m.From, To: m.To, Timestamp: m.Timestamp, Type: e.Type, Text: e.Text,
+				Image: e.Image, Video: e.Video, Document: e.Document}, people, echo, business)
+			if edited != nil {
+				a.Text, a.Media = edited.Text, edited.Media
+			}
+		}
+		return nil, a, nil
+	case m.Type == "revoke" && m.Revoke != nil:
+		return nil, &Annotation{ExternalID: m.ID, Target: m.Revoke.OriginalMessageID, Kind: AnnotationDelete, From: in.From, At: at, FromBusiness: echo}, nil
+	case m.Type == "system" && m.System != nil:
+		// "User A changed from 9729… to 9729…": the new number joins the
+		// contact, and the notice is the attendant's, not a turn.
+		in.Text, in.Quiet = m.System.Body, true
+		if m.System.WaID != "" {
+			if id, err := memory.NormalizeIdentity(memory.KindWhatsApp, m.System.WaID); err == nil {
+				in.From.Identities = append(in.From.Identities, id)
+			}
+		}
+		return &in, nil, nil
+	}
+	if m.GroupID != "" {
+		// A group is not a conversation with this person: recorded, never
+		// answered 1:1.
+		in.Quiet = true
+		in.Text = "[grupo " + m.GroupID + "] "
 	}
 	if m.Context != nil && m.Context.ID != "" {
 		in.ReplyTo = &Reply{ExternalID: m.Context.ID}
@@ -242,13 +357,13 @@ func waInbound(m waMessage, names, users map[string]string) (Inbound, error) {
 		if kind == "audio" && md.Voice {
 			kind = "voice"
 		}
-		in.Media = append(in.Media, memory.Media{Type: kind, MIME: md.MimeType, PlatformID: md.ID, URL: md.URL, Caption: md.Caption})
-		in.Text = md.Caption
+		in.Media = append(in.Media, memory.Media{Type: kind, MIME: md.MimeType, PlatformID: md.ID, URL: md.URL, Caption: md.Caption, FileName: md.Filename})
+		in.Text += md.Caption
 	}
 	switch m.Type {
 	case "text":
 		if m.Text != nil {
-			in.Text = m.Text.Body
+			in.Text += m.Text.Body
 		}
 	case "image":
 		media("image", m.Image)
@@ -262,7 +377,19 @@ func waInbound(m waMessage, names, users map[string]string) (Inbound, error) {
 		media("sticker", m.Sticker)
 	case "location":
 		if l := m.Location; l != nil {
-			in.Location = &Location{Latitude: l.Latitude, Longitude: l.Longitude, Name: l.Name, Address: l.Address}
+			in.Location = &Location{Latitude: l.Latitude, Longitude: l.Longitude, Name: l.Name, Address: l.Address, URL: l.URL}
+		}
+	case "order":
+		if o := m.Order; o != nil {
+			in.Order = &Order{CatalogID: o.CatalogID, Note: o.Text}
+			for _, it := range o.ProductItems {
+				in.Order.Items = append(in.Order.Items, OrderItem{ProductID: it.ProductRetailerID, Quantity: it.Quantity, Price: it.ItemPrice, Currency: it.Currency})
+			}
+		}
+	case "unsupported":
+		if len(m.Errors) > 0 {
+			e := m.Errors[0]
+			in.PlatformError = strings.TrimSpace(fmt.Sprintf("%d: %s. %s", e.Code, e.Title, e.ErrorData.Details))
 		}
 	case "contacts":
 		for _, c := range m.Contacts {
@@ -282,6 +409,12 @@ func waInbound(m waMessage, names, users map[string]string) (Inbound, error) {
 				in.Choice = &Choice{Kind: "button_reply", ID: i.ButtonReply.ID, Title: i.ButtonReply.Title}
 			case i.ListReply != nil:
 				in.Choice = &Choice{Kind: "list_reply", ID: i.ListReply.ID, Title: i.ListReply.Title}
+			case i.NfmReply != nil:
+				in.Form = &FormReply{Name: i.NfmReply.Name}
+				if json.Valid([]byte(i.NfmReply.ResponseJSON)) {
+					in.Form.Response = json.RawMessage(i.NfmReply.ResponseJSON)
+				}
+				in.Text = i.NfmReply.Body
 			}
 			if in.Choice != nil {
 				in.Text = in.Choice.Title
@@ -292,13 +425,21 @@ func waInbound(m waMessage, names, users map[string]string) (Inbound, error) {
 			in.Choice = &Choice{Kind: "template_button", ID: m.Button.Payload, Title: m.Button.Text}
 			in.Text = m.Button.Text
 		}
-	case "reaction":
-		if r := m.Reaction; r != nil {
-			in.Text = r.Emoji
-			in.ReplyTo = &Reply{ExternalID: r.MessageID}
-		}
 	}
-	return in, nil
+	if r := m.Referral; r != nil {
+		in.Referral = &Referral{Source: r.SourceType, SourceID: r.SourceID, SourceURL: r.SourceURL, Headline: r.Headline, Body: r.Body,
+			MediaType: r.MediaType, MediaURL: cmp.Or(r.ImageURL, r.VideoURL, r.ThumbnailURL), ClickID: r.CtwaClid}
+	}
+	return &in, nil, nil
+}
+
+func digitsOnly(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, s)
 }
 
 func unixString(s string) (time.Time, error) {

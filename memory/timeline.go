@@ -29,6 +29,9 @@ const (
 	EventCSAT        EventKind = "csat"
 	EventMerge       EventKind = "merge"
 	EventStatus      EventKind = "status"
+	// EventAnnotation is a reaction, edit or deletion of an earlier message:
+	// shown on that message, never a turn of its own.
+	EventAnnotation EventKind = "annotation"
 )
 
 // Direction says whether an event came from the customer, went to them, or
@@ -63,6 +66,11 @@ type Media struct {
 	PlatformID string `json:"platform_id,omitempty"`
 	URL        string `json:"url,omitempty"`
 	Caption    string `json:"caption,omitempty"`
+	// FileName is the document's name as the customer sent it
+	// ("boleto-março.pdf"): what an attendant looks for.
+	FileName string `json:"file_name,omitempty"`
+	// Title names a shared reel, post or link card.
+	Title string `json:"title,omitempty"`
 }
 
 // Event is one entry of a contact's timeline: a message, note, action,
@@ -92,7 +100,7 @@ func (e *Event) validate() error {
 		return fmt.Errorf("%w: %s", ErrInvalidEvent, fmt.Sprintf(format, args...))
 	}
 	switch e.Kind {
-	case EventMessage, EventNote, EventAction, EventHandoff, EventAssignment, EventFieldChange, EventCSAT, EventMerge, EventStatus:
+	case EventMessage, EventNote, EventAction, EventHandoff, EventAssignment, EventFieldChange, EventCSAT, EventMerge, EventStatus, EventAnnotation:
 	default:
 		return bad("unknown kind %q", e.Kind)
 	}
