@@ -93,9 +93,9 @@ func (i *Ingestor) WithEvents(e EventSink) *Ingestor { i.events = e; return i }
 
 // IngestResult counts what a delivery added, and names what it could not use.
 type IngestResult struct {
-	Stored     int     `json:"stored"`
-	Duplicates int     `json:"duplicates"`
-	Statuses   int     `json:"statuses"`
+	Stored     int `json:"stored"`
+	Duplicates int `json:"duplicates"`
+	Statuses   int `json:"statuses"`
 	// Annotations counts the reactions, edits and deletions recorded.
 	Annotations int     `json:"annotations"`
 	EventIDs    []int64 `json:"event_ids"`

@@ -55,12 +55,12 @@ type igMessaging struct {
 	Recipient struct{ ID string } `json:"recipient"`
 	Timestamp int64               `json:"timestamp"`
 	Message   *struct {
-		MID         string `json:"mid"`
-		Text        string `json:"text"`
-		IsEcho      bool   `json:"is_echo"`
-		IsDeleted   bool   `json:"is_deleted"`
+		MID         string         `json:"mid"`
+		Text        string         `json:"text"`
+		IsEcho      bool           `json:"is_echo"`
+		IsDeleted   bool           `json:"is_deleted"`
 		Attachments []igAttachment `json:"attachments"`
-		QuickReply *struct {
+		QuickReply  *struct {
 			Payload string `json:"payload"`
 		} `json:"quick_reply"`
 		ReplyTo *struct {
@@ -121,7 +121,7 @@ func ParseInstagram(body []byte) (Batch, error) {
 			// A public comment: recorded for the attendant (who may answer it
 			// in private), never answered by the bot in the DM it is not.
 			b.Messages = append(b.Messages, Inbound{ExternalID: "comment:" + c.ID, Type: "comment", Text: c.Text, Quiet: true,
-				From: Sender{Username: c.From.Username, Identities: []memory.Identity{{Kind: memory.KindInstagram, Value: c.From.ID}}},
+				From:           Sender{Username: c.From.Username, Identities: []memory.Identity{{Kind: memory.KindInstagram, Value: c.From.ID}}},
 				MessageContext: MessageContext{Comment: &Comment{ID: c.ID, MediaID: c.Media.ID, AdID: c.Media.AdID, AdTitle: c.Media.AdTitle}}})
 		}
 	}

@@ -81,7 +81,7 @@ type waMessage struct {
 	ID         string `json:"id"`
 	Timestamp  string `json:"timestamp"`
 	Type       string `json:"type"`
-	Context   *struct {
+	Context    *struct {
 		From string `json:"from"`
 		ID   string `json:"id"`
 	} `json:"context"`
