@@ -82,6 +82,14 @@ func FuzzPrepareInbound(f *testing.F) {
 				}
 				noNUL(t, p)
 			}
+			for _, a := range b.Annotations {
+				if p, err := prepareAnnotation(a, now); err == nil {
+					storable(t, "annotation text", p.Text)
+					storable(t, "annotation emoji", p.Emoji)
+					storable(t, "annotation target", p.Target)
+					storable(t, "annotation id", annotationID(p))
+				}
+			}
 			for _, s := range b.Statuses {
 				if p, err := prepareStatus(s, now); err == nil {
 					storable(t, "status reason", p.Reason)

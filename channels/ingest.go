@@ -321,6 +321,16 @@ func (i *Ingestor) ingestMessage(ctx context.Context, tx pgx.Tx, ch Channel, p p
 	if appended.Duplicate {
 		return appended.Event.ID, true, nil
 	}
+	if r := m.Referral; r != nil && !m.FromBusiness {
+		// the ad that brought the customer, for the agents and the card
+		ad := strings.Join(nonEmpty(r.Headline, r.Body, r.SourceURL), " — ")
+		if ad != "" {
+			id := appended.Event.ID
+			if _, err := i.memory.UpdateFieldsTx(ctx, tx, ch.AccountID, contactID, map[string]any{memory.FieldAdReferral: clipRunes(ad, 300)}, memory.AuthorSystem, &id); err != nil {
+				return 0, false, fmt.Errorf("record the ad of %s: %w", m.ExternalID, err)
+			}
+		}
+	}
 	if i.events != nil {
 		if err := i.events.Emit(ctx, tx, ch.AccountID, webhooks.MessageCreated, appended.Event); err != nil {
 			return 0, false, err

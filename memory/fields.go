@@ -19,6 +19,9 @@ const (
 	FieldOrigin          = "origin"
 	FieldStage           = "stage"
 	FieldProductInterest = "product_interest"
+	// FieldAdReferral is the ad or post that brought the customer
+	// (Click-to-WhatsApp, ig.me): the card says which campaign to answer about.
+	FieldAdReferral = "ad_referral"
 	FieldLastAction      = "last_action"
 )
 

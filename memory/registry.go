@@ -33,6 +33,7 @@ var fieldRegistry = []FieldInfo{
 	{Key: FieldNeed, Label: "Necessidade", Fact: "necessidade", Editable: true, AgentSets: true},
 	{Key: FieldIntent, Label: "Intenção", Editable: true, AgentSets: true},
 	{Key: FieldProductInterest, Label: "Interesse", Fact: "interesse", Question: "qual produto ou plano te interessa", Editable: true, AgentSets: true},
+	{Key: FieldAdReferral, Label: "Anúncio de origem", Fact: "veio pelo anúncio"},
 	{Key: FieldOrigin, Label: "Origem"},
 	{Key: FieldStage, Label: "Etapa"},
 	{Key: FieldLastAction, Label: "Última ação"},
