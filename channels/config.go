@@ -129,6 +129,11 @@ func validate(n NewChannel) error {
 		sort.Strings(missing)
 		return fmt.Errorf("%w: a %s channel needs %s", ErrInvalidConfig, n.Kind, strings.Join(missing, ", "))
 	}
+	switch GroupPolicy(n.Settings["groups"]) {
+	case "", GroupsRecord, GroupsIgnore:
+	default:
+		return fmt.Errorf("%w: settings.groups must be record (store group messages, unanswered) or ignore", ErrInvalidConfig)
+	}
 	if n.Kind == KindEmail {
 		switch n.Settings["provider"] {
 		case EmailPostmark, EmailSendGrid, EmailMailgun:

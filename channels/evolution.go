@@ -40,6 +40,7 @@ type evoMessage struct {
 		FromMe         bool   `json:"fromMe"`
 		ID             string `json:"id"`
 		AddressingMode string `json:"addressingMode"`
+		Participant    string `json:"participant"` // the sender, in a group
 	} `json:"key"`
 	PushName         string          `json:"pushName"`
 	Message          evoContent      `json:"message"`
@@ -222,10 +223,18 @@ func evoInbound(m evoMessage) (*Inbound, *Annotation, error) {
 		return nil, nil, fmt.Errorf("%w: message without key.id or key.remoteJid", ErrMalformed)
 	}
 	jid := m.Key.RemoteJID
-	if strings.HasSuffix(jid, "@g.us") || strings.HasSuffix(jid, "@broadcast") || strings.HasSuffix(jid, "@newsletter") {
+	if strings.HasSuffix(jid, "@broadcast") || strings.HasSuffix(jid, "@newsletter") {
 		return nil, nil, nil
 	}
 	in := Inbound{ExternalID: m.Key.ID, At: time.Unix(m.MessageTimestamp, 0).UTC(), FromBusiness: m.Key.FromMe}
+	if strings.HasSuffix(jid, "@g.us") {
+		// a group: the person is the participant; the channel's group policy decides
+		if m.Key.Participant == "" || m.Key.FromMe {
+			return nil, nil, nil
+		}
+		in.Group = strings.TrimSuffix(jid, "@g.us")
+		jid = m.Key.Participant
+	}
 	if !m.Key.FromMe {
 		in.From.Name = m.PushName
 	}

@@ -110,6 +110,7 @@ type messagePayload struct {
 	Type      string          `json:"type"`
 	From      memory.Identity `json:"from"` // the address it came from: replies go back there
 	Username  string          `json:"username,omitempty"`
+	Group     string          `json:"group,omitempty"`
 	// FullText is the whole text when the event's text was cut for the agents
 	// (see MaxAgentTextBytes) and the message keeps it nowhere else.
 	FullText string `json:"full_text,omitempty"`
@@ -123,7 +124,15 @@ func (i *Ingestor) Ingest(ctx context.Context, ch Channel, b Batch) (IngestResul
 	now := time.Now()
 	skipped := append([]Skipped{}, b.Skipped...)
 	messages := make([]preparedInbound, 0, len(b.Messages))
+	groups := GroupPolicy(ch.Settings["groups"])
 	for _, m := range b.Messages {
+		if m.Group != "" {
+			if groups == GroupsIgnore {
+				skipped = append(skipped, Skipped{ExternalID: sanitize.Text(m.ExternalID), Reason: "a group message, and the channel ignores groups"})
+				continue
+			}
+			m.Quiet = true // recorded for the attendant; the bot answers people, not groups
+		}
 		p, err := prepareInbound(m, now)
 		if err != nil {
 			skipped = append(skipped, Skipped{ExternalID: sanitize.Text(m.ExternalID), Reason: err.Error()})
@@ -294,7 +303,7 @@ func (i *Ingestor) ingestMessage(ctx context.Context, tx pgx.Tx, ch Channel, p p
 	if err != nil {
 		return 0, false, err
 	}
-	payload, err := json.Marshal(messagePayload{ChannelID: ch.ID, Type: m.Type, From: first, Username: m.From.Username, FullText: p.fullText, MessageContext: m.MessageContext})
+	payload, err := json.Marshal(messagePayload{ChannelID: ch.ID, Type: m.Type, From: first, Username: m.From.Username, Group: m.Group, FullText: p.fullText, MessageContext: m.MessageContext})
 	if err != nil {
 		return 0, false, fmt.Errorf("encode message payload: %w", err)
 	}

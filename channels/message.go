@@ -82,7 +82,22 @@ type Inbound struct {
 	// answered by the bot: a platform's system notice (a number changed), a
 	// comment on a post or an ad.
 	Quiet bool `json:"quiet,omitempty"`
+	// Group is the group chat the message was written in, when it was: what
+	// happens to it is the channel's group policy (GroupPolicy), never a 1:1
+	// answer by accident.
+	Group string `json:"group,omitempty"`
 }
+
+// GroupPolicy is what a channel does with group messages (settings.groups).
+type GroupPolicy string
+
+// The group policies.
+const (
+	// GroupsRecord stores group messages for the attendant, unanswered (the default).
+	GroupsRecord GroupPolicy = "record"
+	// GroupsIgnore drops them, reported as skipped.
+	GroupsIgnore GroupPolicy = "ignore"
+)
 
 // MessageContext is what a message refers to beyond its text and media: the
 // message it quotes, a place, contact cards, the button tapped, the story it

@@ -90,9 +90,9 @@ func tgMessageID(chat, message int64) string {
 	return strconv.FormatInt(chat, 10) + ":" + strconv.FormatInt(message, 10)
 }
 
-// ParseTelegram reads a Telegram Bot API Update from a private chat. Group
-// chats and bots are skipped; an edit is an annotation of the message it
-// changes.
+// ParseTelegram reads a Telegram Bot API Update. Bots and channels are
+// skipped; a group message carries its group (the channel's policy decides);
+// an edit is an annotation of the message it changes.
 func ParseTelegram(body []byte) (Batch, error) {
 	var u tgUpdate
 	if err := json.Unmarshal(body, &u); err != nil {
@@ -139,11 +139,14 @@ func tgSender(u tgUser) Sender {
 }
 
 func tgInbound(m *tgMessage) (Inbound, bool) {
-	if m.Chat.Type != "private" || m.From.IsBot || m.From.ID == 0 {
+	if m.From.IsBot || m.From.ID == 0 || m.Chat.Type == "channel" {
 		return Inbound{}, false
 	}
 	in := Inbound{ExternalID: tgMessageID(m.Chat.ID, m.MessageID), At: time.Unix(m.Date, 0).UTC(),
 		From: tgSender(m.From), Type: "text", Text: m.Text}
+	if m.Chat.Type != "private" {
+		in.Group = strconv.FormatInt(m.Chat.ID, 10) // the channel's group policy decides
+	}
 	media := func(kind string, f *tgFile) {
 		in.Type = kind
 		in.Text = m.Caption

@@ -341,12 +341,7 @@ func waInbound(m waMessage, people map[string]waContact, echo bool, business str
 		}
 		return &in, nil, nil
 	}
-	if m.GroupID != "" {
-		// A group is not a conversation with this person: recorded, never
-		// answered 1:1.
-		in.Quiet = true
-		in.Text = "[grupo " + m.GroupID + "] "
-	}
+	in.Group = m.GroupID
 	if m.Context != nil && m.Context.ID != "" {
 		in.ReplyTo = &Reply{ExternalID: m.Context.ID}
 	}
