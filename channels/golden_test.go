@@ -75,7 +75,7 @@ func TestWhatsAppCloudFixturesParse(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(b.Messages)+len(b.Statuses) == 0 {
+			if len(b.Messages)+len(b.Statuses)+len(b.Annotations) == 0 {
 				t.Fatal("nothing parsed")
 			}
 			assertGolden(t, name, b)
@@ -90,8 +90,8 @@ func TestEvolutionFixturesParse(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(b.Messages) != 1 {
-				t.Fatalf("want one message, got %d", len(b.Messages))
+			if len(b.Messages)+len(b.Annotations) != 1 {
+				t.Fatalf("want one message or annotation, got %d and %d", len(b.Messages), len(b.Annotations))
 			}
 			assertGolden(t, name, b)
 		})
@@ -105,8 +105,8 @@ func TestInstagramFixturesParse(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(b.Messages) != 1 {
-				t.Fatalf("want one message, got %d", len(b.Messages))
+			if len(b.Messages)+len(b.Annotations) != 1 {
+				t.Fatalf("want one message or annotation, got %d and %d", len(b.Messages), len(b.Annotations))
 			}
 			assertGolden(t, name, b)
 		})
@@ -120,8 +120,8 @@ func TestTelegramFixturesParse(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(b.Messages) != 1 {
-				t.Fatalf("want one message, got %d", len(b.Messages))
+			if len(b.Messages)+len(b.Annotations) != 1 {
+				t.Fatalf("want one message or annotation, got %d and %d", len(b.Messages), len(b.Annotations))
 			}
 			assertGolden(t, name, b)
 		})
@@ -152,6 +152,9 @@ func TestEmailFixturesParse(t *testing.T) {
 		},
 		"email/mailgun_route_forward_fields.json": func(t *testing.T, name string) (Batch, error) {
 			return ParseEmailForm(EmailMailgun, formFixture(t, name))
+		},
+		"email/sendgrid_inbound_parse_no_message_id.json": func(t *testing.T, name string) (Batch, error) {
+			return ParseEmailForm(EmailSendGrid, formFixture(t, name))
 		},
 	}
 	for name, p := range parse {
