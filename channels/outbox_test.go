@@ -423,3 +423,23 @@ func TestSetTelegramWebhook(t *testing.T) {
 		t.Fatal("Telegram calls only https webhooks; an http URL must be refused before asking")
 	}
 }
+
+// TestAUsernameCustomerIsAnsweredByTheirBSUID: Rafael wrote from a WhatsApp
+// username, so Atende knows him only by his business-scoped id; the reply
+// reaches him addressed by "recipient", and carries no "to" Meta would
+// prefer over it.
+func TestAUsernameCustomerIsAnsweredByTheirBSUID(t *testing.T) {
+	e := newOutboxEnv(t)
+	srv := newPlatformServer(t, graphOK)
+	ch := e.whatsapp(t, srv.URL)
+	rafael := e.contactWhoWrote(t, memory.KindWhatsAppUser, "BR.1839204756610284", KindWhatsApp, time.Hour)
+	e.waitStatus(t, e.queue(t, Outgoing{ContactID: rafael, ChannelID: ch.ID, Author: memory.AuthorAI, Text: "Entregamos em Curitiba, sim."}), "sent", 1)
+	reqs := srv.all()
+	if len(reqs) != 1 {
+		t.Fatalf("want one send, got %+v", reqs)
+	}
+	body := reqs[0].Body
+	if _, hasTo := body["to"]; hasTo || body["recipient"] != "BR.1839204756610284" || body["type"] != "text" {
+		t.Fatalf("body: %+v", body)
+	}
+}

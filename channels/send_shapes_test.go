@@ -29,6 +29,10 @@ func TestSendRequestsMatchThePlatformFixtures(t *testing.T) {
 		{"whatsapp_cloud/send_text_request.json", KindWhatsApp,
 			PlatformMessage{To: "+5531988776655", Text: "Olá, João! O plano anual custa *R$ 1.188,00* (equivale a R$ 99,00/mês). Posso te enviar o link de pagamento?"},
 			"whatsapp_cloud/send_text_response.json", "wamid.GAw1NTMxODg3NzY2NTUVAgASGCBEMEExQkU0RDA2NzM0Njk2Q0M4NzEzRTZCQzJGMDM0QgA=", "/1/messages", nil},
+		// a username customer without a phone is addressed by "recipient", with no "to"
+		{"whatsapp_cloud/send_text_bsuid_request.json", KindWhatsApp,
+			PlatformMessage{To: "BR.1839204756610284", Text: "Oi, Rafael! Entregamos em Curitiba, sim: o frete sai por R$ 19,90 e chega em até 3 dias úteis."},
+			"whatsapp_cloud/send_text_bsuid_response.json", "wamid.HBgNMTgzOTIwNDc1NjYxMDI4NAFQIARGBI4QzFBMkQ0RTVGNjA3MTgyOTNBNEI1QzZEN0U4RjkA", "/1/messages", nil},
 		{"whatsapp_cloud/send_template_request.json", KindWhatsApp,
 			PlatformMessage{To: "5511987654321", Template: &Template{Name: "retomada_atendimento", Language: "pt_BR", Params: []string{"Maria", "plano anual"}}},
 			"whatsapp_cloud/send_template_response.json", "wamid.GA01NTExOTg3NjU0MzIxFQIAEhggNUUwQkYzMkVEQTFGQ0I4RTUyNzgzRTUzMDdGMDExRjYA", "/1/messages", nil},
