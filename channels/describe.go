@@ -29,7 +29,7 @@ func describe(m Inbound) string {
 	if o := m.Order; o != nil {
 		var items []string
 		for _, it := range o.Items {
-			items = append(items, fmt.Sprintf("%d× %s (%s %.2f)", it.Quantity, it.ProductID, cmp.Or(it.Currency, "BRL"), it.Price))
+			items = append(items, fmt.Sprintf("%d× %s (%s)", it.Quantity, it.ProductID, money(it.Price, it.Currency)))
 		}
 		s := "Pedido pelo catálogo"
 		if o.CatalogID != "" {
@@ -57,10 +57,28 @@ func describe(m Inbound) string {
 
 func mediaWord(kind string) string {
 	if w, ok := map[string]string{"image": "[imagem]", "audio": "[áudio]", "voice": "[áudio]", "video": "[vídeo]",
-		"document": "[documento]", "sticker": "[figurinha]", "reel": "[reel]", "share": "[compartilhamento]"}[kind]; ok {
+		"document": "[documento]", "sticker": "[figurinha]", "reel": "[reel]", "ig_reel": "[reel]", "share": "[compartilhamento]"}[kind]; ok {
 		return w
 	}
 	return "[" + kind + "]"
+}
+
+// money writes a price the Brazilian way: "R$ 79,90", "USD 1.250,00".
+func money(v float64, currency string) string {
+	s := fmt.Sprintf("%.2f", v)
+	whole, cents, _ := strings.Cut(s, ".")
+	var b strings.Builder
+	for i, r := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 && r != '-' && whole[i-1] != '-' {
+			b.WriteByte('.')
+		}
+		b.WriteRune(r)
+	}
+	symbol := cmp.Or(currency, "BRL")
+	if symbol == "BRL" {
+		symbol = "R$"
+	}
+	return symbol + " " + b.String() + "," + cents
 }
 
 func nonEmpty(xs ...string) []string {

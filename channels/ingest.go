@@ -314,7 +314,7 @@ func (i *Ingestor) ingestMessage(ctx context.Context, tx pgx.Tx, ch Channel, p p
 		// Typed on the business's own phone or app: a human's reply, never answered by the bot.
 		e.Direction, e.Author = memory.DirectionOut, memory.AuthorHuman
 	}
-	if strings.TrimSpace(e.Text) == "" && (len(e.Media) == 0 || m.Order != nil || m.Location != nil || len(m.Contacts) > 0) {
+	if strings.TrimSpace(e.Text) == "" && (len(e.Media) == 0 || m.Order != nil || m.Location != nil || len(m.Contacts) > 0 || titled(e.Media)) {
 		e.Text = describe(m)
 	} else if m.PlatformError != "" {
 		e.Text = strings.TrimSpace(e.Text + "\n" + describe(Inbound{MessageContext: MessageContext{PlatformError: m.PlatformError}}))
@@ -406,4 +406,15 @@ func precise(at, arrived time.Time) time.Time {
 		return arrived
 	}
 	return at.Add(time.Second - time.Millisecond)
+}
+
+// titled says a media item carries a title (a shared reel or post): its
+// message is described, not left wordless.
+func titled(media []memory.Media) bool {
+	for _, m := range media {
+		if m.Title != "" {
+			return true
+		}
+	}
+	return false
 }

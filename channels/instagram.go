@@ -18,6 +18,7 @@ type igPayload struct {
 
 type igEntry struct {
 	ID        string            `json:"id"`
+	Time      int64             `json:"time"` // milliseconds`
 	Messaging []json.RawMessage `json:"messaging"`
 	Changes   []struct {
 		Field string          `json:"field"`
@@ -120,7 +121,7 @@ func ParseInstagram(body []byte) (Batch, error) {
 			}
 			// A public comment: recorded for the attendant (who may answer it
 			// in private), never answered by the bot in the DM it is not.
-			b.Messages = append(b.Messages, Inbound{ExternalID: "comment:" + c.ID, Type: "comment", Text: c.Text, Quiet: true,
+			b.Messages = append(b.Messages, Inbound{ExternalID: "comment:" + c.ID, Type: "comment", Text: c.Text, Quiet: true, At: time.UnixMilli(e.Time).UTC(),
 				From:           Sender{Username: c.From.Username, Identities: []memory.Identity{{Kind: memory.KindInstagram, Value: c.From.ID}}},
 				MessageContext: MessageContext{Comment: &Comment{ID: c.ID, MediaID: c.Media.ID, AdID: c.Media.AdID, AdTitle: c.Media.AdTitle}}})
 		}

@@ -33,6 +33,7 @@ type tgMessage struct {
 		Type string `json:"type"`
 	} `json:"chat"`
 	Date           int64      `json:"date"`
+	EditDate       int64      `json:"edit_date"`
 	Text           string     `json:"text"`
 	Caption        string     `json:"caption"`
 	Photo          []tgFile   `json:"photo"`
@@ -110,8 +111,12 @@ func ParseTelegram(body []byte) (Batch, error) {
 	case u.EditedMessage != nil:
 		// An edit is about the message it changes: shown on it, not answered.
 		if in, ok := tgInbound(u.EditedMessage); ok {
+			at := in.At
+			if u.EditedMessage.EditDate != 0 {
+				at = time.Unix(u.EditedMessage.EditDate, 0).UTC()
+			}
 			b.Annotations = append(b.Annotations, Annotation{ExternalID: "edit:" + strconv.FormatInt(u.UpdateID, 10), Target: in.ExternalID,
-				Kind: AnnotationEdit, From: in.From, At: in.At, Text: in.Text, Media: in.Media})
+				Kind: AnnotationEdit, From: in.From, At: at, Text: in.Text, Media: in.Media})
 		}
 	case u.CallbackQuery != nil:
 		q := u.CallbackQuery

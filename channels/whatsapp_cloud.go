@@ -409,7 +409,8 @@ func waInbound(m waMessage, people map[string]waContact, echo bool, business str
 				if json.Valid([]byte(i.NfmReply.ResponseJSON)) {
 					in.Form.Response = json.RawMessage(i.NfmReply.ResponseJSON)
 				}
-				in.Text = i.NfmReply.Body
+				// the answers are what the attendant and the agents need, not "Sent"
+				in.Text = strings.TrimSpace(describe(Inbound{MessageContext: MessageContext{Form: in.Form}}))
 			}
 			if in.Choice != nil {
 				in.Text = in.Choice.Title
