@@ -244,7 +244,7 @@ func evoInbound(m evoMessage) (*Inbound, *Annotation, error) {
 		phoneJID = m.Key.RemoteJIDAlt
 	}
 	if user, _, ok := strings.Cut(phoneJID, "@"); ok && strings.HasSuffix(phoneJID, "@s.whatsapp.net") {
-		if id, err := memory.NormalizeIdentity(memory.KindWhatsApp, user); err == nil {
+		if id, ok := memory.WhatsAppSender(user); ok {
 			// The phone goes first: it is who the person is on every channel.
 			in.From.Identities = append([]memory.Identity{id}, in.From.Identities...)
 		}

@@ -364,7 +364,7 @@ func (i *Ingestor) ingestMessage(ctx context.Context, tx pgx.Tx, ch Channel, p p
 func (i *Ingestor) ingestStatus(ctx context.Context, tx pgx.Tx, ch Channel, s Status) (bool, error) {
 	msg, err := i.memory.EventByExternalIDTx(ctx, tx, ch.AccountID, string(ch.Kind), ScopedID(ch.ID, s.ExternalID))
 	if errors.Is(err, memory.ErrNotFound) {
-		return false, nil
+		return i.ingestForeignStatus(ctx, tx, ch, s)
 	}
 	if err != nil {
 		return false, err
@@ -417,4 +417,40 @@ func titled(media []memory.Media) bool {
 		}
 	}
 	return false
+}
+
+// ingestForeignStatus records the status of a message Atende did not send —
+// one the business sent from the WhatsApp Business app or another system to
+// that number — on the recipient's timeline: a voice note played, a
+// message that failed with the platform's code is something the attendant
+// needs. Only WhatsApp names a recipient who is surely a customer; other
+// platforms' receipts of unknown messages are ignored (false).
+func (i *Ingestor) ingestForeignStatus(ctx context.Context, tx pgx.Tx, ch Channel, s Status) (bool, error) {
+	if (ch.Kind != KindWhatsApp && ch.Kind != KindEvolution) || s.Recipient == "" {
+		return false, nil
+	}
+	to, ok := memory.WhatsAppSender(s.Recipient)
+	if !ok {
+		return false, nil
+	}
+	contactID, err := i.memory.ResolveIDTx(ctx, tx, ch.AccountID, to.Kind, to.Value, memory.Profile{Channel: string(ch.Kind)})
+	if err != nil {
+		return false, fmt.Errorf("resolve recipient of status %s: %w", s.ExternalID, err)
+	}
+	payload, err := json.Marshal(map[string]any{"status": s.Status, "message": s.ExternalID, "reason": s.Reason, "code": s.Code,
+		"channel_id": ch.ID, "sent_outside_atende": true})
+	if err != nil {
+		return false, fmt.Errorf("encode status payload: %w", err)
+	}
+	text := s.Status + " (mensagem enviada fora do Atende)"
+	if s.Status == "failed" {
+		text = strings.TrimSpace("failed: " + strings.TrimSpace(s.Code+" "+s.Reason) + " (mensagem enviada fora do Atende)")
+	}
+	appended, err := i.memory.AppendTx(ctx, tx, ch.AccountID, memory.Event{ContactID: contactID,
+		Kind: memory.EventStatus, Direction: memory.DirectionInternal, Author: memory.AuthorSystem, Channel: string(ch.Kind),
+		Text: text, Payload: payload, ExternalID: ScopedID(ch.ID, "status:"+s.ExternalID+":"+s.Status), OccurredAt: s.At})
+	if err != nil {
+		return false, fmt.Errorf("store %s status of %s: %w", s.Status, s.ExternalID, err)
+	}
+	return !appended.Duplicate, nil
 }

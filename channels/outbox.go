@@ -165,11 +165,14 @@ func recipient(kind Kind, ids []memory.Identity) (string, bool) {
 			return id.Value, true
 		}
 	}
-	if kind == KindWhatsApp {
-		// a username (BSUID) customer who never shared a phone
-		for _, id := range ids {
-			if id.Kind == memory.KindWhatsAppUser {
-				return id.Value, true
+	if kind == KindWhatsApp || kind == KindEvolution {
+		// a WhatsApp id that is no valid phone, then (Cloud API) a username
+		// (BSUID) customer who never shared a phone
+		for _, fallback := range []memory.IdentityKind{memory.KindWhatsAppID, memory.KindWhatsAppUser} {
+			for _, id := range ids {
+				if id.Kind == fallback && (fallback == memory.KindWhatsAppID || kind == KindWhatsApp) {
+					return id.Value, true
+				}
 			}
 		}
 	}

@@ -303,7 +303,7 @@ func waInbound(m waMessage, people map[string]waContact, echo bool, business str
 	if !echo {
 		in.From.Name, in.From.Username = person.Profile.Name, person.Profile.Username
 	}
-	if id, err := memory.NormalizeIdentity(memory.KindWhatsApp, customer); err == nil {
+	if id, ok := memory.WhatsAppSender(customer); ok {
 		in.From.Identities = append(in.From.Identities, id)
 	}
 	for _, u := range []string{person.UserID, m.FromUserID} {
@@ -334,10 +334,8 @@ func waInbound(m waMessage, people map[string]waContact, echo bool, business str
 		// "User A changed from 9729… to 9729…": the new number joins the
 		// contact, and the notice is the attendant's, not a turn.
 		in.Text, in.Quiet = m.System.Body, true
-		if m.System.WaID != "" {
-			if id, err := memory.NormalizeIdentity(memory.KindWhatsApp, m.System.WaID); err == nil {
-				in.From.Identities = append(in.From.Identities, id)
-			}
+		if id, ok := memory.WhatsAppSender(m.System.WaID); ok {
+			in.From.Identities = append(in.From.Identities, id)
 		}
 		return &in, nil, nil
 	}

@@ -33,6 +33,11 @@ const (
 	// KindWhatsAppLID is a WhatsApp Web linked-device id (a remoteJid ending in
 	// @lid), which Evolution API reports instead of the phone for some chats.
 	KindWhatsAppLID IdentityKind = "whatsapp_lid"
+	// KindWhatsAppID is a WhatsApp id, as the platform gave it, that is not a
+	// phone number libphonenumber accepts (test numbers, ranges newer than
+	// its tables): still who the platform delivers replies to, kept apart
+	// from phones so it merges no one.
+	KindWhatsAppID IdentityKind = "whatsapp_id"
 	// KindChatwoot is a contact id in the business's Chatwoot.
 	KindChatwoot IdentityKind = "chatwoot"
 )
@@ -117,13 +122,18 @@ func NormalizeIdentity(kind IdentityKind, raw string) (Identity, error) {
 			return Identity{}, invalid(kind, raw, err.Error())
 		}
 		return Identity{Kind: KindCPF, Value: cpf}, nil
+	case KindWhatsAppID:
+		if len(value) < 3 || len(value) > 15 || strings.Trim(value, "0123456789") != "" {
+			return Identity{}, invalid(kind, raw, "not a WhatsApp id (3 to 15 digits)")
+		}
+		return Identity{Kind: kind, Value: value}, nil
 	case KindInstagram, KindTelegram, KindWebchat, KindWhatsAppUser, KindWhatsAppLID, KindChatwoot:
 		if utf8.RuneCountInString(value) > maxChannelIDLength || strings.ContainsAny(value, "\x00\n\r") {
 			return Identity{}, invalid(kind, raw, "not a channel id")
 		}
 		return Identity{Kind: kind, Value: value}, nil
 	default:
-		return Identity{}, invalid(kind, raw, fmt.Sprintf("unknown kind %q (phone, email, cpf, whatsapp, instagram, telegram, webchat, whatsapp_user, whatsapp_lid, chatwoot)", kind))
+		return Identity{}, invalid(kind, raw, fmt.Sprintf("unknown kind %q (phone, email, cpf, whatsapp, instagram, telegram, webchat, whatsapp_user, whatsapp_lid, whatsapp_id, chatwoot)", kind))
 	}
 }
 
@@ -206,4 +216,16 @@ func (s *Store) IdentityTimes(ctx context.Context, accountID, contactID uuid.UUI
 		out[kind+":"+value] = at
 	}
 	return out, rows.Err()
+}
+
+// WhatsAppSender is the identity of a WhatsApp id: its phone when it is one,
+// else the id itself (KindWhatsAppID); false for what is neither.
+func WhatsAppSender(waID string) (Identity, bool) {
+	if id, err := NormalizeIdentity(KindWhatsApp, waID); err == nil {
+		return id, true
+	}
+	if id, err := NormalizeIdentity(KindWhatsAppID, waID); err == nil {
+		return id, true
+	}
+	return Identity{}, false
 }
