@@ -22,7 +22,7 @@ const (
 	// FieldAdReferral is the ad or post that brought the customer
 	// (Click-to-WhatsApp, ig.me): the card says which campaign to answer about.
 	FieldAdReferral = "ad_referral"
-	FieldLastAction      = "last_action"
+	FieldLastAction = "last_action"
 )
 
 // Claims are identifiers a visitor typed (the webchat's pre-chat form) that
