@@ -28,6 +28,7 @@ import (
 	"github.com/atende/atende/channels"
 	"github.com/atende/atende/conversations"
 	"github.com/atende/atende/handoff"
+	"github.com/atende/atende/internal/notify"
 	"github.com/atende/atende/internal/outbound"
 	"github.com/atende/atende/internal/testdb"
 	"github.com/atende/atende/knowledge"
@@ -102,7 +103,7 @@ func newTestServerSetup(t *testing.T, policy outbound.Policy, limits RateLimits)
 	clock.Store(&now)
 	box := testdb.SecretBox(t)
 	channelStore := channels.NewStore(pool, box)
-	hub := channels.NewHub(pool)
+	hub := notify.New(pool)
 	hubCtx, stopHub := context.WithCancel(context.Background())
 	go func() { _ = hub.Run(hubCtx) }()
 	t.Cleanup(stopHub)

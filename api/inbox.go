@@ -387,7 +387,7 @@ func (h *handlers) inboxFields(c *gin.Context) {
 // the account (a message, a card), so they refresh their live parts.
 func (h *handlers) inboxEvents(c *gin.Context) {
 	sess := session(c)
-	wake, stop := h.d.Hub.SubscribeTopic(channels.InboxTopic(sess.AccountID))
+	wake, stop := h.d.Hub.Subscribe(channels.InboxTopic(sess.AccountID))
 	defer stop()
 	c.Header("Content-Type", "text/event-stream")
 	c.Header("Cache-Control", "no-store")

@@ -25,6 +25,7 @@ import (
 	"github.com/atende/atende/handoff"
 	"github.com/atende/atende/internal/browser"
 	"github.com/atende/atende/internal/database"
+	"github.com/atende/atende/internal/notify"
 	"github.com/atende/atende/memory"
 )
 
@@ -157,7 +158,7 @@ func TestInboxInARealBrowser(t *testing.T) {
 	// stored here by another replica, whose hub tells this one's.
 	c, _ := s.store.FindByIdentity(context.Background(), s.acctA, memory.Identity{Kind: memory.KindTelegram, Value: "777"})
 	ch, _ := s.channels.Get(context.Background(), s.acctA, tgChannel(t, s, c.ID))
-	replica := channels.NewHub(s.pool)
+	replica := notify.New(s.pool)
 	replicaCtx, stopReplica := context.WithCancel(context.Background())
 	defer stopReplica()
 	go func() { _ = replica.Run(replicaCtx) }()

@@ -21,6 +21,7 @@ import (
 	"github.com/atende/atende/channels"
 	"github.com/atende/atende/conversations"
 	"github.com/atende/atende/handoff"
+	"github.com/atende/atende/internal/notify"
 	"github.com/atende/atende/internal/outbound"
 	"github.com/atende/atende/knowledge"
 	"github.com/atende/atende/memory"
@@ -50,7 +51,7 @@ type Deps struct {
 	Ingestor      *channels.Ingestor
 	Outbox        *channels.Outbox
 	Webchat       *channels.Webchat
-	Hub           *channels.Hub
+	Hub           *notify.Hub
 	Prompts       *prompts.Library
 	Agents        *agents.Orchestrator
 	Handoffs      *handoff.Service

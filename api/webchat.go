@@ -126,7 +126,7 @@ func (h *handlers) webchatStream(c *gin.Context) {
 	if q, err := strconv.ParseInt(c.Query("after"), 10, 64); err == nil && q > after {
 		after = q
 	}
-	wake, stop := h.d.Hub.Subscribe(ch.ID, visitor)
+	wake, stop := h.d.Hub.Subscribe(channels.WebchatTopic(ch.ID, visitor))
 	defer stop()
 	w := c.Writer
 	w.Header().Set("Content-Type", "text/event-stream")

@@ -58,7 +58,7 @@ type Ingestor struct {
 }
 
 // Waker wakes the pages that show an account's conversations (the inbox)
-// once a change committed; the Hub implements it.
+// once a change committed; notify.Hub implements it.
 type Waker interface {
 	Poke(topic string)
 }

@@ -76,9 +76,10 @@ type Platforms struct {
 	webchat WebchatNotifier
 }
 
-// WebchatNotifier wakes a webchat visitor's streams (the Hub).
+// WebchatNotifier wakes the streams of a notify topic on every replica
+// (notify.Hub); the webchat sends by waking its visitor's WebchatTopic.
 type WebchatNotifier interface {
-	Notify(ctx context.Context, channelID uuid.UUID, visitorID string) error
+	Notify(ctx context.Context, topic string) error
 }
 
 // MailSender sends an e-mail reply on an e-mail channel.
@@ -116,7 +117,7 @@ func (h *Platforms) Send(ctx context.Context, ch Channel, m PlatformMessage) (st
 		if h.webchat == nil {
 			return "", &SendError{Reason: "webchat is not served here"}
 		}
-		if err := h.webchat.Notify(ctx, ch.ID, m.To); err != nil {
+		if err := h.webchat.Notify(ctx, WebchatTopic(ch.ID, m.To)); err != nil {
 			return "", &SendError{Retryable: true, Reason: err.Error()}
 		}
 		return "webchat:" + uuid.NewString(), nil

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -292,170 +291,11 @@ func (w *Webchat) Replies(ctx context.Context, ch Channel, visitorID string, aft
 	return out, nil
 }
 
-// notifyChannel is the PostgreSQL NOTIFY channel webchat deliveries wake
-// listeners on: every `atende serve` replica holding that visitor's stream hears it.
-const notifyChannel = "atende_webchat"
-
-// Hub wakes the SSE streams of webchat visitors when something was sent to
-// them, on every replica, through PostgreSQL LISTEN/NOTIFY.
-type Hub struct {
-	pool    *pgxpool.Pool
-	mu      sync.Mutex
-	subs    map[string]map[chan struct{}]struct{}
-	pending map[string]struct{} // topics poked since the last flush
-}
-
-// NewHub returns a Hub; Run must be started for it to hear anything.
-func NewHub(pool *pgxpool.Pool) *Hub {
-	return &Hub{pool: pool, subs: map[string]map[chan struct{}]struct{}{}, pending: map[string]struct{}{}}
-}
-
-// pokeInterval is how often poked topics are announced to the other
-// replicas: an inbox refresh a tenth of a second late, in exchange for no
-// NOTIFY inside the webhook's and the turn's transactions.
-const pokeInterval = 100 * time.Millisecond
-
-// Poke wakes a topic's subscribers here at once and on every replica within
-// pokeInterval. Call it after the transaction that changed what they show
-// committed. Why not NotifyTx on the hot paths: PostgreSQL serialises every
-// committing transaction that has a NOTIFY on one database-wide lock held
-// through the commit's flush, so webhook and turn transactions carrying one
-// queue behind each other. Many pokes of one topic become one NOTIFY.
-func (h *Hub) Poke(topic string) {
-	h.wake(topic)
-	h.mu.Lock()
-	h.pending[topic] = struct{}{}
-	h.mu.Unlock()
-}
-
-// flushPokes announces the poked topics, each once, in autocommitted
-// statements that hold the notify lock only for themselves.
-func (h *Hub) flushPokes(ctx context.Context) {
-	h.mu.Lock()
-	topics := make([]string, 0, len(h.pending))
-	for t := range h.pending {
-		topics = append(topics, t)
-	}
-	clear(h.pending)
-	h.mu.Unlock()
-	if len(topics) == 0 {
-		return
-	}
-	if _, err := h.pool.Exec(ctx, `SELECT pg_notify($1, t) FROM unnest($2::text[]) t`, notifyChannel, topics); err != nil && ctx.Err() == nil {
-		h.mu.Lock() // try again at the next flush
-		for _, t := range topics {
-			h.pending[t] = struct{}{}
-		}
-		h.mu.Unlock()
-	}
-}
-
-func hubKey(channelID uuid.UUID, visitorID string) string {
+// WebchatTopic is the notify topic that wakes one visitor's SSE streams on
+// a webchat channel.
+func WebchatTopic(channelID uuid.UUID, visitorID string) string {
 	return channelID.String() + "/" + visitorID
 }
 
-// Subscribe returns a channel that receives a signal whenever something is
-// sent to the visitor, and the function that ends the subscription.
-func (h *Hub) Subscribe(channelID uuid.UUID, visitorID string) (<-chan struct{}, func()) {
-	return h.SubscribeTopic(hubKey(channelID, visitorID))
-}
-
-// InboxTopic is the topic that wakes an account's inbox pages.
+// InboxTopic is the notify topic that wakes an account's inbox pages.
 func InboxTopic(accountID uuid.UUID) string { return "inbox/" + accountID.String() }
-
-// SubscribeTopic is Subscribe for any topic (the inbox of an account).
-func (h *Hub) SubscribeTopic(key string) (<-chan struct{}, func()) {
-	c := make(chan struct{}, 1)
-	h.mu.Lock()
-	if h.subs[key] == nil {
-		h.subs[key] = map[chan struct{}]struct{}{}
-	}
-	h.subs[key][c] = struct{}{}
-	h.mu.Unlock()
-	return c, func() {
-		h.mu.Lock()
-		delete(h.subs[key], c)
-		if len(h.subs[key]) == 0 {
-			delete(h.subs, key)
-		}
-		h.mu.Unlock()
-	}
-}
-
-func (h *Hub) wake(key string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for c := range h.subs[key] {
-		select {
-		case c <- struct{}{}:
-		default: // a signal is already pending
-		}
-	}
-}
-
-// Run listens for notifications until ctx ends, reconnecting after errors.
-// After a reconnect every stream is woken, since a notification may have been missed.
-func (h *Hub) Run(ctx context.Context) error {
-	go func() {
-		tick := time.NewTicker(pokeInterval)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-				h.flushPokes(ctx)
-			}
-		}
-	}()
-	for ctx.Err() == nil {
-		if err := h.listen(ctx); err != nil && ctx.Err() == nil {
-			time.Sleep(time.Second)
-		}
-		h.mu.Lock()
-		keys := make([]string, 0, len(h.subs))
-		for k := range h.subs {
-			keys = append(keys, k)
-		}
-		h.mu.Unlock()
-		for _, k := range keys {
-			h.wake(k)
-		}
-	}
-	return nil
-}
-
-func (h *Hub) listen(ctx context.Context) error {
-	conn, err := h.pool.Acquire(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Release()
-	if _, err := conn.Exec(ctx, "LISTEN "+notifyChannel); err != nil {
-		return err
-	}
-	for {
-		n, err := conn.Conn().WaitForNotification(ctx)
-		if err != nil {
-			return err
-		}
-		h.wake(n.Payload)
-	}
-}
-
-// NotifyTx wakes a topic's subscribers on every replica when tx commits.
-func NotifyTx(ctx context.Context, tx pgx.Tx, topic string) error {
-	if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, topic); err != nil {
-		return fmt.Errorf("notify %s: %w", topic, err)
-	}
-	return nil
-}
-
-// Notify is the webchat's transport: it wakes the visitor's streams (the
-// message itself is already on the timeline, where the stream reads it).
-func (h *Hub) Notify(ctx context.Context, channelID uuid.UUID, visitorID string) error {
-	if _, err := h.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, hubKey(channelID, visitorID)); err != nil {
-		return fmt.Errorf("notify webchat %s: %w", visitorID, err)
-	}
-	return nil
-}

@@ -21,6 +21,7 @@ import (
 	"github.com/atende/atende/channels"
 	"github.com/atende/atende/conversations"
 	"github.com/atende/atende/internal/database"
+	"github.com/atende/atende/internal/notify"
 	"github.com/atende/atende/memory"
 	"github.com/atende/atende/webhooks"
 )
@@ -213,7 +214,7 @@ func (s *Service) Open(ctx context.Context, tx pgx.Tx, r Request) (Handoff, erro
 		Payload: mustJSON(map[string]any{"handoff_id": h.ID, "owner_id": h.OwnerID, "team": h.Team, "sla_due": h.SLADue})}); err != nil {
 		return Handoff{}, err
 	}
-	return h, channels.NotifyTx(ctx, tx, channels.InboxTopic(r.AccountID))
+	return h, notify.Tx(ctx, tx, channels.InboxTopic(r.AccountID))
 }
 
 func displayTeam(t string) string {
@@ -336,7 +337,7 @@ func (s *Service) change(ctx context.Context, accountID, id uuid.UUID, fn func(t
 		if err := fn(tx, h); err != nil {
 			return err
 		}
-		return channels.NotifyTx(ctx, tx, channels.InboxTopic(accountID))
+		return notify.Tx(ctx, tx, channels.InboxTopic(accountID))
 	})
 	if err != nil {
 		return Handoff{}, err

@@ -27,6 +27,7 @@ import (
 	"github.com/atende/atende/conversations"
 	"github.com/atende/atende/handoff"
 	"github.com/atende/atende/internal/database"
+	"github.com/atende/atende/internal/notify"
 	"github.com/atende/atende/knowledge"
 	"github.com/atende/atende/memory"
 	"github.com/atende/atende/migrations"
@@ -53,7 +54,7 @@ type App struct {
 	Knowledge *knowledge.Store
 	Accounts  *accounts.Store
 	Channels  *channels.Store
-	Hub       *channels.Hub
+	Hub       *notify.Hub
 	Workers   *river.Client[pgx.Tx]
 	Handler   http.Handler
 	// The agents' parts, for the train and replay commands.
@@ -98,7 +99,7 @@ func newApp(ctx context.Context, log *slog.Logger, s Settings) (*App, error) {
 		return nil, err
 	}
 	channelStore := channels.NewStore(pool, box)
-	hub := channels.NewHub(pool)
+	hub := notify.New(pool)
 	outbox := channels.NewOutbox(pool, store, channelStore, channels.NewPlatforms(policy, channels.NewSMTPMailer(policy), hub), inserter, log, nil)
 	hooks := webhooks.NewStore(pool, box, inserter)
 	handoffs := handoff.NewService(pool, store, channelStore, outbox, inserter, hooks, log)
