@@ -1,6 +1,7 @@
 package channels
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -144,4 +145,67 @@ func VerifyChatwootSignature(secret string, body []byte, signature, timestamp st
 		return fmt.Errorf("%w: X-Chatwoot-Timestamp is %s away from now (replay?)", ErrBadSignature, age.Round(time.Second))
 	}
 	return nil
+}
+
+// chatwootMaxAge is how far a Chatwoot timestamp may be from now.
+const chatwootMaxAge = 5 * time.Minute
+
+// chatwoot is the adapter of a Chatwoot inbox, Atende as its bot.
+type chatwoot struct{}
+
+// Kind is KindChatwoot.
+func (chatwoot) Kind() Kind { return KindChatwoot }
+
+// Capabilities: where the Chatwoot runs, its account, the webhook's secret
+// and an API token.
+func (chatwoot) Capabilities() Capabilities {
+	return Capabilities{RequiredSettings: []string{"base_url", "account_id"}, RequiredSecrets: []string{"webhook_secret", "api_access_token"}}
+}
+
+// Open checks X-Chatwoot-Signature and its timestamp, and parses the event.
+func (chatwoot) Open(_ context.Context, ch Channel, d Delivery, _ Replays) (Batch, error) {
+	if err := VerifyChatwootSignature(ch.Secret("webhook_secret"), d.Body, d.Header.Get("X-Chatwoot-Signature"),
+		d.Header.Get("X-Chatwoot-Timestamp"), d.Now, chatwootMaxAge); err != nil {
+		return Batch{}, err
+	}
+	return ParseChatwoot(d.Body)
+}
+
+// Rules follow the tone of the conversation's own channel; no window.
+func (chatwoot) Rules() Rules {
+	return Rules{Kind: KindChatwoot, MaxLength: 4000, Format: FormatMarkdown, ResponseTime: 15 * time.Minute,
+		Tone:       "Chatwoot: siga o tom do canal de origem da conversa; claro e cordial.",
+		Collection: CollectOneQuestion, Templates: ptTemplates()}
+}
+
+// Address: a Chatwoot reply is addressed to a conversation, not to one of
+// the contact's identities (Reply finds it).
+func (chatwoot) Address([]memory.Identity) (string, bool) { return "", true }
+
+// Reply goes to the Chatwoot conversation the customer last wrote in.
+func (chatwoot) Reply(m PlatformMessage, c ReplyContext) (PlatformMessage, string) {
+	var p struct {
+		Chatwoot *ChatwootRef `json:"chatwoot"`
+	}
+	if json.Unmarshal(c.Last.Payload, &p) != nil || p.Chatwoot == nil {
+		return m, "no Chatwoot conversation to answer in"
+	}
+	m.To = strconv.FormatInt(p.Chatwoot.ConversationID, 10)
+	return m, ""
+}
+
+// Send posts an outgoing message to the Chatwoot conversation (m.To).
+func (chatwoot) Send(ctx context.Context, via *Platforms, ch Channel, m PlatformMessage) (string, error) {
+	body := map[string]any{"content": m.Text, "message_type": "outgoing", "private": false, "content_type": "text", "content_attributes": map[string]any{}}
+	var out struct {
+		ID int64 `json:"id"`
+	}
+	url := baseURL(ch, "") + "/api/v1/accounts/" + ch.Settings["account_id"] + "/conversations/" + m.To + "/messages"
+	if err := via.postJSON(ctx, url, map[string]string{"api_access_token": ch.Secret("api_access_token")}, body, &out); err != nil {
+		return "", err
+	}
+	if out.ID == 0 {
+		return "", &SendError{Reason: "Chatwoot answered without a message id"}
+	}
+	return strconv.FormatInt(out.ID, 10), nil
 }

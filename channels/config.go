@@ -57,28 +57,9 @@ func (c Channel) MaskedSecrets() map[string]string {
 	return out
 }
 
-// requiredSecrets are what each kind cannot work without. Generated ones are
-// made by Atende when not given (the platform learns them from Atende).
-var requiredSecrets = map[Kind][]string{
-	KindWhatsApp:  {"app_secret", "verify_token", "access_token"},
-	KindInstagram: {"app_secret", "verify_token", "access_token"},
-	KindEvolution: {"apikey"},
-	KindTelegram:  {"bot_token", "secret_token"},
-	KindWebchat:   {"session_key"},
-	KindEmail:     {"inbound_token"},
-	KindChatwoot:  {"webhook_secret", "api_access_token"},
-}
-
+// generatedSecrets are made by Atende when not given (the platform learns
+// them from Atende); an adapter's Capabilities say which its kind requires.
 var generatedSecrets = map[string]bool{"secret_token": true, "session_key": true, "inbound_token": true}
-
-// requiredSettings are the non-secret settings each kind needs.
-var requiredSettings = map[Kind][]string{
-	KindWhatsApp:  {"phone_number_id"},
-	KindInstagram: {"instagram_id"},
-	KindEvolution: {"instance", "base_url"},
-	KindEmail:     {"provider", "address"},
-	KindChatwoot:  {"base_url", "account_id"},
-}
 
 // NewChannel is a channel to create.
 type NewChannel struct {
@@ -92,12 +73,15 @@ type NewChannel struct {
 // are sealed value by value in the secrets column (the names stay readable,
 // the values do not) and opened when read: a Channel holds them in clear.
 type Store struct {
-	pool *pgxpool.Pool
-	box  *secretbox.Box
+	pool     *pgxpool.Pool
+	box      *secretbox.Box
+	adapters *Registry
 }
 
 // NewStore returns a Store on the pool; box seals and opens the secrets.
-func NewStore(pool *pgxpool.Pool, box *secretbox.Box) *Store { return &Store{pool: pool, box: box} }
+func NewStore(pool *pgxpool.Pool, box *secretbox.Box) *Store {
+	return &Store{pool: pool, box: box, adapters: builtin}
+}
 
 func randomSecret() (string, error) {
 	b := make([]byte, 24)
@@ -107,22 +91,25 @@ func randomSecret() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-func validate(n NewChannel) error {
-	if _, ok := requiredSecrets[n.Kind]; !ok {
-		return fmt.Errorf("%w: unknown kind %q (whatsapp, evolution, instagram, telegram, webchat, email, chatwoot)", ErrInvalidConfig, n.Kind)
+// validate checks a channel has what its kind's adapter requires.
+func (s *Store) validate(n NewChannel) error {
+	a, ok := s.adapters.Adapter(n.Kind)
+	if !ok {
+		return fmt.Errorf("%w: unknown kind %q (%s)", ErrInvalidConfig, n.Kind, s.adapters.kindList())
 	}
 	if strings.TrimSpace(n.Name) == "" {
 		return fmt.Errorf("%w: a channel needs a name", ErrInvalidConfig)
 	}
+	caps := a.Capabilities()
 	var missing []string
-	for _, s := range requiredSettings[n.Kind] {
-		if strings.TrimSpace(n.Settings[s]) == "" {
-			missing = append(missing, "settings."+s)
+	for _, name := range caps.RequiredSettings {
+		if strings.TrimSpace(n.Settings[name]) == "" {
+			missing = append(missing, "settings."+name)
 		}
 	}
-	for _, s := range requiredSecrets[n.Kind] {
-		if strings.TrimSpace(n.Secrets[s]) == "" && !generatedSecrets[s] {
-			missing = append(missing, "secrets."+s)
+	for _, name := range caps.RequiredSecrets {
+		if strings.TrimSpace(n.Secrets[name]) == "" && !generatedSecrets[name] {
+			missing = append(missing, "secrets."+name)
 		}
 	}
 	if len(missing) > 0 {
@@ -134,15 +121,8 @@ func validate(n NewChannel) error {
 	default:
 		return fmt.Errorf("%w: settings.groups must be record (store group messages, unanswered) or ignore", ErrInvalidConfig)
 	}
-	if n.Kind == KindEmail {
-		switch n.Settings["provider"] {
-		case EmailPostmark, EmailSendGrid, EmailMailgun:
-		default:
-			return fmt.Errorf("%w: settings.provider must be postmark, sendgrid or mailgun", ErrInvalidConfig)
-		}
-		if n.Settings["provider"] == EmailMailgun && n.Secrets["signing_key"] == "" {
-			return fmt.Errorf("%w: a mailgun channel needs secrets.signing_key", ErrInvalidConfig)
-		}
+	if c, ok := a.(configChecker); ok {
+		return c.checkConfig(n)
 	}
 	return nil
 }
@@ -193,10 +173,11 @@ func (s *Store) Create(ctx context.Context, accountID uuid.UUID, n NewChannel) (
 	if n.Secrets == nil {
 		n.Secrets = map[string]string{}
 	}
-	if err := validate(n); err != nil {
+	if err := s.validate(n); err != nil {
 		return Channel{}, err
 	}
-	for _, name := range requiredSecrets[n.Kind] {
+	a, _ := s.adapters.Adapter(n.Kind) // validate found it
+	for _, name := range a.Capabilities().RequiredSecrets {
 		if generatedSecrets[name] && n.Secrets[name] == "" {
 			v, err := randomSecret()
 			if err != nil {
@@ -345,7 +326,7 @@ func (s *Store) Put(ctx context.Context, accountID uuid.UUID, n NewChannel) (Cha
 		secrets[k] = v
 	}
 	n.Secrets = secrets
-	if err := validate(n); err != nil {
+	if err := s.validate(n); err != nil {
 		return Channel{}, err
 	}
 	settings, _ := json.Marshal(n.Settings)

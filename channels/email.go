@@ -1,18 +1,23 @@
 package channels
 
 import (
+	"bytes"
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
+	"net/http"
 	"net/mail"
 	"net/textproto"
 	"net/url"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -269,4 +274,175 @@ func VerifyMailgun(signingKey, timestamp, token, signature string, now time.Time
 		return fmt.Errorf("%w: Mailgun token already used (replay)", ErrBadSignature)
 	}
 	return nil
+}
+
+// mailgunMaxAge is how far a Mailgun timestamp may be from now.
+const mailgunMaxAge = 5 * time.Minute
+
+// maxFormMemory bounds the in-memory part of a multipart e-mail form.
+const maxFormMemory = 32 << 20
+
+// email is the adapter of inbound e-mail (Postmark, SendGrid or Mailgun
+// posting to the webhook) answered through SMTP (email_send.go).
+type email struct{}
+
+// Kind is KindEmail.
+func (email) Kind() Kind { return KindEmail }
+
+// Capabilities: the inbound provider, the channel's address and the token
+// providers that sign nothing are checked with (generated).
+func (email) Capabilities() Capabilities {
+	return Capabilities{RequiredSettings: []string{"provider", "address"}, RequiredSecrets: []string{"inbound_token"}}
+}
+
+// checkConfig: a provider Atende reads, and Mailgun's signing key.
+func (email) checkConfig(n NewChannel) error {
+	switch n.Settings["provider"] {
+	case EmailPostmark, EmailSendGrid, EmailMailgun:
+	default:
+		return fmt.Errorf("%w: settings.provider must be postmark, sendgrid or mailgun", ErrInvalidConfig)
+	}
+	if n.Settings["provider"] == EmailMailgun && n.Secrets["signing_key"] == "" {
+		return fmt.Errorf("%w: a mailgun channel needs secrets.signing_key", ErrInvalidConfig)
+	}
+	return nil
+}
+
+// Open verifies the provider's post (Mailgun's signature and one-time
+// token, the inbound token for the others) and parses it.
+func (email) Open(ctx context.Context, ch Channel, d Delivery, replays Replays) (Batch, error) {
+	provider := ch.Settings["provider"]
+	if provider == EmailPostmark {
+		if err := verifyInboundToken(ch, d); err != nil {
+			return Batch{}, err
+		}
+		return ParsePostmarkInbound(d.Body)
+	}
+	form, files, err := parseForm(d)
+	if err != nil {
+		return Batch{}, err
+	}
+	if provider == EmailMailgun {
+		err := VerifyMailgun(ch.Secret("signing_key"), form.Get("timestamp"), form.Get("token"), form.Get("signature"),
+			d.Now, mailgunMaxAge, nil)
+		if err != nil {
+			return Batch{}, err
+		}
+		replayed, err := replays.SeenToken(ctx, ch.ID, form.Get("token"))
+		if err != nil {
+			return Batch{}, err
+		}
+		if replayed {
+			return Batch{}, fmt.Errorf("%w: Mailgun token already used (replay)", ErrBadSignature)
+		}
+	} else if err := verifyInboundToken(ch, d); err != nil {
+		return Batch{}, err
+	}
+	b, err := ParseEmailForm(provider, form)
+	if err == nil && len(b.Messages) == 1 && len(b.Messages[0].Media) == 0 {
+		b.Messages[0].Media = files // Mailgun posts attachments as file parts
+	}
+	return b, err
+}
+
+// Send hands the reply to the mailer (SMTP in production).
+func (email) Send(ctx context.Context, via *Platforms, ch Channel, m PlatformMessage) (string, error) {
+	if via.mail == nil {
+		return "", &SendError{Reason: "no mail sender configured"}
+	}
+	return via.mail.SendMail(ctx, ch, m)
+}
+
+// Rules: complete, formal answers, and no window.
+func (email) Rules() Rules {
+	templates := ptTemplates()
+	templates[TemplateClarify] = "Olá! Para encaminharmos sua mensagem ao setor certo, poderia nos dizer se o assunto é {{options}}?\n\nAtenciosamente."
+	return Rules{Kind: KindEmail, MaxLength: 100000, Format: FormatEmail, ResponseTime: 4 * time.Hour,
+		Tone:       "E-mail: completo e formal, com saudação e despedida, respondendo a todos os pontos.",
+		Collection: CollectInline, Templates: templates}
+}
+
+// Address is the contact's e-mail address.
+func (email) Address(ids []memory.Identity) (string, bool) { return identityOf(ids, memory.KindEmail) }
+
+// Reply answers in the thread of the customer's last e-mail.
+func (email) Reply(m PlatformMessage, c ReplyContext) (PlatformMessage, string) {
+	m.Subject, m.Thread = emailThreadOf(c.Last)
+	return m, ""
+}
+
+// emailThreadOf answers in the thread of the customer's last e-mail: "Re:" its
+// subject, In-Reply-To its Message-ID, References its chain.
+func emailThreadOf(last memory.Event) (string, *EmailThread) {
+	var p struct {
+		Email *EmailThread `json:"email"`
+	}
+	if len(last.Payload) == 0 || json.Unmarshal(last.Payload, &p) != nil || p.Email == nil {
+		return "Atendimento", nil
+	}
+	subject := p.Email.Subject
+	if !strings.HasPrefix(strings.ToLower(subject), "re:") {
+		subject = "Re: " + subject
+	}
+	refs := append(append([]string{}, p.Email.References...), p.Email.MessageID)
+	return subject, &EmailThread{InReplyTo: p.Email.MessageID, References: refs}
+}
+
+// verifyInboundToken checks the shared secret of providers that sign nothing
+// (Postmark, SendGrid): ?token= in the webhook URL or the basic-auth password.
+func verifyInboundToken(ch Channel, d Delivery) error {
+	want := ch.Secret("inbound_token")
+	given := d.Query.Get("token")
+	if given == "" {
+		if _, pass, ok := (&http.Request{Header: d.Header}).BasicAuth(); ok {
+			given = pass
+		}
+	}
+	if want == "" || given == "" {
+		return fmt.Errorf("%w: missing inbound token (?token= or basic auth)", ErrBadSignature)
+	}
+	if subtle.ConstantTimeCompare([]byte(given), []byte(want)) != 1 {
+		return fmt.Errorf("%w: inbound token does not match", ErrBadSignature)
+	}
+	return nil
+}
+
+// parseForm reads a urlencoded or multipart form, and the files a
+// multipart one carries (as media: type, MIME and file name; their bytes are
+// the media download's business).
+func parseForm(d Delivery) (url.Values, []memory.Media, error) {
+	ct, params, err := mime.ParseMediaType(d.Header.Get("Content-Type"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: content type: %v", ErrMalformed, err)
+	}
+	switch {
+	case ct == "application/x-www-form-urlencoded":
+		form, err := url.ParseQuery(string(d.Body))
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: form: %v", ErrMalformed, err)
+		}
+		return form, nil, nil
+	case strings.HasPrefix(ct, "multipart/"):
+		mr := multipart.NewReader(bytes.NewReader(d.Body), params["boundary"])
+		f, err := mr.ReadForm(maxFormMemory)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: multipart form: %v", ErrMalformed, err)
+		}
+		defer func() { _ = f.RemoveAll() }()
+		var files []memory.Media
+		names := make([]string, 0, len(f.File))
+		for name := range f.File {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			for _, fh := range f.File[name] {
+				mt := fh.Header.Get("Content-Type")
+				files = append(files, memory.Media{Type: mediaTypeOf(mt), MIME: mt, FileName: fh.Filename, Caption: fh.Filename})
+			}
+		}
+		return url.Values(f.Value), files, nil
+	default:
+		return nil, nil, fmt.Errorf("%w: content type %s is not a form", ErrMalformed, ct)
+	}
 }

@@ -1,6 +1,8 @@
 package channels
 
 import (
+	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -417,4 +419,80 @@ func evoStatuses(data json.RawMessage, b Batch) Batch {
 		b.Statuses = append(b.Statuses, Status{ExternalID: id, Status: status, Recipient: recipient})
 	}
 	return b
+}
+
+// evolution is the Evolution API adapter, the WhatsApp Web gateway.
+// Its replies need nothing but the address (asIs).
+type evolution struct{ asIs }
+
+// Kind is KindEvolution.
+func (evolution) Kind() Kind { return KindEvolution }
+
+// Capabilities: the instance, where it runs and its apikey.
+func (evolution) Capabilities() Capabilities {
+	return Capabilities{RequiredSettings: []string{"instance", "base_url"}, RequiredSecrets: []string{"apikey"}}
+}
+
+// Open checks the instance's apikey and parses the Evolution envelope.
+func (evolution) Open(_ context.Context, ch Channel, d Delivery, _ Replays) (Batch, error) {
+	if err := verifyEvolution(ch.Secret("apikey"), d); err != nil {
+		return Batch{}, err
+	}
+	return ParseEvolution(d.Body)
+}
+
+// Rules are WhatsApp's; a WhatsApp Web session has no messaging window.
+func (evolution) Rules() Rules { return whatsAppRules(KindEvolution) }
+
+// Address is the contact's phone.
+func (evolution) Address(ids []memory.Identity) (string, bool) { return phoneOf(ids) }
+
+// Send posts to the instance's sendText or sendMedia.
+func (evolution) Send(ctx context.Context, via *Platforms, ch Channel, m PlatformMessage) (string, error) {
+	base := baseURL(ch, "") + "/message/"
+	headers := map[string]string{"apikey": ch.Secret("apikey")}
+	var body map[string]any
+	var url string
+	if m.Media != nil {
+		url = base + "sendMedia/" + ch.Settings["instance"]
+		body = map[string]any{"number": m.To, "mediatype": waMediaKind(m.Media.Type), "media": m.Media.URL, "caption": m.Text}
+	} else {
+		url = base + "sendText/" + ch.Settings["instance"]
+		body = map[string]any{"number": m.To, "text": m.Text, "linkPreview": false}
+	}
+	var out struct {
+		Key struct{ ID string } `json:"key"`
+	}
+	if err := via.postJSON(ctx, url, headers, body, &out); err != nil {
+		return "", err
+	}
+	if out.Key.ID == "" {
+		return "", &SendError{Reason: "Evolution answered without key.id"}
+	}
+	return out.Key.ID, nil
+}
+
+// verifyEvolution accepts the instance's apikey in the apikey header (set as a
+// custom webhook header in Evolution) or in the body's apikey field (sent when
+// the instance exposes it).
+func verifyEvolution(apikey string, d Delivery) error {
+	if apikey == "" {
+		return fmt.Errorf("%w: channel has no apikey", ErrBadSignature)
+	}
+	given := d.Header.Get("apikey")
+	if given == "" {
+		var env struct {
+			APIKey *string `json:"apikey"`
+		}
+		if json.Unmarshal(d.Body, &env) == nil && env.APIKey != nil {
+			given = *env.APIKey
+		}
+	}
+	if given == "" {
+		return fmt.Errorf("%w: missing apikey", ErrBadSignature)
+	}
+	if subtle.ConstantTimeCompare([]byte(given), []byte(apikey)) != 1 {
+		return fmt.Errorf("%w: apikey does not match", ErrBadSignature)
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package channels
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -212,4 +213,65 @@ func igInbound(m igMessaging, at time.Time) (Inbound, error) {
 		}
 	}
 	return in, nil
+}
+
+// defaultInstagramURL is the Instagram Graph API replies are sent through,
+// unless settings.base_url says otherwise.
+const defaultInstagramURL = "https://graph.instagram.com/v21.0"
+
+// instagram is the Instagram Messaging adapter.
+// Its replies need nothing but the address (asIs).
+type instagram struct{ asIs }
+
+// Kind is KindInstagram.
+func (instagram) Kind() Kind { return KindInstagram }
+
+// Capabilities: the Meta app's secret and tokens, and the business account.
+func (instagram) Capabilities() Capabilities {
+	return Capabilities{RequiredSettings: []string{"instagram_id"}, RequiredSecrets: []string{"app_secret", "verify_token", "access_token"}}
+}
+
+// Open checks Meta's X-Hub-Signature-256 and parses the Instagram envelope.
+func (instagram) Open(_ context.Context, ch Channel, d Delivery, _ Replays) (Batch, error) {
+	if err := VerifyMetaSignature(ch.Secret("app_secret"), d.Body, d.Header.Get("X-Hub-Signature-256")); err != nil {
+		return Batch{}, err
+	}
+	return ParseInstagram(d.Body)
+}
+
+// Rules: short DMs, a 24-hour window a human may stretch to 7 days with
+// the HUMAN_AGENT tag.
+func (instagram) Rules() Rules {
+	return Rules{Kind: KindInstagram, MaxLength: 1000, Format: FormatPlain, ResponseTime: 15 * time.Minute,
+		Tone:       "Instagram: curto, simpático, estilo vitrine + DM; use o contexto do post ou story quando houver.",
+		Collection: CollectOneQuestion, Templates: ptTemplates(), Window: 24 * time.Hour, HumanWindow: 7 * 24 * time.Hour}
+}
+
+// Address is the contact's Instagram-scoped id.
+func (instagram) Address(ids []memory.Identity) (string, bool) {
+	return identityOf(ids, memory.KindInstagram)
+}
+
+// Send posts to the account's /messages, tagged when the window needs it.
+func (instagram) Send(ctx context.Context, via *Platforms, ch Channel, m PlatformMessage) (string, error) {
+	body := map[string]any{"recipient": map[string]string{"id": m.To}}
+	if m.Media != nil {
+		body["message"] = map[string]any{"attachment": map[string]any{"type": waMediaKind(m.Media.Type), "payload": map[string]string{"url": m.Media.URL}}}
+	} else {
+		body["message"] = map[string]string{"text": m.Text}
+	}
+	if m.Tag != "" {
+		body["messaging_type"], body["tag"] = "MESSAGE_TAG", m.Tag
+	}
+	var out struct {
+		MessageID string `json:"message_id"`
+	}
+	url := baseURL(ch, defaultInstagramURL) + "/" + ch.Settings["instagram_id"] + "/messages"
+	if err := via.postJSON(ctx, url, map[string]string{"Authorization": "Bearer " + ch.Secret("access_token")}, body, &out); err != nil {
+		return "", err
+	}
+	if out.MessageID == "" {
+		return "", &SendError{Reason: "Instagram answered without message_id"}
+	}
+	return out.MessageID, nil
 }

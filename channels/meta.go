@@ -44,3 +44,27 @@ func MetaHandshake(query url.Values, verifyToken string) (string, bool) {
 	}
 	return query.Get("hub.challenge"), true
 }
+
+// graphThrottled are Graph API error codes that mean "not now" rather than
+// "never": rate limits, pair rate limit (131056), spam rate limit.
+var graphThrottled = map[int]bool{4: true, 80007: true, 130429: true, 131048: true, 131056: true}
+
+// graphMeanings are the WhatsApp Cloud and Instagram error codes an attendant
+// can do something about, in words of ours.
+var graphMeanings = map[int]string{
+	4: "rate limited", 80007: "rate limited", 130429: "rate limited", 131048: "rate limited", 131056: "rate limited",
+	10:     "the access token lacks a permission",
+	100:    "a parameter was refused",
+	190:    "the access token is invalid or expired",
+	200:    "the access token lacks a permission",
+	368:    "the number is temporarily blocked for policy violations",
+	551:    "this person cannot be reached now",
+	131026: "the message could not be delivered to this number",
+	131047: "more than 24 hours since the customer last wrote: only an approved template can be sent",
+	131051: "the message type is not supported",
+	131052: "the media could not be downloaded",
+	131053: "the media could not be uploaded",
+	132000: "the template's parameters do not match",
+	132001: "the template does not exist in this language",
+	133010: "the number is not registered on the Cloud API",
+}

@@ -102,10 +102,11 @@ func (o *Outbox) Queue(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, out 
 		return memory.Event{}, err
 	}
 	p := outboundPayload{ChannelID: ch.ID, Template: out.Template}
-	if ch.Kind == KindWebchat {
-		// Only the visitor who last wrote sees the reply: a contact may have
-		// several browsers, some joined to it by an unverified pre-chat e-mail.
-		last, ok, err := o.memory.LastInboundTx(ctx, tx, accountID, out.ContactID, string(KindWebchat))
+	if a, ok := o.channels.adapters.Adapter(ch.Kind); ok && a.Capabilities().PinsRecipient {
+		// Only the address that last wrote sees the reply: a webchat contact
+		// may have several browsers, some joined to it by an unverified
+		// pre-chat e-mail.
+		last, ok, err := o.memory.LastInboundTx(ctx, tx, accountID, out.ContactID, string(ch.Kind))
 		if err != nil {
 			return memory.Event{}, err
 		}
@@ -150,33 +151,6 @@ func (w *SendWorker) NextRetry(job *river.Job[SendArgs]) time.Time {
 // Work delivers the message.
 func (w *SendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 	return w.outbox.deliver(ctx, job.Args, job.Attempt >= job.MaxAttempts)
-}
-
-// recipient is the contact's address on the channel's platform.
-func recipient(kind Kind, ids []memory.Identity) (string, bool) {
-	want := map[Kind]memory.IdentityKind{KindWhatsApp: memory.KindPhone, KindEvolution: memory.KindPhone,
-		KindInstagram: memory.KindInstagram, KindTelegram: memory.KindTelegram, KindEmail: memory.KindEmail,
-		KindWebchat: memory.KindWebchat}[kind]
-	for _, id := range ids {
-		if id.Kind == want {
-			if want == memory.KindPhone {
-				return strings.TrimPrefix(id.Value, "+"), true
-			}
-			return id.Value, true
-		}
-	}
-	if kind == KindWhatsApp || kind == KindEvolution {
-		// a WhatsApp id that is no valid phone, then (Cloud API) a username
-		// (BSUID) customer who never shared a phone
-		for _, fallback := range []memory.IdentityKind{memory.KindWhatsAppID, memory.KindWhatsAppUser} {
-			for _, id := range ids {
-				if id.Kind == fallback && (fallback == memory.KindWhatsAppID || kind == KindWhatsApp) {
-					return id.Value, true
-				}
-			}
-		}
-	}
-	return "", false
 }
 
 func (o *Outbox) deliver(ctx context.Context, args SendArgs, lastAttempt bool) error {
@@ -243,8 +217,12 @@ func (o *Outbox) plan(ctx context.Context, accountID uuid.UUID, ev memory.Event,
 	if err != nil {
 		return nil, "", err
 	}
-	to, ok := recipient(ch.Kind, contact.Identities)
-	if !ok && ch.Kind != KindChatwoot {
+	a, ok := o.channels.adapters.Adapter(ch.Kind)
+	var to string
+	if ok {
+		to, ok = a.Address(contact.Identities)
+	}
+	if !ok {
 		return nil, fmt.Sprintf("the contact has no %s address", ch.Kind), nil
 	}
 	rules, err := RulesFor(ch)
@@ -255,24 +233,9 @@ func (o *Outbox) plan(ctx context.Context, accountID uuid.UUID, ev memory.Event,
 	if err != nil {
 		return nil, "", err
 	}
-	base := PlatformMessage{To: to}
-	switch ch.Kind {
-	case KindWebchat:
-		if p.To == "" {
-			return nil, "no webchat visitor has written to answer", nil
-		}
-		base.To = p.To
-	case KindEmail:
-		base.Subject, base.Thread = emailThreadOf(last)
-	case KindChatwoot:
-		// Chatwoot answers go to the conversation the customer wrote in.
-		var p struct {
-			Chatwoot *ChatwootRef `json:"chatwoot"`
-		}
-		if json.Unmarshal(last.Payload, &p) != nil || p.Chatwoot == nil {
-			return nil, "no Chatwoot conversation to answer in", nil
-		}
-		base.To = strconv.FormatInt(p.Chatwoot.ConversationID, 10)
+	base, why := a.Reply(PlatformMessage{To: to}, ReplyContext{Last: last, Pinned: p.To})
+	if why != "" {
+		return nil, why, nil
 	}
 	if p.Template != nil {
 		base.Template = p.Template
@@ -343,23 +306,6 @@ func (o *Outbox) recordStatus(ctx context.Context, accountID uuid.UUID, ev memor
 			Channel: string(ch.Kind), Text: text, Payload: raw, ExternalID: externalID})
 		return err
 	})
-}
-
-// emailThreadOf answers in the thread of the customer's last e-mail: "Re:" its
-// subject, In-Reply-To its Message-ID, References its chain.
-func emailThreadOf(last memory.Event) (string, *EmailThread) {
-	var p struct {
-		Email *EmailThread `json:"email"`
-	}
-	if len(last.Payload) == 0 || json.Unmarshal(last.Payload, &p) != nil || p.Email == nil {
-		return "Atendimento", nil
-	}
-	subject := p.Email.Subject
-	if !strings.HasPrefix(strings.ToLower(subject), "re:") {
-		subject = "Re: " + subject
-	}
-	refs := append(append([]string{}, p.Email.References...), p.Email.MessageID)
-	return subject, &EmailThread{InReplyTo: p.Email.MessageID, References: refs}
 }
 
 // inboundFrom is the address an inbound message came from.

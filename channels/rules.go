@@ -70,42 +70,22 @@ func ptTemplates() map[string]string {
 	}
 }
 
-// DefaultRules are each kind's built-in rules; a channel's settings override them.
+// DefaultRules are each kind's built-in rules, its adapter's; a channel's
+// settings override them (RulesFor). A kind without an adapter gets plain,
+// unhurried rules.
 func DefaultRules(kind Kind) Rules {
-	switch kind {
-	case KindWhatsApp, KindEvolution:
-		r := Rules{Kind: kind, MaxLength: 4096, Format: FormatWhatsApp, ResponseTime: 5 * time.Minute,
-			Tone:       "WhatsApp: rápido e informal, frases curtas, no máximo um emoji, uma pergunta por mensagem.",
-			Collection: CollectOneQuestion, Templates: ptTemplates()}
-		if kind == KindWhatsApp {
-			r.Window = 24 * time.Hour
-			r.WindowTemplate = "retomar_atendimento"
-		}
-		return r
-	case KindInstagram:
-		return Rules{Kind: kind, MaxLength: 1000, Format: FormatPlain, ResponseTime: 15 * time.Minute,
-			Tone:       "Instagram: curto, simpático, estilo vitrine + DM; use o contexto do post ou story quando houver.",
-			Collection: CollectOneQuestion, Templates: ptTemplates(), Window: 24 * time.Hour, HumanWindow: 7 * 24 * time.Hour}
-	case KindTelegram:
-		return Rules{Kind: kind, MaxLength: 4096, Format: FormatHTML, ResponseTime: 15 * time.Minute,
-			Tone:       "Telegram: comunidade e suporte, direto e prestativo.",
-			Collection: CollectInline, Templates: ptTemplates()}
-	case KindWebchat:
-		return Rules{Kind: kind, MaxLength: 4000, Format: FormatMarkdown, ResponseTime: 2 * time.Minute,
-			Tone:       "Webchat: acolhedor e objetivo; o visitante está no site com intenção de comprar, conduza à conversão.",
-			Collection: CollectForm, Templates: ptTemplates()}
-	case KindChatwoot:
-		return Rules{Kind: kind, MaxLength: 4000, Format: FormatMarkdown, ResponseTime: 15 * time.Minute,
-			Tone:       "Chatwoot: siga o tom do canal de origem da conversa; claro e cordial.",
-			Collection: CollectOneQuestion, Templates: ptTemplates()}
-	case KindEmail:
-		templates := ptTemplates()
-		templates[TemplateClarify] = "Olá! Para encaminharmos sua mensagem ao setor certo, poderia nos dizer se o assunto é {{options}}?\n\nAtenciosamente."
-		return Rules{Kind: kind, MaxLength: 100000, Format: FormatEmail, ResponseTime: 4 * time.Hour,
-			Tone:       "E-mail: completo e formal, com saudação e despedida, respondendo a todos os pontos.",
-			Collection: CollectInline, Templates: templates}
+	if a, ok := builtin.Adapter(kind); ok {
+		return a.Rules()
 	}
 	return Rules{Kind: kind, MaxLength: 4000, Format: FormatPlain, ResponseTime: 15 * time.Minute, Collection: CollectInline, Templates: ptTemplates()}
+}
+
+// whatsAppRules are the rules of a WhatsApp conversation, whichever API
+// carries it (Cloud, Evolution): the adapters add the Cloud API's window.
+func whatsAppRules(kind Kind) Rules {
+	return Rules{Kind: kind, MaxLength: 4096, Format: FormatWhatsApp, ResponseTime: 5 * time.Minute,
+		Tone:       "WhatsApp: rápido e informal, frases curtas, no máximo um emoji, uma pergunta por mensagem.",
+		Collection: CollectOneQuestion, Templates: ptTemplates()}
 }
 
 // RulesFor returns a channel's rules: the kind's defaults with the channel's

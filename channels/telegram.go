@@ -1,6 +1,7 @@
 package channels
 
 import (
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"fmt"
@@ -187,4 +188,123 @@ func tgInbound(m *tgMessage) (Inbound, bool) {
 		in.ReplyTo = &Reply{ExternalID: tgMessageID(r.Chat.ID, r.MessageID), Text: r.Text}
 	}
 	return in, true
+}
+
+// defaultTelegramURL is the Bot API, unless settings.base_url says otherwise.
+const defaultTelegramURL = "https://api.telegram.org"
+
+// telegram is the Telegram Bot API adapter.
+// Its replies need nothing but the address (asIs).
+type telegram struct{ asIs }
+
+// Kind is KindTelegram.
+func (telegram) Kind() Kind { return KindTelegram }
+
+// Capabilities: the bot's token and the secret token Telegram signs
+// webhooks with (generated, and handed to Telegram by setWebhook).
+func (telegram) Capabilities() Capabilities {
+	return Capabilities{RequiredSecrets: []string{"bot_token", "secret_token"}}
+}
+
+// Open checks X-Telegram-Bot-Api-Secret-Token and parses the update.
+func (telegram) Open(_ context.Context, ch Channel, d Delivery, _ Replays) (Batch, error) {
+	if err := VerifyTelegramSecret(ch.Secret("secret_token"), d.Header.Get("X-Telegram-Bot-Api-Secret-Token")); err != nil {
+		return Batch{}, err
+	}
+	return ParseTelegram(d.Body)
+}
+
+// Rules: HTML formatting, no messaging window.
+func (telegram) Rules() Rules {
+	return Rules{Kind: KindTelegram, MaxLength: 4096, Format: FormatHTML, ResponseTime: 15 * time.Minute,
+		Tone:       "Telegram: comunidade e suporte, direto e prestativo.",
+		Collection: CollectInline, Templates: ptTemplates()}
+}
+
+// Address is the contact's Telegram chat id.
+func (telegram) Address(ids []memory.Identity) (string, bool) {
+	return identityOf(ids, memory.KindTelegram)
+}
+
+// Send calls sendMessage, or the send method of the media's type.
+func (telegram) Send(ctx context.Context, via *Platforms, ch Channel, m PlatformMessage) (string, error) {
+	chatID, err := strconv.ParseInt(m.To, 10, 64)
+	if err != nil {
+		return "", &SendError{Reason: fmt.Sprintf("telegram chat id %q is not a number", m.To)}
+	}
+	method := "sendMessage"
+	body := map[string]any{"chat_id": chatID, "parse_mode": "HTML"}
+	if m.Media != nil {
+		method = map[string]string{"image": "sendPhoto", "video": "sendVideo", "audio": "sendAudio", "voice": "sendVoice"}[m.Media.Type]
+		if method == "" {
+			method = "sendDocument"
+		}
+		field := strings.ToLower(strings.TrimPrefix(method, "send"))
+		body[field], body["caption"] = m.Media.URL, m.Text
+	} else {
+		body["text"] = m.Text
+	}
+	if _, msgID, ok := strings.Cut(m.ReplyTo, ":"); ok {
+		if id, err := strconv.ParseInt(msgID, 10, 64); err == nil {
+			body["reply_parameters"] = map[string]int64{"message_id": id}
+		}
+	}
+	var out struct {
+		OK     bool `json:"ok"`
+		Result struct {
+			MessageID int64 `json:"message_id"`
+			Chat      struct {
+				ID int64 `json:"id"`
+			} `json:"chat"`
+		} `json:"result"`
+	}
+	url := baseURL(ch, defaultTelegramURL) + "/bot" + ch.Secret("bot_token") + "/" + method
+	if err := via.postJSON(ctx, url, nil, body, &out); err != nil {
+		return "", err
+	}
+	if !out.OK || out.Result.MessageID == 0 {
+		return "", &SendError{Reason: "Telegram answered without a message"}
+	}
+	return tgMessageID(chatID, out.Result.MessageID), nil
+}
+
+// SetTelegramWebhook registers url with Telegram's setWebhook for the bot of
+// the channel, with the channel's secret token, so Telegram signs every
+// update it sends there.
+func (h *Platforms) SetTelegramWebhook(ctx context.Context, ch Channel, url string) error {
+	if ch.Kind != KindTelegram {
+		return fmt.Errorf("%w: channel %s is %s, not telegram", ErrInvalidConfig, ch.ID, ch.Kind)
+	}
+	if !strings.HasPrefix(url, "https://") {
+		return fmt.Errorf("%w: Telegram only calls https webhooks, got %q", ErrInvalidConfig, url)
+	}
+	body := map[string]any{
+		"url":             url,
+		"secret_token":    ch.Secret("secret_token"),
+		"allowed_updates": []string{"message", "edited_message", "callback_query"},
+		"max_connections": 40,
+	}
+	var out struct {
+		OK          bool   `json:"ok"`
+		Description string `json:"description"`
+	}
+	endpoint := baseURL(ch, defaultTelegramURL) + "/bot" + ch.Secret("bot_token") + "/setWebhook"
+	if err := h.postJSON(ctx, endpoint, nil, body, &out); err != nil {
+		return fmt.Errorf("telegram setWebhook: %w", err)
+	}
+	if !out.OK {
+		return fmt.Errorf("telegram setWebhook refused: %s", out.Description)
+	}
+	return nil
+}
+
+// telegramMeanings are Telegram refusals, recognised by a phrase of their
+// description, in words of ours (the description itself is not kept).
+var telegramMeanings = []struct{ phrase, meaning string }{
+	{"bot was blocked by the user", "the customer blocked the bot"},
+	{"chat not found", "the chat does not exist or never wrote to the bot"},
+	{"user is deactivated", "the customer's account is deactivated"},
+	{"unauthorized", "the bot token is invalid"},
+	{"too many requests", "rate limited"},
+	{"message is too long", "the message is too long"},
 }

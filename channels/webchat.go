@@ -299,3 +299,55 @@ func WebchatTopic(channelID uuid.UUID, visitorID string) string {
 
 // InboxTopic is the notify topic that wakes an account's inbox pages.
 func InboxTopic(accountID uuid.UUID) string { return "inbox/" + accountID.String() }
+
+// webchat is the adapter of Atende's own widget. Its visitors post to the
+// webchat endpoints (Webchat), not to a platform webhook, and read replies
+// from the timeline: sending is waking the visitor's streams.
+type webchat struct{}
+
+// Kind is KindWebchat.
+func (webchat) Kind() Kind { return KindWebchat }
+
+// Capabilities: the session key (generated); one contact may have several
+// browsers, so a reply is pinned to the visitor who last wrote.
+func (webchat) Capabilities() Capabilities {
+	return Capabilities{RequiredSecrets: []string{"session_key"}, PinsRecipient: true}
+}
+
+// Open refuses: no platform posts webchat webhooks.
+func (webchat) Open(_ context.Context, ch Channel, _ Delivery, _ Replays) (Batch, error) {
+	return Batch{}, noWebhooks(ch.Kind)
+}
+
+// Send wakes the visitor's streams on every replica; the reply itself is
+// already on the timeline, where the stream reads it.
+func (webchat) Send(ctx context.Context, via *Platforms, ch Channel, m PlatformMessage) (string, error) {
+	if via.webchat == nil {
+		return "", &SendError{Reason: "webchat is not served here"}
+	}
+	if err := via.webchat.Notify(ctx, WebchatTopic(ch.ID, m.To)); err != nil {
+		return "", &SendError{Retryable: true, Reason: err.Error()}
+	}
+	return "webchat:" + uuid.NewString(), nil
+}
+
+// Rules: Markdown in the widget, one form for missing data, a fast answer.
+func (webchat) Rules() Rules {
+	return Rules{Kind: KindWebchat, MaxLength: 4000, Format: FormatMarkdown, ResponseTime: 2 * time.Minute,
+		Tone:       "Webchat: acolhedor e objetivo; o visitante está no site com intenção de comprar, conduza à conversão.",
+		Collection: CollectForm, Templates: ptTemplates()}
+}
+
+// Address is one of the contact's visitor ids (Reply picks the pinned one).
+func (webchat) Address(ids []memory.Identity) (string, bool) {
+	return identityOf(ids, memory.KindWebchat)
+}
+
+// Reply goes to the visitor the reply was pinned to when queued.
+func (webchat) Reply(m PlatformMessage, c ReplyContext) (PlatformMessage, string) {
+	if c.Pinned == "" {
+		return m, "no webchat visitor has written to answer"
+	}
+	m.To = c.Pinned
+	return m, ""
+}

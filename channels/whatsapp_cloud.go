@@ -2,6 +2,7 @@ package channels
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -442,4 +443,96 @@ func unixString(s string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("%w: timestamp %q is not unix seconds", ErrMalformed, s)
 	}
 	return time.Unix(secs, 0).UTC(), nil
+}
+
+// defaultGraphURL is the Graph API WhatsApp Cloud is sent through, unless
+// settings.base_url says otherwise (tests, proxies).
+const defaultGraphURL = "https://graph.facebook.com/v21.0"
+
+// whatsAppCloud is the WhatsApp Cloud API (Meta Graph) adapter.
+// Its replies need nothing but the address (asIs).
+type whatsAppCloud struct{ asIs }
+
+// Kind is KindWhatsApp.
+func (whatsAppCloud) Kind() Kind { return KindWhatsApp }
+
+// Capabilities: the Meta app's secret and tokens, and the business number.
+func (whatsAppCloud) Capabilities() Capabilities {
+	return Capabilities{RequiredSettings: []string{"phone_number_id"}, RequiredSecrets: []string{"app_secret", "verify_token", "access_token"}}
+}
+
+// Open checks Meta's X-Hub-Signature-256 and parses the Cloud API envelope.
+func (whatsAppCloud) Open(_ context.Context, ch Channel, d Delivery, _ Replays) (Batch, error) {
+	if err := VerifyMetaSignature(ch.Secret("app_secret"), d.Body, d.Header.Get("X-Hub-Signature-256")); err != nil {
+		return Batch{}, err
+	}
+	return ParseWhatsAppCloud(d.Body)
+}
+
+// Rules are WhatsApp's, with Meta's 24-hour window reopened by a template.
+func (whatsAppCloud) Rules() Rules {
+	r := whatsAppRules(KindWhatsApp)
+	r.Window = 24 * time.Hour
+	r.WindowTemplate = "retomar_atendimento"
+	return r
+}
+
+// Address is the contact's phone, or else the business-scoped user id of a
+// username customer who never shared one.
+func (whatsAppCloud) Address(ids []memory.Identity) (string, bool) {
+	if to, ok := phoneOf(ids); ok {
+		return to, true
+	}
+	return identityOf(ids, memory.KindWhatsAppUser)
+}
+
+// Send posts to the number's /messages: a template, a media link or text.
+func (whatsAppCloud) Send(ctx context.Context, via *Platforms, ch Channel, m PlatformMessage) (string, error) {
+	body := map[string]any{"messaging_product": "whatsapp", "recipient_type": "individual", "to": m.To}
+	if isBSUID(m.To) {
+		// a username sender without a phone is addressed by its business-scoped id
+		delete(body, "to")
+		body["recipient"] = m.To
+	}
+	switch {
+	case m.Template != nil:
+		params := make([]map[string]string, len(m.Template.Params))
+		for i, p := range m.Template.Params {
+			params[i] = map[string]string{"type": "text", "text": p}
+		}
+		tpl := map[string]any{"name": m.Template.Name, "language": map[string]string{"code": m.Template.Language}}
+		if len(params) > 0 {
+			tpl["components"] = []map[string]any{{"type": "body", "parameters": params}}
+		}
+		body["type"], body["template"] = "template", tpl
+	case m.Media != nil:
+		kind := waMediaKind(m.Media.Type)
+		media := map[string]string{"link": m.Media.URL}
+		if m.Text != "" && kind != "audio" && kind != "sticker" {
+			media["caption"] = m.Text
+		}
+		body["type"], body[kind] = kind, media
+	default:
+		body["type"], body["text"] = "text", map[string]any{"preview_url": false, "body": m.Text}
+	}
+	if m.ReplyTo != "" {
+		body["context"] = map[string]string{"message_id": m.ReplyTo}
+	}
+	var out struct {
+		Messages []struct{ ID string } `json:"messages"`
+	}
+	url := baseURL(ch, defaultGraphURL) + "/" + ch.Settings["phone_number_id"] + "/messages"
+	if err := via.postJSON(ctx, url, map[string]string{"Authorization": "Bearer " + ch.Secret("access_token")}, body, &out); err != nil {
+		return "", err
+	}
+	if len(out.Messages) == 0 || out.Messages[0].ID == "" {
+		return "", &SendError{Reason: "WhatsApp answered without a message id"}
+	}
+	return out.Messages[0].ID, nil
+}
+
+// isBSUID is a WhatsApp business-scoped user id ("BR.13491208655302741918"):
+// two capital letters and a dot, where a phone is digits only.
+func isBSUID(s string) bool {
+	return len(s) > 3 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z' && s[2] == '.'
 }
