@@ -26,6 +26,7 @@ type SendError struct {
 	Reason     string
 }
 
+// Error says what the platform refused, with its HTTP status when it answered.
 func (e *SendError) Error() string {
 	if e.Status == 0 {
 		return "send failed: " + e.Reason
