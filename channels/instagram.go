@@ -1,9 +1,11 @@
 package channels
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/atende/atende/memory"
@@ -52,12 +54,40 @@ type igAttachment struct {
 	} `json:"payload"`
 }
 
+// igReferral is the ad, post or ig.me link that opened the conversation.
+type igReferral struct {
+	Ref        string `json:"ref"`
+	Source     string `json:"source"` // ADS, SHORTLINK
+	Type       string `json:"type"`
+	AdsContext *struct {
+		AdTitle  string `json:"ad_title"`
+		PhotoURL string `json:"photo_url"`
+		VideoURL string `json:"video_url"`
+		PostID   string `json:"post_id"`
+	} `json:"ads_context_data"`
+}
+
+// referral is the referral in Atende's words.
+func (r *igReferral) referral() *Referral {
+	if r == nil {
+		return nil
+	}
+	out := &Referral{Source: strings.ToLower(r.Source), SourceID: r.Ref}
+	if c := r.AdsContext; c != nil {
+		out.Headline, out.SourceID = c.AdTitle, cmp.Or(c.PostID, r.Ref)
+		out.MediaURL = cmp.Or(c.PhotoURL, c.VideoURL)
+	}
+	return out
+}
+
 type igMessaging struct {
 	Sender    struct{ ID string } `json:"sender"`
 	Recipient struct{ ID string } `json:"recipient"`
 	Timestamp int64               `json:"timestamp"`
+	Referral  *igReferral         `json:"referral"`
 	Message   *struct {
 		MID         string         `json:"mid"`
+		Referral    *igReferral    `json:"referral"`
 		Text        string         `json:"text"`
 		IsEcho      bool           `json:"is_echo"`
 		IsDeleted   bool           `json:"is_deleted"`
@@ -171,6 +201,21 @@ func igMessagingItem(b *Batch, m igMessaging) {
 			From:           Sender{Identities: []memory.Identity{{Kind: memory.KindInstagram, Value: m.Sender.ID}}},
 			MessageContext: MessageContext{Choice: &Choice{Kind: "postback", ID: m.Postback.Payload, Title: m.Postback.Title}},
 		})
+	case m.Referral != nil && m.Sender.ID != "":
+		// the customer opened the conversation from an ad or an ig.me link,
+		// before writing: recorded, so the first message has its origin
+		r := m.Referral.referral()
+		text := "Abriu a conversa por um link"
+		if r.Source == "ads" {
+			text = "Abriu a conversa pelo anúncio"
+		}
+		if r.Headline != "" {
+			text += " «" + r.Headline + "»"
+		}
+		b.Messages = append(b.Messages, Inbound{ExternalID: fmt.Sprintf("referral:%s:%d", m.Sender.ID, m.Timestamp), At: at, Type: "referral", Quiet: true,
+			Text:           text,
+			From:           Sender{Identities: []memory.Identity{{Kind: memory.KindInstagram, Value: m.Sender.ID}}},
+			MessageContext: MessageContext{Referral: r}})
 	case m.Read != nil:
 		b.Statuses = append(b.Statuses, Status{ExternalID: m.Read.MID, Status: "read", Recipient: m.Sender.ID, At: at})
 	}
@@ -201,6 +246,7 @@ func igInbound(m igMessaging, at time.Time) (Inbound, error) {
 		in.Type = a.Type
 		in.Media = append(in.Media, memory.Media{Type: a.Type, URL: a.Payload.URL, Title: a.Payload.Title})
 	}
+	in.Referral = msg.Referral.referral()
 	if msg.QuickReply != nil {
 		in.Type = "interactive"
 		in.Choice = &Choice{Kind: "quick_reply", ID: msg.QuickReply.Payload, Title: msg.Text}
