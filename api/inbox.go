@@ -204,7 +204,7 @@ func (h *handlers) inboxCard(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	h.render(c, http.StatusOK, "card.html", gin.H{"S": sess, "H": card, "Contact": contact, "Events": events, "Channels": choices,
+	h.render(c, http.StatusOK, "card.html", gin.H{"S": sess, "H": card, "Contact": contact, "Events": timelineRows(events), "Channels": choices,
 		"Attendants": attendants, "Fields": editableFields(contact), "Claims": h.claimsOf(ctx, sess.AccountID, contact), "Open": card.Status == handoff.StatusQueued || card.Status == handoff.StatusAssigned,
 		"Mine": card.OwnerID != nil && *card.OwnerID == sess.Attendant.ID, "Flash": c.Query("ok"), "Error": c.Query("erro")})
 }
