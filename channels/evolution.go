@@ -444,8 +444,19 @@ func (evolution) Open(_ context.Context, ch Channel, d Delivery, _ Replays) (Bat
 // Rules are WhatsApp's; a WhatsApp Web session has no messaging window.
 func (evolution) Rules() Rules { return whatsAppRules(KindEvolution) }
 
-// Address is the contact's phone.
-func (evolution) Address(ids []memory.Identity) (string, bool) { return phoneOf(ids) }
+// Address is the contact's phone, else its linked-device id as a remoteJid.
+func (evolution) Address(ids []memory.Identity) (string, bool) {
+	if to, ok := phoneOf(ids); ok {
+		return to, true
+	}
+	// a linked-device id with no phone behind it: Evolution answers the
+	// remoteJid as it came ("…@lid"); a gateway too old to route it refuses
+	// the send, and the failure is on the timeline with its reason
+	if lid, ok := identityOf(ids, memory.KindWhatsAppLID); ok {
+		return lid + "@lid", true
+	}
+	return "", false
+}
 
 // Send posts to the instance's sendText or sendMedia.
 func (evolution) Send(ctx context.Context, via *Platforms, ch Channel, m PlatformMessage) (string, error) {
