@@ -1,6 +1,7 @@
 package channels
 
 import (
+	"cmp"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -175,6 +176,8 @@ func ParseEvolution(body []byte) (Batch, error) {
 	case "messages.upsert":
 	case "messages.update":
 		return evoStatuses(p.Data, b), nil
+	case "messages.delete":
+		return evoDeletions(p.Data, b), nil
 	default:
 		return b, nil
 	}
@@ -506,4 +509,35 @@ func verifyEvolution(apikey string, d Delivery) error {
 		return fmt.Errorf("%w: apikey does not match", ErrBadSignature)
 	}
 	return nil
+}
+
+// evoDeletions reads messages.delete: the messages a person deleted for
+// everyone, as deletion annotations of them.
+func evoDeletions(data json.RawMessage, b Batch) Batch {
+	for _, raw := range oneOrList(data) {
+		var d struct {
+			ID        string  `json:"id"`
+			RemoteJID string  `json:"remoteJid"`
+			FromMe    bool    `json:"fromMe"`
+			Key       *evoKey `json:"key"`
+		}
+		if err := json.Unmarshal(raw, &d); err != nil {
+			b.skip("", fmt.Errorf("data: %w", err))
+			continue
+		}
+		if d.Key != nil {
+			d.ID, d.RemoteJID, d.FromMe = cmp.Or(d.ID, d.Key.ID), cmp.Or(d.RemoteJID, d.Key.RemoteJID), d.FromMe || d.Key.FromMe
+		}
+		if d.ID == "" {
+			continue
+		}
+		a := Annotation{ExternalID: "delete:" + d.ID, Target: d.ID, Kind: AnnotationDelete, FromBusiness: d.FromMe}
+		if user, _, ok := strings.Cut(d.RemoteJID, "@"); ok && strings.HasSuffix(d.RemoteJID, "@s.whatsapp.net") {
+			if id, ok := memory.WhatsAppSender(user); ok {
+				a.From.Identities = []memory.Identity{id}
+			}
+		}
+		b.Annotations = append(b.Annotations, a)
+	}
+	return b
 }

@@ -84,7 +84,7 @@ func TestWhatsAppCloudFixturesParse(t *testing.T) {
 }
 
 func TestEvolutionFixturesParse(t *testing.T) {
-	for _, name := range fixturesMatching(t, "evolution", "messages_upsert_") {
+	for _, name := range fixturesMatching(t, "evolution", "messages_") {
 		t.Run(name, func(t *testing.T) {
 			b, err := ParseEvolution(readFixture(t, name))
 			if err != nil {

@@ -85,7 +85,16 @@ type igMessaging struct {
 	Recipient struct{ ID string } `json:"recipient"`
 	Timestamp int64               `json:"timestamp"`
 	Referral  *igReferral         `json:"referral"`
-	Message   *struct {
+	Reaction  *struct {
+		MID    string `json:"mid"`
+		Action string `json:"action"` // react, unreact
+		Emoji  string `json:"emoji"`
+	} `json:"reaction"`
+	MessageEdit *struct {
+		MID  string `json:"mid"`
+		Text string `json:"text"`
+	} `json:"message_edit"`
+	Message *struct {
 		MID         string         `json:"mid"`
 		Referral    *igReferral    `json:"referral"`
 		Text        string         `json:"text"`
@@ -201,6 +210,17 @@ func igMessagingItem(b *Batch, m igMessaging) {
 			From:           Sender{Identities: []memory.Identity{{Kind: memory.KindInstagram, Value: m.Sender.ID}}},
 			MessageContext: MessageContext{Choice: &Choice{Kind: "postback", ID: m.Postback.Payload, Title: m.Postback.Title}},
 		})
+	case m.Reaction != nil && m.Sender.ID != "":
+		a := Annotation{ExternalID: fmt.Sprintf("reaction:%s:%d", m.Reaction.MID, m.Timestamp), Target: m.Reaction.MID, Kind: AnnotationReaction, At: at,
+			From: Sender{Identities: []memory.Identity{{Kind: memory.KindInstagram, Value: m.Sender.ID}}}}
+		if m.Reaction.Action != "unreact" {
+			a.Emoji = cmp.Or(m.Reaction.Emoji, "❤️")
+		}
+		b.Annotations = append(b.Annotations, a)
+	case m.MessageEdit != nil && m.Sender.ID != "":
+		b.Annotations = append(b.Annotations, Annotation{ExternalID: fmt.Sprintf("edit:%s:%d", m.MessageEdit.MID, m.Timestamp), Target: m.MessageEdit.MID,
+			Kind: AnnotationEdit, Text: m.MessageEdit.Text, At: at,
+			From: Sender{Identities: []memory.Identity{{Kind: memory.KindInstagram, Value: m.Sender.ID}}}})
 	case m.Referral != nil && m.Sender.ID != "":
 		// the customer opened the conversation from an ad or an ig.me link,
 		// before writing: recorded, so the first message has its origin

@@ -64,9 +64,22 @@ type tgMessage struct {
 }
 
 type tgUpdate struct {
-	UpdateID      int64      `json:"update_id"`
-	Message       *tgMessage `json:"message"`
-	EditedMessage *tgMessage `json:"edited_message"`
+	UpdateID        int64      `json:"update_id"`
+	Message         *tgMessage `json:"message"`
+	EditedMessage   *tgMessage `json:"edited_message"`
+	MessageReaction *struct {
+		Chat struct {
+			ID   int64  `json:"id"`
+			Type string `json:"type"`
+		} `json:"chat"`
+		MessageID   int64  `json:"message_id"`
+		User        tgUser `json:"user"`
+		Date        int64  `json:"date"`
+		NewReaction []struct {
+			Type  string `json:"type"`
+			Emoji string `json:"emoji"`
+		} `json:"new_reaction"`
+	} `json:"message_reaction"`
 	CallbackQuery *struct {
 		ID      string     `json:"id"`
 		From    tgUser     `json:"from"`
@@ -119,6 +132,20 @@ func ParseTelegram(body []byte) (Batch, error) {
 			b.Annotations = append(b.Annotations, Annotation{ExternalID: "edit:" + strconv.FormatInt(u.UpdateID, 10), Target: in.ExternalID,
 				Kind: AnnotationEdit, From: in.From, At: at, Text: in.Text, Media: in.Media})
 		}
+	case u.MessageReaction != nil:
+		// a reaction is about the message it is on; an empty new set removes it
+		r := u.MessageReaction
+		if r.User.ID == 0 || r.User.IsBot {
+			break
+		}
+		a := Annotation{ExternalID: "reaction:" + strconv.FormatInt(u.UpdateID, 10), Target: tgMessageID(r.Chat.ID, r.MessageID),
+			Kind: AnnotationReaction, From: tgSender(r.User), At: time.Unix(r.Date, 0).UTC()}
+		for _, nr := range r.NewReaction {
+			if nr.Emoji != "" {
+				a.Emoji += nr.Emoji
+			}
+		}
+		b.Annotations = append(b.Annotations, a)
 	case u.CallbackQuery != nil:
 		q := u.CallbackQuery
 		if q.From.IsBot || q.From.ID == 0 {
@@ -281,7 +308,7 @@ func (h *Platforms) SetTelegramWebhook(ctx context.Context, ch Channel, url stri
 	body := map[string]any{
 		"url":             url,
 		"secret_token":    ch.Secret("secret_token"),
-		"allowed_updates": []string{"message", "edited_message", "callback_query"},
+		"allowed_updates": []string{"message", "edited_message", "callback_query", "message_reaction"},
 		"max_connections": 40,
 	}
 	var out struct {
