@@ -29,7 +29,7 @@ func TestOneBadMessageNeverRefusesTheOthers(t *testing.T) {
 
 	waBody := fmt.Appendf(nil, `{"object":"whatsapp_business_account","entry":[
 		{"id":"1","changes":[{"field":"messages","value":{"contacts":[{"profile":{"name":"Rui"},"wa_id":"5511987650010"}],"messages":[
-			{"from":"not-a-number","id":"wamid.badsender","timestamp":"%[1]d","type":"text","text":{"body":"sender is no phone"}},
+			{"from":"5678","id":"wamid.badsender","timestamp":"%[1]d","type":"text","text":{"body":"sender is no phone"}},
 			{"from":"5511987650010","id":"wamid.good","timestamp":"%[1]d","type":"text","text":{"body":"Quero cancelar meu pedido"}},
 			{"from":"5511987650010","id":"wamid.soon","timestamp":"soon","type":"text","text":{"body":"bad timestamp"}},
 			{"from":"5511987650010","id":"wamid.poll","timestamp":"%[1]d","type":"unsupported","unsupported":{"type":"poll"}},

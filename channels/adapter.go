@@ -65,6 +65,10 @@ type Capabilities struct {
 	// visitor's browsers): the Outbox fixes it when the reply is queued and
 	// hands it to Reply as ReplyContext.Pinned.
 	PinsRecipient bool
+	// StatusRecipients says a delivery status names its recipient as an
+	// address of a customer (WhatsApp's recipient_id), so the status of a
+	// message sent outside Atende can be put on that customer's timeline.
+	StatusRecipients bool
 }
 
 // ReplyContext is what Reply reads beyond the address: the conversation.

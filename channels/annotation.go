@@ -23,36 +23,51 @@ type annotationPayload struct {
 	Emoji         string         `json:"emoji,omitempty"`
 	Text          string         `json:"text,omitempty"`
 	Previous      string         `json:"previous,omitempty"` // the text before an edit or a deletion
+	Group         string         `json:"group,omitempty"`
 }
 
 // ingestAnnotation records a reaction, edit or deletion on the timeline of
-// the message it is about — or, when Atende never saw that message, of its
-// sender — and enqueues no turn. False when it was stored before (a
-// platform retry) or neither the message nor the sender is known.
+// the message it is about and enqueues no turn. It is linked to that
+// message only when its sender is the message's contact (or the business):
+// a customer can react to the bot's reply, but never edit, delete or quote
+// someone else's message — an annotation naming another contact's message
+// id (forged, or a group member reacting to another) goes on the sender's
+// own timeline, unlinked. False when it was stored before (a platform retry)
+// or neither the message nor the sender is known.
 func (i *Ingestor) ingestAnnotation(ctx context.Context, tx pgx.Tx, ch Channel, a Annotation) (bool, error) {
-	target, err := i.memory.EventByExternalIDTx(ctx, tx, ch.AccountID, string(ch.Kind), ScopedID(ch.ID, a.Target))
-	found := err == nil
-	if err != nil && !errors.Is(err, memory.ErrNotFound) {
+	target, found, err := i.annotationTarget(ctx, tx, ch, a.Target)
+	if err != nil {
 		return false, err
+	}
+	var sender uuid.UUID
+	if len(a.From.Identities) > 0 {
+		first := a.From.Identities[0]
+		profile := memory.Profile{Channel: string(ch.Kind)}
+		if !a.FromBusiness {
+			profile.Name = a.From.Name
+		}
+		if sender, err = i.memory.ResolveIDTx(ctx, tx, ch.AccountID, first.Kind, first.Value, profile); err != nil {
+			return false, fmt.Errorf("resolve sender of %s on %s: %w", a.Kind, a.Target, err)
+		}
+	}
+	if found && !a.FromBusiness && sender != uuid.Nil && (sender != target.ContactID ||
+		a.Kind != AnnotationReaction && target.Direction != memory.DirectionIn) {
+		found = false // not the sender's message to annotate
 	}
 	var contactID uuid.UUID
 	var convID *uuid.UUID
 	switch {
 	case found:
 		contactID, convID = target.ContactID, target.ConversationID
-	case len(a.From.Identities) > 0:
-		first := a.From.Identities[0]
-		profile := memory.Profile{Channel: string(ch.Kind)}
-		if !a.FromBusiness {
-			profile.Name = a.From.Name
-		}
-		if contactID, err = i.memory.ResolveIDTx(ctx, tx, ch.AccountID, first.Kind, first.Value, profile); err != nil {
-			return false, fmt.Errorf("resolve sender of %s on %s: %w", a.Kind, a.Target, err)
-		}
+	case sender != uuid.Nil:
+		contactID = sender
 	default:
 		return false, nil
 	}
-	p := annotationPayload{ChannelID: ch.ID, Annotation: a.Kind, Target: a.Target, Emoji: a.Emoji, Text: a.Text}
+	if len([]rune(a.Text)) > maxAnnotationText {
+		a.Text = clipRunes(a.Text, maxAnnotationText)
+	}
+	p := annotationPayload{ChannelID: ch.ID, Annotation: a.Kind, Target: a.Target, Emoji: a.Emoji, Text: a.Text, Group: a.Group}
 	if found {
 		p.TargetEventID = target.ID
 		p.Previous = target.Text
@@ -75,9 +90,49 @@ func (i *Ingestor) ingestAnnotation(ctx context.Context, tx pgx.Tx, ch Channel, 
 	return !appended.Duplicate, nil
 }
 
+// maxAnnotationText bounds an edit's new text on the annotation (the
+// timeline's event limit is far above; a platform's edit is a message).
+const maxAnnotationText = 4000
+
+// annotationTarget is the message an annotation is about: found by its
+// platform id on the channel; when that id is the one the platform gave a
+// message Atende sent (recorded on its "sent" status), the message itself.
+func (i *Ingestor) annotationTarget(ctx context.Context, tx pgx.Tx, ch Channel, platformID string) (memory.Event, bool, error) {
+	if platformID == "" {
+		return memory.Event{}, false, nil
+	}
+	e, err := i.memory.EventByExternalIDTx(ctx, tx, ch.AccountID, string(ch.Kind), ScopedID(ch.ID, platformID))
+	if errors.Is(err, memory.ErrNotFound) {
+		return memory.Event{}, false, nil
+	}
+	if err != nil {
+		return memory.Event{}, false, err
+	}
+	if e.Kind == memory.EventStatus {
+		var sp struct {
+			MessageEventID int64 `json:"message_event_id"`
+		}
+		if json.Unmarshal(e.Payload, &sp) != nil || sp.MessageEventID == 0 {
+			return memory.Event{}, false, nil
+		}
+		if e, err = i.memory.EventTx(ctx, tx, ch.AccountID, sp.MessageEventID); err != nil {
+			if errors.Is(err, memory.ErrNotFound) {
+				return memory.Event{}, false, nil
+			}
+			return memory.Event{}, false, err
+		}
+	}
+	return e, true, nil
+}
+
 // annotationID dedupes an annotation: its own id, else what it did to which
 // message (a platform retry sends the same).
 func annotationID(a Annotation) string {
+	if a.Kind == AnnotationDelete && a.Target != "" {
+		// a message is deleted once, however many events say so (Evolution
+		// sends a revoke upsert and a messages.delete)
+		return "annotation:delete:" + a.Target
+	}
 	if a.ExternalID != "" {
 		return "annotation:" + a.ExternalID
 	}

@@ -2,16 +2,19 @@ package channels
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
+	"mime/quotedprintable"
 	"net/http"
 	"net/mail"
 	"net/textproto"
@@ -121,36 +124,78 @@ func ParseEmailForm(provider string, form url.Values) (Batch, error) {
 var dec = new(mime.WordDecoder)
 
 // parseRawEmail reads a whole MIME message (SendGrid's raw mode): headers,
-// the first text/plain part (or the body), attachments' names.
+// the first text/plain part however deep (multipart/mixed around
+// multipart/alternative), decoded from quoted-printable or base64 and its
+// charset, and attachments' names.
 func parseRawEmail(raw string) (Batch, error) {
 	msg, err := mail.ReadMessage(strings.NewReader(raw))
 	if err != nil {
 		return Batch{}, fmt.Errorf("%w: raw e-mail: %v", ErrMalformed, err)
 	}
 	e := emailParts{headers: textproto.MIMEHeader(msg.Header), from: msg.Header.Get("From"), subject: msg.Header.Get("Subject")}
-	ct, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
-	if err != nil || !strings.HasPrefix(ct, "multipart/") {
-		body, _ := io.ReadAll(io.LimitReader(msg.Body, maxFormMemory))
-		e.text = string(body)
-		return e.batch()
-	}
-	mr := multipart.NewReader(msg.Body, params["boundary"])
-	for {
-		part, err := mr.NextPart()
-		if err != nil {
-			break
-		}
-		pct := part.Header.Get("Content-Type")
-		switch name := part.FileName(); {
-		case name != "":
-			mt, _, _ := mime.ParseMediaType(pct)
-			e.attachments = append(e.attachments, memory.Media{Type: mediaTypeOf(mt), MIME: mt, FileName: name, Caption: name})
-		case e.text == "" && (pct == "" || strings.HasPrefix(pct, "text/plain")):
-			body, _ := io.ReadAll(io.LimitReader(part, maxFormMemory))
-			e.text = string(body)
-		}
-	}
+	walkMIME(textproto.MIMEHeader(msg.Header), msg.Body, &e, 0)
 	return e.batch()
+}
+
+// walkMIME reads one MIME entity into e: its text if it is the first plain
+// text, its name if it is an attachment, its parts if it is multipart.
+func walkMIME(h textproto.MIMEHeader, body io.Reader, e *emailParts, depth int) {
+	ct, params, err := mime.ParseMediaType(h.Get("Content-Type"))
+	if err != nil {
+		ct = "text/plain"
+	}
+	disposition, dparams, _ := mime.ParseMediaType(h.Get("Content-Disposition"))
+	name := cmp.Or(dparams["filename"], params["name"])
+	switch {
+	case strings.HasPrefix(ct, "multipart/") && depth < 5:
+		mr := multipart.NewReader(body, params["boundary"])
+		for {
+			part, err := mr.NextRawPart()
+			if err != nil {
+				return
+			}
+			walkMIME(part.Header, part, e, depth+1)
+		}
+	case name != "" || disposition == "attachment":
+		e.attachments = append(e.attachments, memory.Media{Type: mediaTypeOf(ct), MIME: ct, FileName: name, Caption: name})
+	case ct == "text/plain" && e.text == "":
+		e.text = decodeText(h.Get("Content-Transfer-Encoding"), params["charset"], body)
+	}
+}
+
+// decodeText reads a text part in UTF-8 whatever its transfer encoding and
+// charset (ISO-8859-1 and Windows-1252 are still common in Brazilian mail).
+func decodeText(encoding, charset string, body io.Reader) string {
+	switch strings.ToLower(strings.TrimSpace(encoding)) {
+	case "quoted-printable":
+		body = quotedprintable.NewReader(body)
+	case "base64":
+		body = base64.NewDecoder(base64.StdEncoding, &lineJoiner{r: body})
+	}
+	raw, _ := io.ReadAll(io.LimitReader(body, maxFormMemory))
+	switch strings.ToLower(charset) {
+	case "iso-8859-1", "latin1", "windows-1252", "cp1252":
+		out := make([]rune, len(raw))
+		for i, b := range raw {
+			out[i] = rune(b)
+		}
+		return string(out)
+	}
+	return string(raw)
+}
+
+// lineJoiner drops the line breaks base64 bodies are folded with.
+type lineJoiner struct{ r io.Reader }
+
+func (l *lineJoiner) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	out := p[:0]
+	for _, b := range p[:n] {
+		if b != '\r' && b != '\n' {
+			out = append(out, b)
+		}
+	}
+	return len(out), err
 }
 
 func (e emailParts) batch() (Batch, error) {

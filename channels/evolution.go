@@ -342,7 +342,7 @@ func evoInbound(m evoMessage) (*Inbound, *Annotation, error) {
 // evoAnnotation reads a reaction, an edit or a deletion of an earlier
 // message; nil for anything else.
 func evoAnnotation(msg evoContent, in Inbound) *Annotation {
-	a := Annotation{ExternalID: in.ExternalID, From: in.From, At: in.At, FromBusiness: in.FromBusiness}
+	a := Annotation{ExternalID: in.ExternalID, From: in.From, At: in.At, FromBusiness: in.FromBusiness, Group: in.Group}
 	switch {
 	case msg.ReactionMessage != nil:
 		a.Kind, a.Target, a.Emoji = AnnotationReaction, msg.ReactionMessage.Key.ID, msg.ReactionMessage.Text
@@ -418,7 +418,10 @@ func evoStatuses(data json.RawMessage, b Batch) Batch {
 		if id == "" || !ok {
 			continue
 		}
-		recipient, _, _ := strings.Cut(u.RemoteJID, "@")
+		recipient := "" // only a phone jid names the customer; a LID would make a second contact
+		if user, ok := strings.CutSuffix(u.RemoteJID, "@s.whatsapp.net"); ok {
+			recipient = user
+		}
 		b.Statuses = append(b.Statuses, Status{ExternalID: id, Status: status, Recipient: recipient})
 	}
 	return b
@@ -433,7 +436,7 @@ func (evolution) Kind() Kind { return KindEvolution }
 
 // Capabilities: the instance, where it runs and its apikey.
 func (evolution) Capabilities() Capabilities {
-	return Capabilities{RequiredSettings: []string{"instance", "base_url"}, RequiredSecrets: []string{"apikey"}}
+	return Capabilities{RequiredSettings: []string{"instance", "base_url"}, RequiredSecrets: []string{"apikey"}, StatusRecipients: true}
 }
 
 // Open checks the instance's apikey and parses the Evolution envelope.

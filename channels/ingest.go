@@ -111,6 +111,7 @@ type messagePayload struct {
 	From      memory.Identity `json:"from"` // the address it came from: replies go back there
 	Username  string          `json:"username,omitempty"`
 	Group     string          `json:"group,omitempty"`
+	Quiet     bool            `json:"quiet,omitempty"` // recorded, not answered: in no conversation
 	// FullText is the whole text when the event's text was cut for the agents
 	// (see MaxAgentTextBytes) and the message keeps it nowhere else.
 	FullText string `json:"full_text,omitempty"`
@@ -152,6 +153,10 @@ func (i *Ingestor) Ingest(ctx context.Context, ch Channel, b Batch) (IngestResul
 	}
 	annotations := make([]Annotation, 0, len(b.Annotations))
 	for _, a := range b.Annotations {
+		if a.Group != "" && groups == GroupsIgnore {
+			skipped = append(skipped, Skipped{ExternalID: sanitize.Text(a.ExternalID), Reason: "a group annotation, and the channel ignores groups"})
+			continue
+		}
 		p, err := prepareAnnotation(a, now)
 		if err != nil {
 			skipped = append(skipped, Skipped{ExternalID: sanitize.Text(a.ExternalID), Reason: err.Error()})
@@ -217,7 +222,7 @@ func (i *Ingestor) Ingest(ctx context.Context, ch Channel, b Batch) (IngestResul
 		}
 		return nil
 	})
-	if err == nil && res.Stored > 0 && i.wakes != nil {
+	if err == nil && res.Stored+res.Annotations+res.Statuses > 0 && i.wakes != nil {
 		i.wakes.Poke(InboxTopic(ch.AccountID))
 	}
 	return res, err
@@ -299,15 +304,23 @@ func (i *Ingestor) ingestMessage(ctx context.Context, tx pgx.Tx, ch Channel, p p
 		}
 		contactID = linked.Contact.ID
 	}
-	conv, err := i.conversations.TouchTx(ctx, tx, ch.AccountID, contactID, string(ch.Kind), m.At)
-	if err != nil {
-		return 0, false, err
+	// A quiet message (a group's, a notice, a public comment) is on the
+	// contact's history but in none of their conversations: it is no
+	// unanswered question of a 1:1 episode and opens no messaging window.
+	var convID *uuid.UUID
+	if !m.Quiet {
+		conv, err := i.conversations.TouchTx(ctx, tx, ch.AccountID, contactID, string(ch.Kind), m.At)
+		if err != nil {
+			return 0, false, err
+		}
+		convID = &conv.ID
 	}
-	payload, err := json.Marshal(messagePayload{ChannelID: ch.ID, Type: m.Type, From: first, Username: m.From.Username, Group: m.Group, FullText: p.fullText, MessageContext: m.MessageContext})
+	payload, err := json.Marshal(messagePayload{ChannelID: ch.ID, Type: m.Type, From: first, Username: m.From.Username, Group: m.Group,
+		Quiet: m.Quiet, FullText: p.fullText, MessageContext: m.MessageContext})
 	if err != nil {
 		return 0, false, fmt.Errorf("encode message payload: %w", err)
 	}
-	e := memory.Event{ContactID: contactID, ConversationID: &conv.ID, Kind: memory.EventMessage,
+	e := memory.Event{ContactID: contactID, ConversationID: convID, Kind: memory.EventMessage,
 		Direction: memory.DirectionIn, Author: memory.AuthorContact, Channel: string(ch.Kind),
 		Text: m.Text, Media: m.Media, Payload: payload, ExternalID: ScopedID(ch.ID, m.ExternalID), OccurredAt: precise(m.At, time.Now())}
 	if m.FromBusiness {
@@ -345,14 +358,14 @@ func (i *Ingestor) ingestMessage(ctx context.Context, tx pgx.Tx, ch Channel, p p
 			return 0, false, err
 		}
 	}
-	if m.FromBusiness && i.takeovers != nil {
-		if err := i.takeovers.HumanReplied(ctx, tx, ch.AccountID, contactID, conv.ID, appended.Event.ID); err != nil {
+	if m.FromBusiness && !m.Quiet && i.takeovers != nil {
+		if err := i.takeovers.HumanReplied(ctx, tx, ch.AccountID, contactID, *convID, appended.Event.ID); err != nil {
 			return 0, false, fmt.Errorf("human reply %s: %w", m.ExternalID, err)
 		}
 	}
 	if !m.FromBusiness && !m.Quiet && i.turns != nil {
 		if err := i.turns.EnqueueTurn(ctx, tx, Turn{AccountID: ch.AccountID, ContactID: contactID,
-			ConversationID: conv.ID, EventID: appended.Event.ID, ChannelID: ch.ID}); err != nil {
+			ConversationID: *convID, EventID: appended.Event.ID, ChannelID: ch.ID}); err != nil {
 			return 0, false, fmt.Errorf("enqueue answer to %s: %w", m.ExternalID, err)
 		}
 	}
@@ -423,10 +436,13 @@ func titled(media []memory.Media) bool {
 // one the business sent from the WhatsApp Business app or another system to
 // that number — on the recipient's timeline: a voice note played, a
 // message that failed with the platform's code is something the attendant
-// needs. Only WhatsApp names a recipient who is surely a customer; other
-// platforms' receipts of unknown messages are ignored (false).
+// needs. Only platforms whose statuses name a customer's address
+// (Capabilities.StatusRecipients) qualify, and never "sent": Meta's "sent"
+// of Atende's own message can arrive before the outbox has recorded the id
+// it got, and must not become a foreign message. Others are ignored (false).
 func (i *Ingestor) ingestForeignStatus(ctx context.Context, tx pgx.Tx, ch Channel, s Status) (bool, error) {
-	if (ch.Kind != KindWhatsApp && ch.Kind != KindEvolution) || s.Recipient == "" {
+	a, ok := builtin.Adapter(ch.Kind)
+	if !ok || !a.Capabilities().StatusRecipients || s.Recipient == "" || s.Status == "sent" {
 		return false, nil
 	}
 	to, ok := memory.WhatsAppSender(s.Recipient)

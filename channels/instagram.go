@@ -175,14 +175,15 @@ func igMessagingItem(b *Batch, m igMessaging) {
 	at := time.UnixMilli(m.Timestamp).UTC()
 	switch {
 	case m.Message != nil && m.Message.IsDeleted:
-		customer := m.Sender.ID
+		customer, business := igCustomer(m)
 		b.Annotations = append(b.Annotations, Annotation{ExternalID: "deleted:" + m.Message.MID, Target: m.Message.MID, Kind: AnnotationDelete, At: at,
-			From: Sender{Identities: []memory.Identity{{Kind: memory.KindInstagram, Value: customer}}}})
+			FromBusiness: business, From: Sender{Identities: []memory.Identity{{Kind: memory.KindInstagram, Value: customer}}}})
 	case m.Message != nil && heartOnly(m.Message.Attachments):
 		// A heart sticker is a like: on the message it answers, or on the
 		// conversation; not a question for the bot.
-		a := Annotation{ExternalID: m.Message.MID, Kind: AnnotationReaction, Emoji: "❤️", At: at,
-			From: Sender{Identities: []memory.Identity{{Kind: memory.KindInstagram, Value: m.Sender.ID}}}}
+		customer, business := igCustomer(m)
+		a := Annotation{ExternalID: m.Message.MID, Kind: AnnotationReaction, Emoji: "❤️", At: at, FromBusiness: business,
+			From: Sender{Identities: []memory.Identity{{Kind: memory.KindInstagram, Value: customer}}}}
 		if r := m.Message.ReplyTo; r != nil {
 			a.Target = r.MID
 		}
@@ -239,6 +240,15 @@ func igMessagingItem(b *Batch, m igMessaging) {
 	case m.Read != nil:
 		b.Statuses = append(b.Statuses, Status{ExternalID: m.Read.MID, Status: "read", Recipient: m.Sender.ID, At: at})
 	}
+}
+
+// igCustomer is who a message item is with: the sender, or on an echo of
+// the business's own message the recipient (and it is the business's).
+func igCustomer(m igMessaging) (id string, fromBusiness bool) {
+	if m.Message != nil && m.Message.IsEcho {
+		return m.Recipient.ID, true
+	}
+	return m.Sender.ID, false
 }
 
 // heartOnly is a message that is only a like_heart sticker.

@@ -251,4 +251,6 @@ type Annotation struct {
 	// FromBusiness marks the business's own reaction or edit (typed on its
 	// phone or app).
 	FromBusiness bool `json:"from_business,omitempty"`
+	// Group is the group chat it happened in (the channel's group policy applies).
+	Group string `json:"group,omitempty"`
 }

@@ -18,7 +18,7 @@ func TestParsersSkipTheBadItemAndKeepTheRest(t *testing.T) {
 	}{
 		{"whatsapp cloud", ParseWhatsAppCloud, `{"object":"whatsapp_business_account","entry":[
 			{"changes":[{"field":"messages","value":{"contacts":[{"wa_id":"5511987654321","profile":{"name":"Maria"}}, 7],"messages":[
-				{"id":"wamid.nosender","from":"not-a-number","timestamp":"1","type":"text","text":{"body":"x"}},
+				{"id":"wamid.nosender","from":"5678","timestamp":"1","type":"text","text":{"body":"x"}},
 				{"id":"wamid.good","from":"5511987654321","timestamp":"1","type":"text","text":{"body":"oi"}},
 				{"id":"wamid.shape","from":"5511987654321","timestamp":1,"type":"text"}],
 			"statuses":[{"id":"wamid.s1","status":"read","timestamp":"1"},{"id":"wamid.s2","status":"read","timestamp":"x"}]}},

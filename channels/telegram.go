@@ -130,7 +130,7 @@ func ParseTelegram(body []byte) (Batch, error) {
 				at = time.Unix(u.EditedMessage.EditDate, 0).UTC()
 			}
 			b.Annotations = append(b.Annotations, Annotation{ExternalID: "edit:" + strconv.FormatInt(u.UpdateID, 10), Target: in.ExternalID,
-				Kind: AnnotationEdit, From: in.From, At: at, Text: in.Text, Media: in.Media})
+				Kind: AnnotationEdit, From: in.From, At: at, Text: in.Text, Media: in.Media, Group: in.Group})
 		}
 	case u.MessageReaction != nil:
 		// a reaction is about the message it is on; an empty new set removes it
@@ -144,6 +144,12 @@ func ParseTelegram(body []byte) (Batch, error) {
 			if nr.Emoji != "" {
 				a.Emoji += nr.Emoji
 			}
+		}
+		if a.Emoji == "" && len(r.NewReaction) > 0 {
+			a.Emoji = "★" // a custom-emoji or paid reaction: there is one, without an emoji to show
+		}
+		if r.Chat.Type != "private" {
+			a.Group = strconv.FormatInt(r.Chat.ID, 10)
 		}
 		b.Annotations = append(b.Annotations, a)
 	case u.CallbackQuery != nil:

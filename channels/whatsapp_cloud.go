@@ -220,7 +220,11 @@ func waChange(b *Batch, v waValue) {
 	for _, raw := range v.Contacts {
 		var c waContact
 		if json.Unmarshal(raw, &c) == nil { // a contact that cannot be read only loses its name
-			people[c.WaID] = c
+			// keyed by whichever id it has: username customers have no wa_id,
+			// and two of them must never share the empty key
+			if c.WaID != "" {
+				people[c.WaID] = c
+			}
 			if c.UserID != "" {
 				people[c.UserID] = c
 			}
@@ -297,9 +301,11 @@ func waInbound(m waMessage, people map[string]waContact, echo bool, business str
 		customer = m.To
 	}
 	in := Inbound{ExternalID: m.ID, At: at, Type: m.Type, FromBusiness: echo}
-	person, ok := people[customer]
-	if !ok && m.FromUserID != "" {
-		person = people[m.FromUserID]
+	var person waContact
+	if p, ok := people[m.FromUserID]; ok && m.FromUserID != "" {
+		person = p
+	} else if p, ok := people[customer]; ok && customer != "" {
+		person = p
 	}
 	if !echo {
 		in.From.Name, in.From.Username = person.Profile.Name, person.Profile.Username
@@ -318,9 +324,9 @@ func waInbound(m waMessage, people map[string]waContact, echo bool, business str
 	switch {
 	case m.Type == "reaction" && m.Reaction != nil:
 		return nil, &Annotation{ExternalID: m.ID, Target: m.Reaction.MessageID, Kind: AnnotationReaction, Emoji: m.Reaction.Emoji,
-			From: in.From, At: at, FromBusiness: echo}, nil
+			From: in.From, At: at, FromBusiness: echo, Group: m.GroupID}, nil
 	case m.Type == "edit" && m.Edit != nil:
-		a := &Annotation{ExternalID: m.ID, Target: m.Edit.OriginalMessageID, Kind: AnnotationEdit, From: in.From, At: at, FromBusiness: echo}
+		a := &Annotation{ExternalID: m.ID, Target: m.Edit.OriginalMessageID, Kind: AnnotationEdit, From: in.From, At: at, FromBusiness: echo, Group: m.GroupID}
 		if e := m.Edit.Message; e != nil {
 			edited, _, _ := waInbound(waMessage{ID: m.ID, From: m.From, To: m.To, Timestamp: m.Timestamp, Type: e.Type, Text: e.Text,
 				Image: e.Image, Video: e.Video, Document: e.Document}, people, echo, business)
@@ -330,7 +336,7 @@ func waInbound(m waMessage, people map[string]waContact, echo bool, business str
 		}
 		return nil, a, nil
 	case m.Type == "revoke" && m.Revoke != nil:
-		return nil, &Annotation{ExternalID: m.ID, Target: m.Revoke.OriginalMessageID, Kind: AnnotationDelete, From: in.From, At: at, FromBusiness: echo}, nil
+		return nil, &Annotation{ExternalID: m.ID, Target: m.Revoke.OriginalMessageID, Kind: AnnotationDelete, From: in.From, At: at, FromBusiness: echo, Group: m.GroupID}, nil
 	case m.Type == "system" && m.System != nil:
 		// "User A changed from 9729… to 9729…": the new number joins the
 		// contact, and the notice is the attendant's, not a turn.
@@ -458,7 +464,8 @@ func (whatsAppCloud) Kind() Kind { return KindWhatsApp }
 
 // Capabilities: the Meta app's secret and tokens, and the business number.
 func (whatsAppCloud) Capabilities() Capabilities {
-	return Capabilities{RequiredSettings: []string{"phone_number_id"}, RequiredSecrets: []string{"app_secret", "verify_token", "access_token"}}
+	return Capabilities{RequiredSettings: []string{"phone_number_id"}, RequiredSecrets: []string{"app_secret", "verify_token", "access_token"},
+		StatusRecipients: true}
 }
 
 // Open checks Meta's X-Hub-Signature-256 and parses the Cloud API envelope.

@@ -123,8 +123,10 @@ func NormalizeIdentity(kind IdentityKind, raw string) (Identity, error) {
 		}
 		return Identity{Kind: KindCPF, Value: cpf}, nil
 	case KindWhatsAppID:
-		if len(value) < 3 || len(value) > 15 || strings.Trim(value, "0123456789") != "" {
-			return Identity{}, invalid(kind, raw, "not a WhatsApp id (3 to 15 digits)")
+		// E.164 is at most 15 digits, and no country's numbers are shorter
+		// than 8 with the country code: "5678" is a publisher's placeholder
+		if len(value) < 8 || len(value) > 15 || strings.Trim(value, "0123456789") != "" {
+			return Identity{}, invalid(kind, raw, "not a WhatsApp id (8 to 15 digits)")
 		}
 		return Identity{Kind: kind, Value: value}, nil
 	case KindInstagram, KindTelegram, KindWebchat, KindWhatsAppUser, KindWhatsAppLID, KindChatwoot:

@@ -400,9 +400,9 @@ func (s *Store) StatusesOf(ctx context.Context, accountID uuid.UUID, messageEven
 	return collectEvents(rows)
 }
 
-// LastInbound is the contact's last message on a channel (ok false if they
-// never wrote there): messaging windows are counted from it, and e-mail
-// replies thread on it.
+// LastInbound is the contact's last message on a channel, quiet ones (a
+// group's, a notice) aside — ok false if they never wrote there: messaging
+// windows are counted from it, and e-mail replies thread on it.
 func (s *Store) LastInbound(ctx context.Context, accountID, contactID uuid.UUID, channel string) (Event, bool, error) {
 	return lastInbound(ctx, s.pool, accountID, contactID, channel)
 }
@@ -415,7 +415,8 @@ func (s *Store) LastInboundTx(ctx context.Context, tx pgx.Tx, accountID, contact
 
 func lastInbound(ctx context.Context, q querier, accountID, contactID uuid.UUID, channel string) (Event, bool, error) {
 	e, err := scanEvent(q.QueryRow(ctx, `SELECT `+eventColumns+` FROM events WHERE account_id = $1 AND contact_id = $2
-		AND channel = $3 AND kind = 'message' AND direction = 'in' ORDER BY occurred_at DESC, id DESC LIMIT 1`, accountID, contactID, channel))
+		AND channel = $3 AND kind = 'message' AND direction = 'in' AND NOT coalesce((payload->>'quiet')::boolean, false)
+		ORDER BY occurred_at DESC, id DESC LIMIT 1`, accountID, contactID, channel))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Event{}, false, nil
 	}

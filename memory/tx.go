@@ -124,6 +124,11 @@ func (s *Store) ContactTx(ctx context.Context, tx pgx.Tx, accountID, id uuid.UUI
 	return s.bind(tx).Contact(ctx, accountID, id)
 }
 
+// EventTx reads one event of the account inside tx.
+func (s *Store) EventTx(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, id int64) (Event, error) {
+	return s.bind(tx).EventByID(ctx, accountID, id)
+}
+
 // EventByExternalIDTx finds an event by the id its channel gave it (to attach
 // a delivery status to the message it is about).
 func (s *Store) EventByExternalIDTx(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, channel, externalID string) (Event, error) {

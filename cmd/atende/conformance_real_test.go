@@ -45,6 +45,14 @@ var silentPayloads = map[string]string{
 	"telegram/tgdoc_edited_message.json":   "an edit of a message already sent (edited_message)",
 }
 
+// refusedPayloads are the published payloads whose sender is a placeholder
+// no platform would send ("5678"): the README allows a clear refusal of
+// that one message instead of a contact made of junk, so the case passes
+// when the webhook answers 200 and names the message as skipped, why.
+var refusedPayloads = map[string]string{
+	"whatsapp_cloud/courier_wac_group_message.json": "no sender",
+}
+
 // realCase is one entry of cases.json.
 type realCase struct {
 	Platform string   `json:"platform"`
@@ -147,6 +155,13 @@ func checkRealCase(t *testing.T, srv *runningServer, sink *soakSink, dir string,
 	status, answer := postWebhook(t, srv.base, signedDelivery(t, ch, raw, time.Now()))
 	if status != http.StatusOK {
 		return failCase(t, 0, "webhook answered HTTP %d: %s", status, answer)
+	}
+	if why, ok := refusedPayloads[c.File]; ok {
+		if !strings.Contains(answer, `"skipped":[{`) || !strings.Contains(answer, why) {
+			return failCase(t, 0, "want the message skipped (%s), webhook answered: %s", why, answer)
+		}
+		t.Logf("PASS (refused: %s)", why)
+		return verdict{outcome: "PASS", reason: " (refused: " + why + ")"}
 	}
 	waitTurnsSettled(t, srv)
 	seen := readAttendantView(t, tenant)
