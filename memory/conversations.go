@@ -25,14 +25,7 @@ func (t *txn) EventByExternalID(ctx context.Context, accountID uuid.UUID, channe
 
 // EventByID reads one event of the account inside a transaction.
 func (t *txn) EventByID(ctx context.Context, accountID uuid.UUID, id int64) (Event, error) {
-	e, err := scanEvent(t.tx.QueryRow(ctx, `SELECT `+eventColumns+` FROM events WHERE account_id = $1 AND id = $2`, accountID, id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return e, notFound("event", id)
-	}
-	if err != nil {
-		return e, fmt.Errorf("read event %d: %w", id, err)
-	}
-	return e, nil
+	return eventByID(ctx, t.tx, accountID, id)
 }
 
 // MaxPendingInbound bounds how many unanswered messages one turn reads: after

@@ -380,7 +380,11 @@ func (t *txn) appendSystem(ctx context.Context, accountID, contactID uuid.UUID, 
 
 // Event reads one event of the account.
 func (s *Store) Event(ctx context.Context, accountID uuid.UUID, id int64) (Event, error) {
-	e, err := scanEvent(s.pool.QueryRow(ctx, `SELECT `+eventColumns+` FROM events WHERE account_id = $1 AND id = $2`, accountID, id))
+	return eventByID(ctx, s.pool, accountID, id)
+}
+
+func eventByID(ctx context.Context, q querier, accountID uuid.UUID, id int64) (Event, error) {
+	e, err := scanEvent(q.QueryRow(ctx, `SELECT `+eventColumns+` FROM events WHERE account_id = $1 AND id = $2`, accountID, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return e, notFound("event", id)
 	}
