@@ -183,6 +183,19 @@ func (r *Routers) For(ctx context.Context, accountID uuid.UUID, sectors []Sector
 	return router, version, err
 }
 
+// Warm trains, in the background, the router every account with the default
+// sectors shares, so the first customers after a start are not the ones
+// who wait for it (a second or two on the built-in corpus); a turn that
+// needs it meanwhile waits for that one training, not for a second.
+func (r *Routers) Warm() {
+	var sectors []Sector
+	for _, sec := range DefaultSectors() {
+		sectors = append(sectors, sec.withDefaults())
+	}
+	set, version := r.base(sectors)
+	go func() { _, _ = r.fit(version, func() ([]offline.LabelledMessage, error) { return set, nil }) }()
+}
+
 // base is the base set of sectors and its version, remembered by the
 // sectors' definition: the set is thousands of sentences, and hashing it on
 // every turn would cost more than the turn.

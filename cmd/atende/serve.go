@@ -126,6 +126,7 @@ func newApp(ctx context.Context, log *slog.Logger, s Settings) (*App, error) {
 		pool.Close()
 		return nil, err
 	}
+	routers.Warm()
 	orchestrator, err := agents.NewOrchestrator(agents.Deps{Pool: pool, Wakes: hub, Knowledge: knowledgeStore, Memory: store, Channels: channelStore, Outbox: outbox,
 		Sectors: sectors, Routers: routers, Prompts: library, LLM: engine, Viewer: viewer, Handoffs: handoffs, Events: hooks, Metrics: agents.NewMetrics(registry), Outbound: policy, Businesses: accts, Log: log})
 	if err != nil {
