@@ -14,6 +14,7 @@ import (
 	"github.com/atende/atende/handoff"
 	"github.com/atende/atende/internal/outbound"
 	"github.com/atende/atende/knowledge"
+	"github.com/atende/atende/media"
 	"github.com/atende/atende/memory"
 	"github.com/atende/atende/prompts"
 	"github.com/atende/atende/webhooks"
@@ -65,6 +66,8 @@ func fail(c *gin.Context, err error) {
 		abortWith(c, http.StatusConflict, "closed", err.Error())
 	case errors.Is(err, outbound.ErrBlocked), errors.Is(err, outbound.ErrBadURL):
 		abortWith(c, http.StatusUnprocessableEntity, "outbound_refused", err.Error())
+	case errors.Is(err, media.ErrNotFound):
+		abortWith(c, http.StatusNotFound, "not_found", "not found")
 	case errors.Is(err, accounts.ErrKeyNotFound), errors.Is(err, accounts.ErrNotFound):
 		abortWith(c, http.StatusNotFound, "not_found", "not found")
 	case errors.Is(err, accounts.ErrLastKey):

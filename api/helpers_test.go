@@ -32,6 +32,7 @@ import (
 	"github.com/atende/atende/internal/outbound"
 	"github.com/atende/atende/internal/testdb"
 	"github.com/atende/atende/knowledge"
+	"github.com/atende/atende/media"
 	"github.com/atende/atende/memory"
 	"github.com/atende/atende/migrations"
 	"github.com/atende/atende/prompts"
@@ -50,6 +51,8 @@ type testServer struct {
 	pool         *pgxpool.Pool
 	outbox       *channels.Outbox
 	handoffs     *handoff.Service
+	mediaFiles   *media.Files
+	blobs        media.Blobs
 }
 
 // setNow sets the server's clock (webhook timestamps are checked against it).
@@ -122,7 +125,12 @@ func newTestServerSetup(t *testing.T, policy outbound.Policy, limits RateLimits)
 	if err != nil {
 		t.Fatal(err)
 	}
-	handler := NewHandler(Deps{Pool: pool, Conversations: conversations.NewStore(pool),
+	blobs, err := media.NewDisk(t.TempDir(), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mediaFiles := media.NewFiles(pool)
+	handler := NewHandler(Deps{Pool: pool, Conversations: conversations.NewStore(pool), MediaFiles: mediaFiles, Blobs: blobs,
 		Now:  func() time.Time { return *clock.Load() },
 		Auth: accts, Memory: store, Viewer: memory.NewViewer(store, know, tokens, nil), Knowledge: know,
 		Channels: channelStore, Ingestor: ingestor, Outbox: outbox,
@@ -134,7 +142,7 @@ func newTestServerSetup(t *testing.T, policy outbound.Policy, limits RateLimits)
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
 	return &testServer{Server: srv, keyA: keys[0], keyB: keys[1], acctA: ids[0], acctB: ids[1], store: store, engine: handler,
-		clock: clock, channels: channelStore, pool: pool, outbox: outbox, handoffs: handoffs}
+		clock: clock, channels: channelStore, pool: pool, outbox: outbox, handoffs: handoffs, mediaFiles: mediaFiles, blobs: blobs}
 }
 
 // call sends a request with the key and decodes the JSON answer into out (when non-nil).

@@ -24,6 +24,7 @@ import (
 	"github.com/atende/atende/internal/notify"
 	"github.com/atende/atende/internal/outbound"
 	"github.com/atende/atende/knowledge"
+	"github.com/atende/atende/media"
 	"github.com/atende/atende/memory"
 	"github.com/atende/atende/prompts"
 	"github.com/atende/atende/webhooks"
@@ -56,6 +57,9 @@ type Deps struct {
 	Agents        *agents.Orchestrator
 	Handoffs      *handoff.Service
 	Webhooks      *webhooks.Store
+	// MediaFiles and Blobs serve /api/v1/media (nil: the route answers 404).
+	MediaFiles *media.Files
+	Blobs      media.Blobs
 	// Accounts finds the company an attendant logs in to.
 	Accounts AccountFinder
 	// Outbound checks the URLs a tenant registers (channel base_url and SMTP
@@ -160,6 +164,7 @@ func NewHandler(d Deps) *gin.Engine {
 	v1.POST("/contacts/:id/messages", small, h.sendMessage)
 	v1.GET("/contacts/:id/memory", h.memoryView)
 	v1.POST("/channels", small, h.createChannel)
+	v1.GET("/media/:id", h.getMedia)
 	v1.GET("/channels", h.listChannels)
 	v1.GET("/channels/:id", h.getChannel)
 	v1.POST("/channels/:id/secrets", small, h.rotateSecrets)

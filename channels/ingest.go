@@ -55,7 +55,17 @@ type Ingestor struct {
 	takeovers     Takeovers
 	events        EventSink
 	wakes         Waker
+	media         MediaEnqueuer
 }
+
+// MediaEnqueuer records and enqueues the download of a stored message's
+// media, in its transaction (MediaJobs).
+type MediaEnqueuer interface {
+	EnqueueMedia(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, ev memory.Event) error
+}
+
+// WithMedia has every stored message's media downloaded (see MediaJobs).
+func (i *Ingestor) WithMedia(m MediaEnqueuer) *Ingestor { i.media = m; return i }
 
 // Waker wakes the pages that show an account's conversations (the inbox)
 // once a change committed; notify.Hub implements it.
@@ -342,6 +352,11 @@ func (i *Ingestor) ingestMessage(ctx context.Context, tx pgx.Tx, ch Channel, p p
 	}
 	if appended.Duplicate {
 		return appended.Event.ID, true, nil
+	}
+	if i.media != nil && len(appended.Event.Media) > 0 {
+		if err := i.media.EnqueueMedia(ctx, tx, ch.AccountID, appended.Event); err != nil {
+			return 0, false, err
+		}
 	}
 	if r := m.Referral; r != nil && !m.FromBusiness {
 		// the ad that brought the customer, for the agents and the card

@@ -29,6 +29,7 @@ import (
 	"github.com/atende/atende/internal/database"
 	"github.com/atende/atende/internal/notify"
 	"github.com/atende/atende/knowledge"
+	"github.com/atende/atende/media"
 	"github.com/atende/atende/memory"
 	"github.com/atende/atende/migrations"
 	"github.com/atende/atende/prompts"
@@ -103,7 +104,14 @@ func newApp(ctx context.Context, log *slog.Logger, s Settings) (*App, error) {
 	outbox := channels.NewOutbox(pool, store, channelStore, channels.NewPlatforms(policy, channels.NewSMTPMailer(policy), hub), inserter, log, nil)
 	hooks := webhooks.NewStore(pool, box, inserter)
 	handoffs := handoff.NewService(pool, store, channelStore, outbox, inserter, hooks, log)
-	ingestor := channels.NewIngestor(pool, store, agents.NewTurns(inserter)).WithTakeovers(handoffs).WithEvents(hooks).WithWakes(hub)
+	blobs, err := media.NewDisk(s.MediaDir, s.MediaMaxBytes)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	mediaFiles := media.NewFiles(pool)
+	ingestor := channels.NewIngestor(pool, store, agents.NewTurns(inserter)).WithTakeovers(handoffs).WithEvents(hooks).WithWakes(hub).
+		WithMedia(channels.NewMediaJobs(inserter, mediaFiles))
 	engine, err := llmEngine(log, s)
 	if err != nil {
 		pool.Close()
@@ -139,6 +147,7 @@ func newApp(ctx context.Context, log *slog.Logger, s Settings) (*App, error) {
 	river.AddWorker(workers, agents.NewTurnWorker(orchestrator, capacity.Debounce))
 	river.AddWorker(workers, handoff.NewSLAWorker(handoffs))
 	river.AddWorker(workers, webhooks.NewDeliverWorker(hooks, policy))
+	river.AddWorker(workers, channels.NewMediaWorker(store, channelStore, channels.NewPlatforms(policy, nil, nil), mediaFiles, blobs))
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		Queues:  capacity.Queues(),
 		Workers: workers,
@@ -170,6 +179,8 @@ func newApp(ctx context.Context, log *slog.Logger, s Settings) (*App, error) {
 		Memory:        store,
 		Channels:      channelStore,
 		Ingestor:      ingestor,
+		MediaFiles:    mediaFiles,
+		Blobs:         blobs,
 		Outbox:        outbox,
 		Webchat:       channels.NewWebchat(pool, store, ingestor),
 		Hub:           hub,

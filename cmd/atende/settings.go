@@ -31,7 +31,11 @@ type Settings struct {
 	PprofAddr   string // ATENDE_PPROF_ADDR
 	ConfigPath  string // ATENDE_CONFIG: the business file
 	PromptsDir  string // ATENDE_PROMPTS_DIR
-	Capacity    Capacity
+	// MediaDir holds the files customers send, by content (ATENDE_MEDIA_DIR,
+	// default .atende/media); MediaMaxBytes is the largest one kept.
+	MediaDir      string
+	MediaMaxBytes int64
+	Capacity      Capacity
 	// Outbound is ATENDE_OUTBOUND_ALLOW: what tenant URLs may reach beyond
 	// public addresses (nothing by default).
 	Outbound   outbound.Policy
@@ -89,9 +93,12 @@ func loadSettings(env Getenv) (Settings, error) {
 		PprofAddr:   or("ATENDE_PPROF_ADDR", ""),
 		ConfigPath:  or("ATENDE_CONFIG", ""),
 		PromptsDir:  or("ATENDE_PROMPTS_DIR", ""),
-		LLM:         llmConfig(env),
-		LLMTimeout:  duration("ATENDE_LLM_TIMEOUT", "20s"),
-		Embedder:    embedderConfig(env),
+		MediaDir:    or("ATENDE_MEDIA_DIR", ".atende/media"),
+		// 25 MB: a WhatsApp video or a PDF of a contract fit; a backup does not
+		MediaMaxBytes: 25 << 20,
+		LLM:           llmConfig(env),
+		LLMTimeout:    duration("ATENDE_LLM_TIMEOUT", "20s"),
+		Embedder:      embedderConfig(env),
 	}
 	s.Capacity = capacity(env, &bad, duration)
 	var err error
@@ -159,6 +166,7 @@ func capacity(env Getenv, bad *settingsProblems, duration func(name, def string)
 			agents.TurnQueueName: 64,
 			handoff.SLAQueue:     4,
 			webhooks.Queue:       4,
+			channels.MediaQueue:  4,
 		},
 		RescueAfter: agents.DefaultTurnLease,
 	}

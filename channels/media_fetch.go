@@ -1,0 +1,270 @@
+package channels
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	neturl "net/url"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/atende/atende/media"
+	"github.com/atende/atende/memory"
+)
+
+// MediaQueue is the River queue media files are fetched from.
+const MediaQueue = "media"
+
+// MediaArgs is the job that fetches one media item of a stored message.
+type MediaArgs struct {
+	AccountID uuid.UUID `json:"account_id"`
+	FileID    uuid.UUID `json:"file_id"`
+	EventID   int64     `json:"event_id"`
+	Position  int       `json:"position"`
+}
+
+// Kind names the job in River's table.
+func (MediaArgs) Kind() string { return "media_fetch" }
+
+// InsertOpts: retried with backoff (a platform's CDN has bad minutes), one job per file.
+func (MediaArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: MediaQueue, MaxAttempts: 6, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// MediaJobs records each media item of an inbound message and enqueues its
+// download, in the transaction that stores the message (Ingestor.WithMedia):
+// the webhook answers before any byte is fetched.
+type MediaJobs struct {
+	jobs  *river.Client[pgx.Tx]
+	files *media.Files
+}
+
+// NewMediaJobs returns the queue that inserts through jobs.
+func NewMediaJobs(jobs *river.Client[pgx.Tx], files *media.Files) *MediaJobs {
+	return &MediaJobs{jobs: jobs, files: files}
+}
+
+// EnqueueMedia records and enqueues every fetchable item of a message.
+func (q *MediaJobs) EnqueueMedia(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, ev memory.Event) error {
+	for i, m := range ev.Media {
+		if m.PlatformID == "" && m.URL == "" {
+			continue
+		}
+		id, err := q.files.PendingTx(ctx, tx, accountID, ev.ID, i, m.FileName)
+		if err != nil {
+			return err
+		}
+		if _, err := q.jobs.InsertTx(ctx, tx, MediaArgs{AccountID: accountID, FileID: id, EventID: ev.ID, Position: i}, nil); err != nil {
+			return fmt.Errorf("enqueue media %d/%d: %w", ev.ID, i, err)
+		}
+	}
+	return nil
+}
+
+// mediaSource is an adapter that knows how its platform hands out a file
+// (WhatsApp Cloud: the media id's URL with the token; Telegram: getFile).
+// Others fetch the item's URL as it came.
+type mediaSource interface {
+	Download(ctx context.Context, via *Platforms, ch Channel, m memory.Media) (*http.Response, error)
+}
+
+// MediaWorker downloads media under the outbound policy and keeps them.
+type MediaWorker struct {
+	river.WorkerDefaults[MediaArgs]
+	memory   *memory.Store
+	channels *Store
+	via      *Platforms
+	files    *media.Files
+	blobs    media.Blobs
+}
+
+// NewMediaWorker returns the worker to register with River.
+func NewMediaWorker(mem *memory.Store, chs *Store, via *Platforms, files *media.Files, blobs media.Blobs) *MediaWorker {
+	return &MediaWorker{memory: mem, channels: chs, via: via, files: files, blobs: blobs}
+}
+
+// Timeout bounds one download.
+func (w *MediaWorker) Timeout(*river.Job[MediaArgs]) time.Duration { return 2 * time.Minute }
+
+// Work fetches one file; a failure is retried, and the last one is recorded
+// on the file with its reason (the inbox shows it, never a silent gap).
+func (w *MediaWorker) Work(ctx context.Context, job *river.Job[MediaArgs]) error {
+	err := w.fetch(ctx, job.Args)
+	if err == nil {
+		return nil
+	}
+	var final *finalMediaError
+	if errors.As(err, &final) || job.Attempt >= job.MaxAttempts {
+		if ferr := w.files.Failed(ctx, job.Args.AccountID, job.Args.FileID, err.Error()); ferr != nil {
+			return ferr
+		}
+		return river.JobCancel(err)
+	}
+	return err
+}
+
+// finalMediaError is a download that no retry can fix (a refused address,
+// a file too large, a platform that has no such file).
+type finalMediaError struct{ reason string }
+
+func (e *finalMediaError) Error() string { return e.reason }
+
+func (w *MediaWorker) fetch(ctx context.Context, a MediaArgs) error {
+	ev, err := w.memory.Event(ctx, a.AccountID, a.EventID)
+	if err != nil {
+		return &finalMediaError{"the message is gone"}
+	}
+	if a.Position >= len(ev.Media) {
+		return &finalMediaError{"the message has no such media"}
+	}
+	m := ev.Media[a.Position]
+	var p struct {
+		ChannelID uuid.UUID `json:"channel_id"`
+	}
+	if json.Unmarshal(ev.Payload, &p) != nil || p.ChannelID == uuid.Nil {
+		return &finalMediaError{"the message names no channel"}
+	}
+	ch, err := w.channels.Get(ctx, a.AccountID, p.ChannelID)
+	if err != nil {
+		return &finalMediaError{"the channel no longer exists"}
+	}
+	var resp *http.Response
+	if src, ok := w.via.adapters.mediaSourceOf(ch.Kind); ok {
+		resp, err = src.Download(ctx, w.via, ch, m)
+	} else if m.URL != "" {
+		resp, err = w.via.get(ctx, m.URL, nil)
+	} else {
+		return &finalMediaError{fmt.Sprintf("%s does not hand out its files by id", ch.Kind)}
+	}
+	if err != nil {
+		return err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body := bufio.NewReaderSize(resp.Body, 512)
+	head, _ := body.Peek(512)
+	mime := sniffedMIME(head, m.MIME, resp.Header.Get("Content-Type"))
+	b, err := w.blobs.Put(ctx, body)
+	if errors.Is(err, media.ErrTooLarge) {
+		return &finalMediaError{err.Error()}
+	}
+	if err != nil {
+		return err
+	}
+	return w.files.Stored(ctx, a.AccountID, a.FileID, b, mime)
+}
+
+// sniffedMIME is the file's type from its first bytes, the declared type
+// only when sniffing says no more than "some bytes" (an audio codec the
+// sniffer does not know).
+func sniffedMIME(head []byte, declared, header string) string {
+	sniffed := http.DetectContentType(head)
+	if sniffed != "application/octet-stream" && !strings.HasPrefix(sniffed, "text/plain") {
+		return sniffed
+	}
+	for _, d := range []string{declared, header} {
+		if mt, _, _ := strings.Cut(d, ";"); strings.TrimSpace(mt) != "" {
+			return strings.TrimSpace(mt)
+		}
+	}
+	return sniffed
+}
+
+// get fetches url under the outbound policy; anything but 2xx is an error
+// with the status only (the remote's body is never copied).
+func (h *Platforms) get(ctx context.Context, url string, headers map[string]string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, &finalMediaError{"not a URL"}
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := h.client.Do(req)
+	if err != nil {
+		if strings.Contains(err.Error(), "outbound policy") {
+			return nil, &finalMediaError{"blocked by the outbound policy"}
+		}
+		return nil, errors.New(withoutPath(err))
+	}
+	if resp.StatusCode/100 != 2 {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
+		_ = resp.Body.Close()
+		if resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusGone {
+			return nil, &finalMediaError{fmt.Sprintf("HTTP %d", resp.StatusCode)}
+		}
+		return nil, fmt.Errorf("HTTP %d", resp.StatusCode)
+	}
+	return resp, nil
+}
+
+// getJSON fetches url and decodes its JSON into out.
+func (h *Platforms) getJSON(ctx context.Context, url string, headers map[string]string, out any) error {
+	resp, err := h.get(ctx, url, headers)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(out); err != nil {
+		return fmt.Errorf("decode the platform's answer: %w", err)
+	}
+	return nil
+}
+
+// mediaSourceOf is the kind's adapter when it downloads its own files.
+func (r *Registry) mediaSourceOf(k Kind) (mediaSource, bool) {
+	a, ok := r.byKind[k]
+	if !ok {
+		return nil, false
+	}
+	src, ok := a.(mediaSource)
+	return src, ok
+}
+
+// Download asks Graph for the media id's URL, then fetches it with the token.
+func (whatsAppCloud) Download(ctx context.Context, via *Platforms, ch Channel, m memory.Media) (*http.Response, error) {
+	if m.PlatformID == "" {
+		return nil, &finalMediaError{"no media id"}
+	}
+	auth := map[string]string{"Authorization": "Bearer " + ch.Secret("access_token")}
+	var meta struct {
+		URL string `json:"url"`
+	}
+	if err := via.getJSON(ctx, baseURL(ch, defaultGraphURL)+"/"+m.PlatformID, auth, &meta); err != nil {
+		return nil, err
+	}
+	if meta.URL == "" {
+		return nil, &finalMediaError{"Graph gave no URL for the media"}
+	}
+	return via.get(ctx, meta.URL, auth)
+}
+
+// Download asks getFile for the file's path, then fetches it (the bot token
+// is in the URL: errors never carry it, see withoutPath).
+func (telegram) Download(ctx context.Context, via *Platforms, ch Channel, m memory.Media) (*http.Response, error) {
+	if m.PlatformID == "" {
+		return nil, &finalMediaError{"no file id"}
+	}
+	base := baseURL(ch, defaultTelegramURL)
+	token := ch.Secret("bot_token")
+	var f struct {
+		OK     bool `json:"ok"`
+		Result struct {
+			FilePath string `json:"file_path"`
+		} `json:"result"`
+	}
+	if err := via.getJSON(ctx, base+"/bot"+token+"/getFile?file_id="+neturl.QueryEscape(m.PlatformID), nil, &f); err != nil {
+		return nil, err
+	}
+	if !f.OK || f.Result.FilePath == "" {
+		return nil, &finalMediaError{"Telegram has no such file"}
+	}
+	return via.get(ctx, base+"/file/bot"+token+"/"+f.Result.FilePath, nil)
+}

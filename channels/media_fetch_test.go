@@ -1,0 +1,122 @@
+package channels
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/atende/atende/internal/outbound"
+	"github.com/atende/atende/media"
+	"github.com/atende/atende/memory"
+)
+
+// pngBytes is the start of a PNG: what the sniffer recognises.
+var pngBytes = append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{7}, 2000)...)
+
+// A WhatsApp image and a Telegram voice note are downloaded after ingest
+// by the media job, through each platform's own way (Graph's media URL with
+// the token; getFile), kept by content with the sniffed type, and a file
+// the platform refuses is marked failed with the status — never a gap.
+func TestMediaIsFetchedAfterIngest(t *testing.T) {
+	e := newOutboxEnv(t)
+	var graphAuth string
+	platform := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/MEDIA-1":
+			graphAuth = r.Header.Get("Authorization")
+			_, _ = io.WriteString(w, `{"url":"http://`+r.Host+`/cdn/img-1","mime_type":"image/jpeg"}`)
+		case r.URL.Path == "/cdn/img-1":
+			_, _ = w.Write(pngBytes)
+		case strings.HasSuffix(r.URL.Path, "/getFile"):
+			_, _ = io.WriteString(w, `{"ok":true,"result":{"file_path":"voice/file_9.oga"}}`)
+		case strings.HasSuffix(r.URL.Path, "/voice/file_9.oga"):
+			_, _ = w.Write(append([]byte("OggS"), bytes.Repeat([]byte{1}, 500)...))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(platform.Close)
+	wa := e.whatsapp(t, platform.URL)
+	tg, err := e.channels.Create(context.Background(), e.acct, NewChannel{Kind: KindTelegram, Name: "tg",
+		Settings: map[string]string{"base_url": platform.URL}, Secrets: map[string]string{"bot_token": "123:SECRET"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	blobs, err := media.NewDisk(t.TempDir(), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := media.NewFiles(e.pool)
+	workers := river.NewWorkers()
+	river.AddWorker(workers, NewMediaWorker(e.mem, e.channels, NewPlatforms(outbound.TestRig(), nil, nil), files, blobs))
+	client, err := river.NewClient(riverpgxv5.New(e.pool), &river.Config{Queues: map[string]river.QueueConfig{MediaQueue: {MaxWorkers: 2}},
+		Workers: workers, TestOnly: true, FetchPollInterval: 50 * time.Millisecond, FetchCooldown: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done, cancel := client.Subscribe(river.EventKindJobCompleted, river.EventKindJobCancelled, river.EventKindJobFailed)
+	defer cancel()
+	if err := client.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Stop(context.Background()) })
+	ing := NewIngestor(e.pool, e.mem, nil).WithMedia(NewMediaJobs(client, files))
+	from := func(kind memory.IdentityKind, v string) Sender { return Sender{Identities: []memory.Identity{{Kind: kind, Value: v}}} }
+	ingest := func(ch Channel, in Inbound) int64 {
+		res, err := ing.Ingest(context.Background(), ch, Batch{Messages: []Inbound{in}})
+		if err != nil || res.Stored != 1 {
+			t.Fatalf("ingest: %+v %v", res, err)
+		}
+		return res.EventIDs[0]
+	}
+	img := ingest(wa, Inbound{ExternalID: "wamid.img", Type: "image", At: time.Now(), From: from(memory.KindWhatsApp, "5511987650404"),
+		Media: []memory.Media{{Type: "image", MIME: "image/jpeg", PlatformID: "MEDIA-1", Caption: "comprovante do Pix"}}})
+	voice := ingest(tg, Inbound{ExternalID: "1:9", Type: "audio", At: time.Now(), From: from(memory.KindTelegram, "584920999"),
+		Media: []memory.Media{{Type: "voice", MIME: "audio/ogg", PlatformID: "FILE-9"}}})
+	gone := ingest(wa, Inbound{ExternalID: "wamid.gone", Type: "document", At: time.Now(), From: from(memory.KindWhatsApp, "5511987650404"),
+		Media: []memory.Media{{Type: "document", PlatformID: "MEDIA-GONE", FileName: "contrato.pdf"}}})
+	for range 3 {
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Fatal("the media jobs did not finish")
+		}
+	}
+	check := func(eventID int64, status media.Status, mime string, size int64) media.File {
+		fs, err := files.OfEvent(context.Background(), e.acct, eventID)
+		if err != nil || len(fs) != 1 {
+			t.Fatalf("files of %d: %+v %v", eventID, fs, err)
+		}
+		f := fs[0]
+		if f.Status != status || f.MIME != mime || f.Size != size {
+			t.Fatalf("file of %d: %+v, want %s %s %d", eventID, f, status, mime, size)
+		}
+		return f
+	}
+	f := check(img, media.StatusStored, "image/png", int64(len(pngBytes)))
+	r, err := blobs.Open(context.Background(), f.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(r)
+	_ = r.Close()
+	if !bytes.Equal(got, pngBytes) || graphAuth != "Bearer EAAG-test" {
+		t.Fatalf("stored %d bytes (auth %q)", len(got), graphAuth)
+	}
+	check(voice, media.StatusStored, "audio/ogg", 504)
+	g := check(gone, media.StatusFailed, "", 0)
+	if g.Error != "HTTP 404" || g.FileName != "contrato.pdf" {
+		t.Fatalf("failed file: %+v", g)
+	}
+	if other, err := files.Get(context.Background(), e.acct, f.ID); err != nil || other.ID != f.ID {
+		t.Fatalf("get: %v", err)
+	}
+}
