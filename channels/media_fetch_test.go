@@ -69,7 +69,9 @@ func TestMediaIsFetchedAfterIngest(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = client.Stop(context.Background()) })
 	ing := NewIngestor(e.pool, e.mem, nil).WithMedia(NewMediaJobs(client, files))
-	from := func(kind memory.IdentityKind, v string) Sender { return Sender{Identities: []memory.Identity{{Kind: kind, Value: v}}} }
+	from := func(kind memory.IdentityKind, v string) Sender {
+		return Sender{Identities: []memory.Identity{{Kind: kind, Value: v}}}
+	}
 	ingest := func(ch Channel, in Inbound) int64 {
 		res, err := ing.Ingest(context.Background(), ch, Batch{Messages: []Inbound{in}})
 		if err != nil || res.Stored != 1 {
