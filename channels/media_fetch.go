@@ -3,6 +3,7 @@ package channels
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -267,4 +268,37 @@ func (telegram) Download(ctx context.Context, via *Platforms, ch Channel, m memo
 		return nil, &finalMediaError{"Telegram has no such file"}
 	}
 	return via.get(ctx, base+"/file/bot"+token+"/"+f.Result.FilePath, nil)
+}
+
+// Download asks the instance for the message's media as base64 (Evolution's
+// chat/getBase64FromMediaMessage): the URL in the webhook is WhatsApp's
+// encrypted file, useless without the media key Evolution holds.
+func (evolution) Download(ctx context.Context, via *Platforms, ch Channel, m memory.Media) (*http.Response, error) {
+	if m.PlatformID == "" {
+		return nil, &finalMediaError{"no message id"}
+	}
+	var out struct {
+		Base64   string `json:"base64"`
+		MimeType string `json:"mimetype"`
+	}
+	url := baseURL(ch, "") + "/chat/getBase64FromMediaMessage/" + ch.Settings["instance"]
+	body := map[string]any{"message": map[string]any{"key": map[string]string{"id": m.PlatformID}}, "convertToMp4": false}
+	if err := via.postJSON(ctx, url, map[string]string{"apikey": ch.Secret("apikey")}, body, &out); err != nil {
+		var se *SendError
+		if errors.As(err, &se) && !se.Retryable {
+			return nil, &finalMediaError{se.Reason}
+		}
+		return nil, err
+	}
+	if out.Base64 == "" {
+		return nil, &finalMediaError{"Evolution gave no file for the message"}
+	}
+	_, data, _ := strings.Cut(out.Base64, "base64,") // a data: URL on some versions
+	if data == "" {
+		data = out.Base64
+	}
+	resp := &http.Response{StatusCode: http.StatusOK, Header: http.Header{},
+		Body: io.NopCloser(base64.NewDecoder(base64.StdEncoding, strings.NewReader(data)))}
+	resp.Header.Set("Content-Type", out.MimeType)
+	return resp, nil
 }

@@ -3,6 +3,8 @@ package channels
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -21,9 +23,9 @@ import (
 // pngBytes is the start of a PNG: what the sniffer recognises.
 var pngBytes = append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{7}, 2000)...)
 
-// A WhatsApp image and a Telegram voice note are downloaded after ingest
-// by the media job, through each platform's own way (Graph's media URL with
-// the token; getFile), kept by content with the sniffed type, and a file
+// A WhatsApp image, a Telegram voice note and an Evolution image are
+// downloaded after ingest by the media job, through each platform's own way
+// (Graph's media URL with the token; getFile; Evolution's base64 endpoint), kept by content with the sniffed type, and a file
 // the platform refuses is marked failed with the status — never a gap.
 func TestMediaIsFetchedAfterIngest(t *testing.T) {
 	e := newOutboxEnv(t)
@@ -37,6 +39,20 @@ func TestMediaIsFetchedAfterIngest(t *testing.T) {
 			_, _ = w.Write(pngBytes)
 		case strings.HasSuffix(r.URL.Path, "/getFile"):
 			_, _ = io.WriteString(w, `{"ok":true,"result":{"file_path":"voice/file_9.oga"}}`)
+		case r.URL.Path == "/chat/getBase64FromMediaMessage/loja-centro":
+			var req struct {
+				Message struct {
+					Key struct {
+						ID string `json:"id"`
+					} `json:"key"`
+				} `json:"message"`
+			}
+			_ = json.NewDecoder(r.Body).Decode(&req)
+			if r.Header.Get("apikey") != "evo-key" || req.Message.Key.ID != "3EB0IMG" {
+				http.Error(w, "{}", http.StatusUnauthorized)
+				return
+			}
+			_, _ = io.WriteString(w, `{"mediaType":"imageMessage","mimetype":"image/jpeg","base64":"`+base64.StdEncoding.EncodeToString(pngBytes)+`"}`)
 		case strings.HasSuffix(r.URL.Path, "/voice/file_9.oga"):
 			_, _ = w.Write(append([]byte("OggS"), bytes.Repeat([]byte{1}, 500)...))
 		default:
@@ -47,6 +63,11 @@ func TestMediaIsFetchedAfterIngest(t *testing.T) {
 	wa := e.whatsapp(t, platform.URL)
 	tg, err := e.channels.Create(context.Background(), e.acct, NewChannel{Kind: KindTelegram, Name: "tg",
 		Settings: map[string]string{"base_url": platform.URL}, Secrets: map[string]string{"bot_token": "123:SECRET"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evo, err := e.channels.Create(context.Background(), e.acct, NewChannel{Kind: KindEvolution, Name: "evo",
+		Settings: map[string]string{"base_url": platform.URL, "instance": "loja-centro"}, Secrets: map[string]string{"apikey": "evo-key"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +106,9 @@ func TestMediaIsFetchedAfterIngest(t *testing.T) {
 		Media: []memory.Media{{Type: "voice", MIME: "audio/ogg", PlatformID: "FILE-9"}}})
 	gone := ingest(wa, Inbound{ExternalID: "wamid.gone", Type: "document", At: time.Now(), From: from(memory.KindWhatsApp, "5511987650404"),
 		Media: []memory.Media{{Type: "document", PlatformID: "MEDIA-GONE", FileName: "contrato.pdf"}}})
-	for range 3 {
+	evoImg := ingest(evo, Inbound{ExternalID: "3EB0IMG", Type: "image", At: time.Now(), From: from(memory.KindWhatsApp, "5511987650505"),
+		Media: []memory.Media{{Type: "image", MIME: "image/jpeg", PlatformID: "3EB0IMG"}}})
+	for range 4 {
 		select {
 		case <-done:
 		case <-time.After(30 * time.Second):
@@ -114,6 +137,9 @@ func TestMediaIsFetchedAfterIngest(t *testing.T) {
 		t.Fatalf("stored %d bytes (auth %q)", len(got), graphAuth)
 	}
 	check(voice, media.StatusStored, "audio/ogg", 504)
+	if ev := check(evoImg, media.StatusStored, "image/png", int64(len(pngBytes))); ev.SHA256 != f.SHA256 {
+		t.Fatal("the same bytes from Evolution are not the same blob")
+	}
 	g := check(gone, media.StatusFailed, "", 0)
 	if g.Error != "HTTP 404" || g.FileName != "contrato.pdf" {
 		t.Fatalf("failed file: %+v", g)
