@@ -114,13 +114,13 @@ type evoContent struct {
 		SelectedDisplayText string `json:"selectedDisplayText"`
 	} `json:"templateButtonReplyMessage"`
 
-	Ephemeral          *evoWrapper `json:"ephemeralMessage"`
-	ViewOnce           *evoWrapper `json:"viewOnceMessage"`
-	ViewOnceV2         *evoWrapper `json:"viewOnceMessageV2"`
-	ViewOnceV2Ext      *evoWrapper `json:"viewOnceMessageV2Extension"`
-	DocumentWithCaptio *evoWrapper `json:"documentWithCaptionMessage"`
-	Edited             *evoWrapper `json:"editedMessage"`
-	DeviceSent         *evoWrapper `json:"deviceSentMessage"`
+	Ephemeral           *evoWrapper `json:"ephemeralMessage"`
+	ViewOnce            *evoWrapper `json:"viewOnceMessage"`
+	ViewOnceV2          *evoWrapper `json:"viewOnceMessageV2"`
+	ViewOnceV2Ext       *evoWrapper `json:"viewOnceMessageV2Extension"`
+	DocumentWithCaption *evoWrapper `json:"documentWithCaptionMessage"`
+	Edited              *evoWrapper `json:"editedMessage"`
+	DeviceSent          *evoWrapper `json:"deviceSentMessage"`
 }
 
 // evoContactCard is a shared contact: a name and its vCard.
@@ -144,7 +144,7 @@ type evoPoll struct {
 func (c evoContent) unwrapped() evoContent {
 	for range 4 {
 		var next *evoWrapper
-		for _, w := range []*evoWrapper{c.Ephemeral, c.ViewOnce, c.ViewOnceV2, c.ViewOnceV2Ext, c.DocumentWithCaptio, c.Edited, c.DeviceSent} {
+		for _, w := range []*evoWrapper{c.Ephemeral, c.ViewOnce, c.ViewOnceV2, c.ViewOnceV2Ext, c.DocumentWithCaption, c.Edited, c.DeviceSent} {
 			if w != nil && w.Message != nil {
 				next = w
 				break

@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
+	"github.com/atende/atende/internal/outbound"
 	"github.com/atende/atende/media"
 	"github.com/atende/atende/memory"
 )
@@ -190,8 +191,8 @@ func (h *Platforms) get(ctx context.Context, url string, headers map[string]stri
 	}
 	resp, err := h.client.Do(req)
 	if err != nil {
-		if strings.Contains(err.Error(), "outbound policy") {
-			return nil, &finalMediaError{"blocked by the outbound policy"}
+		if errors.Is(err, outbound.ErrBlocked) {
+			return nil, &finalMediaError{withoutPath(err)} // retrying will not change the policy's mind
 		}
 		return nil, errors.New(withoutPath(err))
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
@@ -147,4 +150,47 @@ func TestMediaIsFetchedAfterIngest(t *testing.T) {
 	if other, err := files.Get(context.Background(), e.acct, f.ID); err != nil || other.ID != f.ID {
 		t.Fatalf("get: %v", err)
 	}
+}
+
+// A file whose URL points inside the network is refused by the outbound
+// policy, once and for good, with the policy's words — never fetched.
+func TestMediaAtAnInternalAddressIsRefused(t *testing.T) {
+	e := newOutboxEnv(t)
+	var hits int
+	internal := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits++; _, _ = w.Write(pngBytes) }))
+	t.Cleanup(internal.Close)
+	ig, err := e.channels.Create(context.Background(), e.acct, NewChannel{Kind: KindInstagram, Name: "ig",
+		Settings: map[string]string{"instagram_id": "17841400123456789"}, Secrets: map[string]string{"app_secret": "s", "verify_token": "v", "access_token": "t"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := media.NewFiles(e.pool)
+	blobs, err := media.NewDisk(t.TempDir(), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fileID uuid.UUID
+	queue := mediaQueueFunc(func(ctx context.Context, tx pgx.Tx, acct uuid.UUID, ev memory.Event) error {
+		fileID, err = files.PendingTx(ctx, tx, acct, ev.ID, 0, "")
+		return err
+	})
+	res, err := NewIngestor(e.pool, e.mem, nil).WithMedia(queue).Ingest(context.Background(), ig, Batch{Messages: []Inbound{{ExternalID: "m.img",
+		Type: "image", At: time.Now(), From: Sender{Identities: []memory.Identity{{Kind: memory.KindInstagram, Value: "7654321000000099"}}},
+		Media: []memory.Media{{Type: "image", URL: internal.URL + "/photo.jpg"}}}}})
+	if err != nil || res.Stored != 1 {
+		t.Fatalf("ingest: %+v %v", res, err)
+	}
+	w := NewMediaWorker(e.mem, e.channels, NewPlatforms(outbound.Policy{}, nil, nil), files, blobs)
+	err = w.fetch(context.Background(), MediaArgs{AccountID: e.acct, FileID: fileID, EventID: res.EventIDs[0]})
+	var final *finalMediaError
+	if !errors.As(err, &final) || !strings.Contains(err.Error(), "outbound policy") || hits != 0 {
+		t.Fatalf("fetch: %v (hits %d)", err, hits)
+	}
+}
+
+// mediaQueueFunc is a MediaEnqueuer of one function, for tests.
+type mediaQueueFunc func(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, ev memory.Event) error
+
+func (f mediaQueueFunc) EnqueueMedia(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, ev memory.Event) error {
+	return f(ctx, tx, accountID, ev)
 }

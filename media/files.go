@@ -82,12 +82,18 @@ func (f *Files) Failed(ctx context.Context, accountID, id uuid.UUID, reason stri
 	return nil
 }
 
+// fileColumns are media_files' columns in scanFile's order.
+const fileColumns = `id, account_id, event_id, position, status, sha256, mime, size, file_name, error, updated_at`
+
+func scanFile(row pgx.Row) (File, error) {
+	var out File
+	err := row.Scan(&out.ID, &out.AccountID, &out.EventID, &out.Position, &out.Status, &out.SHA256, &out.MIME, &out.Size, &out.FileName, &out.Error, &out.UpdatedAt)
+	return out, err
+}
+
 // Get reads a file of the account; another account's id is ErrNotFound.
 func (f *Files) Get(ctx context.Context, accountID, id uuid.UUID) (File, error) {
-	var out File
-	err := f.pool.QueryRow(ctx, `SELECT id, account_id, event_id, position, status, sha256, mime, size, file_name, error, updated_at
-		FROM media_files WHERE account_id = $1 AND id = $2`, accountID, id).
-		Scan(&out.ID, &out.AccountID, &out.EventID, &out.Position, &out.Status, &out.SHA256, &out.MIME, &out.Size, &out.FileName, &out.Error, &out.UpdatedAt)
+	out, err := scanFile(f.pool.QueryRow(ctx, `SELECT `+fileColumns+` FROM media_files WHERE account_id = $1 AND id = $2`, accountID, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return File{}, fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
@@ -99,14 +105,9 @@ func (f *Files) Get(ctx context.Context, accountID, id uuid.UUID) (File, error) 
 
 // OfEvent lists a message's media files, by position.
 func (f *Files) OfEvent(ctx context.Context, accountID uuid.UUID, eventID int64) ([]File, error) {
-	rows, err := f.pool.Query(ctx, `SELECT id, account_id, event_id, position, status, sha256, mime, size, file_name, error, updated_at
-		FROM media_files WHERE account_id = $1 AND event_id = $2 ORDER BY position`, accountID, eventID)
+	rows, err := f.pool.Query(ctx, `SELECT `+fileColumns+` FROM media_files WHERE account_id = $1 AND event_id = $2 ORDER BY position`, accountID, eventID)
 	if err != nil {
 		return nil, fmt.Errorf("list media of %d: %w", eventID, err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (File, error) {
-		var out File
-		err := r.Scan(&out.ID, &out.AccountID, &out.EventID, &out.Position, &out.Status, &out.SHA256, &out.MIME, &out.Size, &out.FileName, &out.Error, &out.UpdatedAt)
-		return out, err
-	})
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (File, error) { return scanFile(r) })
 }
