@@ -31,6 +31,8 @@ type Blobs interface {
 	Put(ctx context.Context, r io.Reader) (Blob, error)
 	// Open reads a stored file.
 	Open(ctx context.Context, sha string) (io.ReadCloser, error)
+	// Delete removes a stored file (erasure); a file already gone is no error.
+	Delete(ctx context.Context, sha string) error
 }
 
 // Disk keeps blobs as files under Dir (two-letter fan-out by hash).
@@ -93,3 +95,14 @@ func (d *Disk) Open(_ context.Context, sha string) (io.ReadCloser, error) {
 }
 
 func (d *Disk) path(sha string) string { return filepath.Join(d.Dir, sha[:2], sha) }
+
+// Delete removes the blob at sha; one already gone is fine (erasure may run twice).
+func (d *Disk) Delete(_ context.Context, sha string) error {
+	if len(sha) != 64 {
+		return fmt.Errorf("media %q: not an address", sha)
+	}
+	if err := os.Remove(d.path(sha)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("delete media %s: %w", sha[:12], err)
+	}
+	return nil
+}
