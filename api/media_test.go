@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/atende/atende/media"
 	"github.com/atende/atende/memory"
 )
 
@@ -29,10 +30,10 @@ func TestMediaIsServedToItsAccountOnly(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if stored, err = s.mediaFiles.PendingTx(ctx, tx, s.acctA, ev.Event.ID, 0, "foto.png"); err != nil {
+		if stored, err = s.mediaFiles.PendingTx(ctx, tx, s.acctA, media.Item{EventID: ev.Event.ID, Position: 0, Kind: "image", FileName: "foto.png"}); err != nil {
 			return err
 		}
-		pending, err = s.mediaFiles.PendingTx(ctx, tx, s.acctA, ev.Event.ID, 1, "contrato.pdf")
+		pending, err = s.mediaFiles.PendingTx(ctx, tx, s.acctA, media.Item{EventID: ev.Event.ID, Position: 1, Kind: "document", FileName: "contrato.pdf"})
 		return err
 	})
 	if err != nil {
@@ -43,7 +44,7 @@ func TestMediaIsServedToItsAccountOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.mediaFiles.Stored(ctx, s.acctA, stored, b, "image/png"); err != nil {
+	if err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return s.mediaFiles.StoredTx(ctx, tx, s.acctA, stored, b, "image/png") }); err != nil {
 		t.Fatal(err)
 	}
 	get := func(key string, id uuid.UUID) (int, string, []byte) {

@@ -56,6 +56,7 @@ func ParsePostmarkInbound(body []byte) (Batch, error) {
 		Attachments       []struct {
 			Name        string
 			ContentType string
+			Content     string // base64
 		}
 	}
 	if err := json.Unmarshal(body, &p); err != nil {
@@ -70,7 +71,9 @@ func ParsePostmarkInbound(body []byte) (Batch, error) {
 		e.headers.Add(h.Name, h.Value)
 	}
 	for _, a := range p.Attachments {
-		e.attachments = append(e.attachments, memory.Media{Type: mediaTypeOf(a.ContentType), MIME: a.ContentType, Caption: a.Name, FileName: a.Name})
+		data, _ := base64.StdEncoding.DecodeString(a.Content) // not base64: the name is kept, the file is not
+		e.attachments = append(e.attachments, memory.Media{Type: mediaTypeOf(a.ContentType), MIME: a.ContentType, Caption: a.Name, FileName: a.Name,
+			Data: nonEmptyBytes(data)})
 	}
 	return e.batch()
 }
@@ -157,7 +160,8 @@ func walkMIME(h textproto.MIMEHeader, body io.Reader, e *emailParts, depth int) 
 			walkMIME(part.Header, part, e, depth+1)
 		}
 	case name != "" || disposition == "attachment":
-		e.attachments = append(e.attachments, memory.Media{Type: mediaTypeOf(ct), MIME: ct, FileName: name, Caption: name})
+		data, _ := io.ReadAll(io.LimitReader(transferDecoded(h.Get("Content-Transfer-Encoding"), body), maxAttachmentBytes))
+		e.attachments = append(e.attachments, memory.Media{Type: mediaTypeOf(ct), MIME: ct, FileName: name, Caption: name, Data: nonEmptyBytes(data)})
 	case ct == "text/plain" && e.text == "":
 		e.text = decodeText(h.Get("Content-Transfer-Encoding"), params["charset"], body)
 	}
@@ -166,13 +170,7 @@ func walkMIME(h textproto.MIMEHeader, body io.Reader, e *emailParts, depth int) 
 // decodeText reads a text part in UTF-8 whatever its transfer encoding and
 // charset (ISO-8859-1 and Windows-1252 are still common in Brazilian mail).
 func decodeText(encoding, charset string, body io.Reader) string {
-	switch strings.ToLower(strings.TrimSpace(encoding)) {
-	case "quoted-printable":
-		body = quotedprintable.NewReader(body)
-	case "base64":
-		body = base64.NewDecoder(base64.StdEncoding, &lineJoiner{r: body})
-	}
-	raw, _ := io.ReadAll(io.LimitReader(body, maxFormMemory))
+	raw, _ := io.ReadAll(io.LimitReader(transferDecoded(encoding, body), maxFormMemory))
 	switch strings.ToLower(charset) {
 	case "iso-8859-1", "latin1", "windows-1252", "cp1252":
 		out := make([]rune, len(raw))
@@ -182,6 +180,28 @@ func decodeText(encoding, charset string, body io.Reader) string {
 		return string(out)
 	}
 	return string(raw)
+}
+
+// transferDecoded undoes a MIME part's Content-Transfer-Encoding.
+func transferDecoded(encoding string, body io.Reader) io.Reader {
+	switch strings.ToLower(strings.TrimSpace(encoding)) {
+	case "quoted-printable":
+		return quotedprintable.NewReader(body)
+	case "base64":
+		return base64.NewDecoder(base64.StdEncoding, &lineJoiner{r: body})
+	}
+	return body
+}
+
+// maxAttachmentBytes bounds one attachment read from a delivery (the blob
+// store refuses larger files anyway, with why).
+const maxAttachmentBytes = 26 << 20
+
+func nonEmptyBytes(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
 }
 
 // lineJoiner drops the line breaks base64 bodies are folded with.
@@ -384,10 +404,33 @@ func (email) Open(ctx context.Context, ch Channel, d Delivery, replays Replays) 
 		return Batch{}, err
 	}
 	b, err := ParseEmailForm(provider, form)
-	if err == nil && len(b.Messages) == 1 && len(b.Messages[0].Media) == 0 {
-		b.Messages[0].Media = files // Mailgun posts attachments as file parts
+	if err == nil && len(b.Messages) == 1 {
+		b.Messages[0].Media = withFileParts(b.Messages[0].Media, files)
 	}
 	return b, err
+}
+
+// withFileParts gives the attachments the form described (SendGrid's
+// attachment-info, in order) the bytes of their file parts; without a
+// description the file parts are the attachments (Mailgun).
+func withFileParts(described []memory.Media, files []formFile) []memory.Media {
+	if len(described) == 0 {
+		out := make([]memory.Media, len(files))
+		for i, f := range files {
+			out[i] = f.Media
+		}
+		return out
+	}
+	byField := map[string]memory.Media{}
+	for _, f := range files {
+		byField[f.Field] = f.Media
+	}
+	for i := range described {
+		if f, ok := byField["attachment"+strconv.Itoa(i+1)]; ok {
+			described[i].Data = f.Data
+		}
+	}
+	return described
 }
 
 // Send hands the reply to the mailer (SMTP in production).
@@ -455,7 +498,24 @@ func verifyInboundToken(ch Channel, d Delivery) error {
 // parseForm reads a urlencoded or multipart form, and the files a
 // multipart one carries (as media: type, MIME and file name; their bytes are
 // the media download's business).
-func parseForm(d Delivery) (url.Values, []memory.Media, error) {
+// formFile is a file part of a posted form, by the field it came in
+// (SendGrid names them attachment1…N, Mailgun attachment-1…N).
+type formFile struct {
+	Field string
+	Media memory.Media
+}
+
+func formFileData(fh *multipart.FileHeader) []byte {
+	f, err := fh.Open()
+	if err != nil {
+		return nil
+	}
+	defer func() { _ = f.Close() }()
+	data, _ := io.ReadAll(io.LimitReader(f, maxAttachmentBytes))
+	return nonEmptyBytes(data)
+}
+
+func parseForm(d Delivery) (url.Values, []formFile, error) {
 	ct, params, err := mime.ParseMediaType(d.Header.Get("Content-Type"))
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: content type: %v", ErrMalformed, err)
@@ -474,16 +534,22 @@ func parseForm(d Delivery) (url.Values, []memory.Media, error) {
 			return nil, nil, fmt.Errorf("%w: multipart form: %v", ErrMalformed, err)
 		}
 		defer func() { _ = f.RemoveAll() }()
-		var files []memory.Media
+		var files []formFile
 		names := make([]string, 0, len(f.File))
 		for name := range f.File {
 			names = append(names, name)
 		}
-		sort.Strings(names)
+		sort.Slice(names, func(a, b int) bool { // attachment2 before attachment10
+			if len(names[a]) != len(names[b]) {
+				return len(names[a]) < len(names[b])
+			}
+			return names[a] < names[b]
+		})
 		for _, name := range names {
 			for _, fh := range f.File[name] {
 				mt := fh.Header.Get("Content-Type")
-				files = append(files, memory.Media{Type: mediaTypeOf(mt), MIME: mt, FileName: fh.Filename, Caption: fh.Filename})
+				files = append(files, formFile{Field: name, Media: memory.Media{Type: mediaTypeOf(mt), MIME: mt, FileName: fh.Filename,
+					Caption: fh.Filename, Data: formFileData(fh)}})
 			}
 		}
 		return url.Values(f.Value), files, nil

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/subtle"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -27,6 +28,7 @@ type evoMediaMessage struct {
 	FileName string `json:"fileName"`
 	Title    string `json:"title"`
 	PTT      bool   `json:"ptt"`
+	Seconds  int    `json:"seconds"`
 }
 
 type evoContextInfo struct {
@@ -68,7 +70,10 @@ type evoWrapper struct {
 
 // evoContent is Baileys' message content, as far as Atende reads it.
 type evoContent struct {
-	Conversation        string `json:"conversation"`
+	Conversation string `json:"conversation"`
+	// Base64 is the file itself, when the instance sends media in its
+	// webhooks (WEBHOOK_BASE64): kept at ingest, no download needed.
+	Base64              string `json:"base64"`
 	ExtendedTextMessage *struct {
 		Text        string          `json:"text"`
 		ContextInfo *evoContextInfo `json:"contextInfo"`
@@ -330,6 +335,7 @@ func evoInbound(m evoMessage) (*Inbound, *Annotation, error) {
 		// message that is neither edit nor deletion: nothing the customer wrote
 		return nil, nil, nil
 	}
+	in.attachEvoBase64(m.Message.Base64)
 	if ctxInfo != nil && ctxInfo.StanzaID != "" {
 		in.ReplyTo = &Reply{ExternalID: ctxInfo.StanzaID}
 		if ctxInfo.QuotedMessage != nil {
@@ -379,8 +385,25 @@ func (in *Inbound) addEvoMedia(kind string, m *evoMediaMessage) {
 	in.Type = kind
 	// The url is WhatsApp's encrypted .enc file, useless without the media key:
 	// the message id is what fetches the media through Evolution.
-	in.Media = append(in.Media, memory.Media{Type: kind, MIME: m.MimeType, PlatformID: in.ExternalID, Caption: m.Caption, FileName: m.FileName, Title: m.Title})
+	in.Media = append(in.Media, memory.Media{Type: kind, MIME: m.MimeType, PlatformID: in.ExternalID, Caption: m.Caption,
+		FileName: m.FileName, Title: m.Title, Seconds: m.Seconds})
 	in.Text = m.Caption
+}
+
+// attachEvoBase64 gives the message's one file its bytes when the webhook
+// carried them; bytes that are not base64 are ignored (the job downloads).
+func (in *Inbound) attachEvoBase64(b64 string) {
+	if b64 == "" || len(in.Media) != 1 {
+		return
+	}
+	if _, data, ok := strings.Cut(b64, "base64,"); ok {
+		b64 = data // a data: URL on some versions
+	}
+	data, err := base64.StdEncoding.DecodeString(strings.TrimSpace(b64))
+	if err != nil || len(data) == 0 {
+		return
+	}
+	in.Media[0].Data = data
 }
 
 // evoStatus maps Evolution's (Baileys') message states to Atende's delivery statuses.

@@ -61,7 +61,10 @@ type Ingestor struct {
 // MediaEnqueuer records and enqueues the download of a stored message's
 // media, in its transaction (MediaJobs).
 type MediaEnqueuer interface {
-	EnqueueMedia(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, ev memory.Event) error
+	// Keep stores the bytes that came inside the delivery, before its
+	// transaction (one position per item; nil where none came).
+	Keep(ctx context.Context, items []memory.Media) []*KeptFile
+	EnqueueMedia(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, ev memory.Event, kept []*KeptFile) error
 }
 
 // WithMedia has every stored message's media downloaded (see MediaJobs).
@@ -150,7 +153,11 @@ func (i *Ingestor) Ingest(ctx context.Context, ch Channel, b Batch) (IngestResul
 			continue
 		}
 		full := boundInbound(&p)
-		messages = append(messages, preparedInbound{Inbound: p, fullText: full})
+		prepared := preparedInbound{Inbound: p, fullText: full}
+		if i.media != nil {
+			prepared.kept = i.media.Keep(ctx, p.Media) // files are written before the transaction, never in it
+		}
+		messages = append(messages, prepared)
 	}
 	statuses := make([]Status, 0, len(b.Statuses))
 	for _, s := range b.Statuses {
@@ -286,6 +293,8 @@ func unusable(err error) bool {
 type preparedInbound struct {
 	Inbound
 	fullText string
+	// kept are the in-delivery files already in the blob store, by position.
+	kept []*KeptFile
 }
 
 func (i *Ingestor) ingestMessage(ctx context.Context, tx pgx.Tx, ch Channel, p preparedInbound) (int64, bool, error) {
@@ -354,7 +363,7 @@ func (i *Ingestor) ingestMessage(ctx context.Context, tx pgx.Tx, ch Channel, p p
 		return appended.Event.ID, true, nil
 	}
 	if i.media != nil && len(appended.Event.Media) > 0 {
-		if err := i.media.EnqueueMedia(ctx, tx, ch.AccountID, appended.Event); err != nil {
+		if err := i.media.EnqueueMedia(ctx, tx, ch.AccountID, appended.Event, p.kept); err != nil {
 			return 0, false, err
 		}
 	}

@@ -2,6 +2,7 @@ package channels
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -15,15 +16,17 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
+	"github.com/atende/atende/internal/database"
 	"github.com/atende/atende/internal/outbound"
 	"github.com/atende/atende/media"
 	"github.com/atende/atende/memory"
 )
 
 // MediaQueue is the River queue media files are fetched from.
-const MediaQueue = "media"
+const MediaQueue = media.Queue
 
 // MediaArgs is the job that fetches one media item of a stored message.
 type MediaArgs struct {
@@ -43,30 +46,101 @@ func (MediaArgs) InsertOpts() river.InsertOpts {
 
 // MediaJobs records each media item of an inbound message and enqueues its
 // download, in the transaction that stores the message (Ingestor.WithMedia):
-// the webhook answers before any byte is fetched.
+// the webhook answers before any byte is fetched. Bytes that came in the
+// delivery itself are kept before that transaction (Keep), never inside it.
 type MediaJobs struct {
-	jobs  *river.Client[pgx.Tx]
-	files *media.Files
+	jobs       *river.Client[pgx.Tx]
+	files      *media.Files
+	blobs      media.Blobs
+	transcribe bool
 }
 
-// NewMediaJobs returns the queue that inserts through jobs.
-func NewMediaJobs(jobs *river.Client[pgx.Tx], files *media.Files) *MediaJobs {
-	return &MediaJobs{jobs: jobs, files: files}
+// NewMediaJobs returns the queue that inserts through jobs and keeps
+// in-delivery files in blobs; transcribe says a transcription provider is
+// configured, so voice notes are marked as awaiting their words.
+func NewMediaJobs(jobs *river.Client[pgx.Tx], files *media.Files, blobs media.Blobs, transcribe bool) *MediaJobs {
+	return &MediaJobs{jobs: jobs, files: files, blobs: blobs, transcribe: transcribe}
 }
 
-// EnqueueMedia records and enqueues every fetchable item of a message.
-func (q *MediaJobs) EnqueueMedia(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, ev memory.Event) error {
+// KeptFile is an in-delivery file already in the blob store, or why it is not.
+type KeptFile struct {
+	Blob   media.Blob
+	MIME   string
+	Failed string
+}
+
+// Keep stores the bytes that came inside the delivery (position by
+// position; nil where an item has none). A file the store refuses is
+// recorded as failed with why; the message is stored all the same.
+func (q *MediaJobs) Keep(ctx context.Context, items []memory.Media) []*KeptFile {
+	var kept []*KeptFile
+	for i, m := range items {
+		if m.Data == nil {
+			continue
+		}
+		if kept == nil {
+			kept = make([]*KeptFile, len(items))
+		}
+		b, err := q.blobs.Put(ctx, bytes.NewReader(m.Data))
+		switch {
+		case errors.Is(err, media.ErrTooLarge):
+			kept[i] = &KeptFile{Failed: err.Error()}
+		case err != nil:
+			kept[i] = &KeptFile{Failed: "não foi possível guardar o arquivo"}
+		default:
+			kept[i] = &KeptFile{Blob: b, MIME: sniffedMIME(m.Data[:min(512, len(m.Data))], m.MIME, "")}
+		}
+	}
+	return kept
+}
+
+// EnqueueMedia records every item of a message: kept ones as stored (and
+// transcribed next), fetchable ones as pending with their download job.
+func (q *MediaJobs) EnqueueMedia(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, ev memory.Event, kept []*KeptFile) error {
 	for i, m := range ev.Media {
+		it := media.Item{EventID: ev.ID, Position: i, Kind: m.Type, FileName: m.FileName, Transcribe: q.transcribe}
+		if i < len(kept) && kept[i] != nil {
+			k := kept[i]
+			if k.Failed != "" {
+				id, err := q.files.PendingTx(ctx, tx, accountID, it)
+				if err != nil {
+					return err
+				}
+				if err := q.files.FailedTx(ctx, tx, accountID, id, k.Failed); err != nil {
+					return err
+				}
+				continue
+			}
+			id, err := q.files.KeptTx(ctx, tx, accountID, it, k.Blob, k.MIME)
+			if err != nil {
+				return err
+			}
+			if err := q.transcribeTx(ctx, tx, accountID, id, it); err != nil {
+				return err
+			}
+			continue
+		}
 		if m.PlatformID == "" && m.URL == "" {
 			continue
 		}
-		id, err := q.files.PendingTx(ctx, tx, accountID, ev.ID, i, m.FileName)
+		id, err := q.files.PendingTx(ctx, tx, accountID, it)
 		if err != nil {
 			return err
 		}
 		if _, err := q.jobs.InsertTx(ctx, tx, MediaArgs{AccountID: accountID, FileID: id, EventID: ev.ID, Position: i}, nil); err != nil {
 			return fmt.Errorf("enqueue media %d/%d: %w", ev.ID, i, err)
 		}
+	}
+	return nil
+}
+
+// transcribeTx enqueues a stored voice note's transcription when one is wanted.
+func (q *MediaJobs) transcribeTx(ctx context.Context, tx pgx.Tx, accountID, fileID uuid.UUID, it media.Item) error {
+	if !it.Transcribe || !media.Transcribable(it.Kind) {
+		return nil
+	}
+	if _, err := q.jobs.InsertTx(ctx, tx, media.TranscribeArgs{AccountID: accountID, FileID: fileID}, nil); err != nil {
+		return fmt.Errorf("enqueue transcription of %s: %w", fileID, err)
 	}
 	return nil
 }
@@ -81,6 +155,7 @@ type mediaSource interface {
 // MediaWorker downloads media under the outbound policy and keeps them.
 type MediaWorker struct {
 	river.WorkerDefaults[MediaArgs]
+	pool     *pgxpool.Pool
 	memory   *memory.Store
 	channels *Store
 	via      *Platforms
@@ -89,8 +164,8 @@ type MediaWorker struct {
 }
 
 // NewMediaWorker returns the worker to register with River.
-func NewMediaWorker(mem *memory.Store, chs *Store, via *Platforms, files *media.Files, blobs media.Blobs) *MediaWorker {
-	return &MediaWorker{memory: mem, channels: chs, via: via, files: files, blobs: blobs}
+func NewMediaWorker(pool *pgxpool.Pool, mem *memory.Store, chs *Store, via *Platforms, files *media.Files, blobs media.Blobs) *MediaWorker {
+	return &MediaWorker{pool: pool, memory: mem, channels: chs, via: via, files: files, blobs: blobs}
 }
 
 // Timeout bounds one download.
@@ -160,7 +235,23 @@ func (w *MediaWorker) fetch(ctx context.Context, a MediaArgs) error {
 	if err != nil {
 		return err
 	}
-	return w.files.Stored(ctx, a.AccountID, a.FileID, b, mime)
+	f, err := w.files.Get(ctx, a.AccountID, a.FileID)
+	if err != nil {
+		return err
+	}
+	return database.InTx(ctx, w.pool, func(tx pgx.Tx) error {
+		if err := w.files.StoredTx(ctx, tx, a.AccountID, a.FileID, b, mime); err != nil {
+			return err
+		}
+		if f.TranscriptStatus != media.TranscriptPending {
+			return nil
+		}
+		// the voice note is here: its words next (the turn is waiting for them)
+		if _, err := river.ClientFromContext[pgx.Tx](ctx).InsertTx(ctx, tx, media.TranscribeArgs{AccountID: a.AccountID, FileID: a.FileID}, nil); err != nil {
+			return fmt.Errorf("enqueue transcription of %s: %w", a.FileID, err)
+		}
+		return nil
+	})
 }
 
 // sniffedMIME is the file's type from its first bytes, the declared type

@@ -80,7 +80,7 @@ func TestMediaIsFetchedAfterIngest(t *testing.T) {
 	}
 	files := media.NewFiles(e.pool)
 	workers := river.NewWorkers()
-	river.AddWorker(workers, NewMediaWorker(e.mem, e.channels, NewPlatforms(outbound.TestRig(), nil, nil), files, blobs))
+	river.AddWorker(workers, NewMediaWorker(e.pool, e.mem, e.channels, NewPlatforms(outbound.TestRig(), nil, nil), files, blobs))
 	client, err := river.NewClient(riverpgxv5.New(e.pool), &river.Config{Queues: map[string]river.QueueConfig{MediaQueue: {MaxWorkers: 2}},
 		Workers: workers, TestOnly: true, FetchPollInterval: 50 * time.Millisecond, FetchCooldown: 20 * time.Millisecond})
 	if err != nil {
@@ -92,7 +92,7 @@ func TestMediaIsFetchedAfterIngest(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = client.Stop(context.Background()) })
-	ing := NewIngestor(e.pool, e.mem, nil).WithMedia(NewMediaJobs(client, files))
+	ing := NewIngestor(e.pool, e.mem, nil).WithMedia(NewMediaJobs(client, files, blobs, false))
 	from := func(kind memory.IdentityKind, v string) Sender {
 		return Sender{Identities: []memory.Identity{{Kind: kind, Value: v}}}
 	}
@@ -171,7 +171,7 @@ func TestMediaAtAnInternalAddressIsRefused(t *testing.T) {
 	}
 	var fileID uuid.UUID
 	queue := mediaQueueFunc(func(ctx context.Context, tx pgx.Tx, acct uuid.UUID, ev memory.Event) error {
-		fileID, err = files.PendingTx(ctx, tx, acct, ev.ID, 0, "")
+		fileID, err = files.PendingTx(ctx, tx, acct, media.Item{EventID: ev.ID, Kind: "image"})
 		return err
 	})
 	res, err := NewIngestor(e.pool, e.mem, nil).WithMedia(queue).Ingest(context.Background(), ig, Batch{Messages: []Inbound{{ExternalID: "m.img",
@@ -180,7 +180,7 @@ func TestMediaAtAnInternalAddressIsRefused(t *testing.T) {
 	if err != nil || res.Stored != 1 {
 		t.Fatalf("ingest: %+v %v", res, err)
 	}
-	w := NewMediaWorker(e.mem, e.channels, NewPlatforms(outbound.Policy{}, nil, nil), files, blobs)
+	w := NewMediaWorker(e.pool, e.mem, e.channels, NewPlatforms(outbound.Policy{}, nil, nil), files, blobs)
 	err = w.fetch(context.Background(), MediaArgs{AccountID: e.acct, FileID: fileID, EventID: res.EventIDs[0]})
 	var final *finalMediaError
 	if !errors.As(err, &final) || !strings.Contains(err.Error(), "outbound policy") || hits != 0 {
@@ -191,6 +191,8 @@ func TestMediaAtAnInternalAddressIsRefused(t *testing.T) {
 // mediaQueueFunc is a MediaEnqueuer of one function, for tests.
 type mediaQueueFunc func(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, ev memory.Event) error
 
-func (f mediaQueueFunc) EnqueueMedia(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, ev memory.Event) error {
+func (f mediaQueueFunc) EnqueueMedia(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, ev memory.Event, _ []*KeptFile) error {
 	return f(ctx, tx, accountID, ev)
 }
+
+func (mediaQueueFunc) Keep(context.Context, []memory.Media) []*KeptFile { return nil }

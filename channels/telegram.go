@@ -24,6 +24,7 @@ type tgFile struct {
 	FileID   string `json:"file_id"`
 	MimeType string `json:"mime_type"`
 	FileName string `json:"file_name"`
+	Duration int    `json:"duration"`
 }
 
 type tgMessage struct {
@@ -189,7 +190,7 @@ func tgInbound(m *tgMessage) (Inbound, bool) {
 	media := func(kind string, f *tgFile) {
 		in.Type = kind
 		in.Text = m.Caption
-		in.Media = append(in.Media, memory.Media{Type: kind, MIME: f.MimeType, PlatformID: f.FileID, Caption: m.Caption, FileName: f.FileName})
+		in.Media = append(in.Media, memory.Media{Type: kind, MIME: f.MimeType, PlatformID: f.FileID, Caption: m.Caption, FileName: f.FileName, Seconds: f.Duration})
 	}
 	switch {
 	case len(m.Photo) > 0:

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -24,20 +25,41 @@ const (
 	StatusFailed  Status = "failed"
 )
 
+// TranscriptStatus is where a voice note's transcription stands; "" is
+// "not asked for" (no provider configured, or not an audio).
+type TranscriptStatus string
+
+// The statuses of a transcription.
+const (
+	TranscriptNone    TranscriptStatus = ""
+	TranscriptPending TranscriptStatus = "pending"
+	TranscriptDone    TranscriptStatus = "done"
+	TranscriptFailed  TranscriptStatus = "failed"
+)
+
 // File is one media item of a message and what became of its download.
 type File struct {
 	ID        uuid.UUID `json:"id"`
 	AccountID uuid.UUID `json:"-"`
 	EventID   int64     `json:"event_id"`
 	Position  int       `json:"position"`
-	Status    Status    `json:"status"`
+	// Kind is the item's type as the platform said (audio, image, document…).
+	Kind   string `json:"kind,omitempty"`
+	Status Status `json:"status"`
 	SHA256    string    `json:"sha256,omitempty"`
 	MIME      string    `json:"mime,omitempty"`
 	Size      int64     `json:"size"`
 	FileName  string    `json:"file_name,omitempty"`
 	Error     string    `json:"error,omitempty"`
-	UpdatedAt time.Time `json:"updated_at"`
+	// TranscriptStatus and TranscriptError say whether a voice note's words
+	// are on its message, are coming, or why they never will.
+	TranscriptStatus TranscriptStatus `json:"transcript_status,omitempty"`
+	TranscriptError  string           `json:"transcript_error,omitempty"`
+	UpdatedAt        time.Time        `json:"updated_at"`
 }
+
+// Transcribable says whether a media kind is speech worth transcribing.
+func Transcribable(kind string) bool { return kind == "audio" || kind == "voice" }
 
 // Files is the media_files table.
 type Files struct{ pool *pgxpool.Pool }
@@ -45,26 +67,53 @@ type Files struct{ pool *pgxpool.Pool }
 // NewFiles returns the table's store.
 func NewFiles(pool *pgxpool.Pool) *Files { return &Files{pool: pool} }
 
+// Item is a media item of a message as it is recorded: where it sits in
+// the message, what it is, and whether its words are wanted.
+type Item struct {
+	EventID    int64
+	Position   int
+	Kind       string
+	FileName   string
+	Transcribe bool
+}
+
+func (it Item) transcript() TranscriptStatus {
+	if it.Transcribe && Transcribable(it.Kind) {
+		return TranscriptPending
+	}
+	return TranscriptNone
+}
+
 // PendingTx records a media item to fetch, in the transaction that stores
 // its message; a retried delivery finds the row already there.
-func (f *Files) PendingTx(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, eventID int64, position int, fileName string) (uuid.UUID, error) {
+func (f *Files) PendingTx(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, it Item) (uuid.UUID, error) {
+	return f.record(ctx, tx, accountID, it, StatusPending, Blob{}, "")
+}
+
+// KeptTx records a media item whose bytes came in the delivery and are
+// already in the blob store (an e-mail attachment, Evolution's base64).
+func (f *Files) KeptTx(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, it Item, b Blob, mime string) (uuid.UUID, error) {
+	return f.record(ctx, tx, accountID, it, StatusStored, b, mime)
+}
+
+func (f *Files) record(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, it Item, st Status, b Blob, mime string) (uuid.UUID, error) {
 	id, err := uuid.NewV7()
 	if err != nil {
 		return uuid.Nil, err
 	}
-	err = tx.QueryRow(ctx, `INSERT INTO media_files (id, account_id, event_id, position, status, file_name)
-		VALUES ($1, $2, $3, $4, 'pending', $5)
+	err = tx.QueryRow(ctx, `INSERT INTO media_files (id, account_id, event_id, position, kind, status, sha256, size, mime, file_name, transcript_status)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 		ON CONFLICT (account_id, event_id, position) DO UPDATE SET updated_at = media_files.updated_at
-		RETURNING id`, id, accountID, eventID, position, fileName).Scan(&id)
+		RETURNING id`, id, accountID, it.EventID, it.Position, it.Kind, st, b.SHA256, b.Size, mime, it.FileName, it.transcript()).Scan(&id)
 	if err != nil {
-		return uuid.Nil, fmt.Errorf("record media %d/%d: %w", eventID, position, err)
+		return uuid.Nil, fmt.Errorf("record media %d/%d: %w", it.EventID, it.Position, err)
 	}
 	return id, nil
 }
 
-// Stored marks a file fetched and kept.
-func (f *Files) Stored(ctx context.Context, accountID, id uuid.UUID, b Blob, mime string) error {
-	_, err := f.pool.Exec(ctx, `UPDATE media_files SET status = 'stored', sha256 = $3, size = $4, mime = $5, error = '', updated_at = now()
+// StoredTx marks a file fetched and kept.
+func (f *Files) StoredTx(ctx context.Context, tx pgx.Tx, accountID, id uuid.UUID, b Blob, mime string) error {
+	_, err := tx.Exec(ctx, `UPDATE media_files SET status = 'stored', sha256 = $3, size = $4, mime = $5, error = '', updated_at = now()
 		WHERE account_id = $1 AND id = $2`, accountID, id, b.SHA256, b.Size, mime)
 	if err != nil {
 		return fmt.Errorf("mark media %s stored: %w", id, err)
@@ -72,9 +121,23 @@ func (f *Files) Stored(ctx context.Context, accountID, id uuid.UUID, b Blob, mim
 	return nil
 }
 
-// Failed marks a file that could not be fetched, with why.
+// Failed marks a file that could not be fetched, with why; a transcription
+// it was waiting for fails with it (the turn stops waiting).
 func (f *Files) Failed(ctx context.Context, accountID, id uuid.UUID, reason string) error {
-	_, err := f.pool.Exec(ctx, `UPDATE media_files SET status = 'failed', error = $3, updated_at = now()
+	return f.failed(ctx, f.pool, accountID, id, reason)
+}
+
+// FailedTx is Failed inside the caller's transaction.
+func (f *Files) FailedTx(ctx context.Context, tx pgx.Tx, accountID, id uuid.UUID, reason string) error {
+	return f.failed(ctx, tx, accountID, id, reason)
+}
+
+func (f *Files) failed(ctx context.Context, db interface {
+	Exec(context.Context, string, ...any) (pgconn.CommandTag, error)
+}, accountID, id uuid.UUID, reason string) error {
+	_, err := db.Exec(ctx, `UPDATE media_files SET status = 'failed', error = $3, updated_at = now(),
+		transcript_status = CASE transcript_status WHEN 'pending' THEN 'failed' ELSE transcript_status END,
+		transcript_error = CASE transcript_status WHEN 'pending' THEN 'o arquivo não pôde ser baixado' ELSE transcript_error END
 		WHERE account_id = $1 AND id = $2`, accountID, id, reason)
 	if err != nil {
 		return fmt.Errorf("mark media %s failed: %w", id, err)
@@ -82,12 +145,41 @@ func (f *Files) Failed(ctx context.Context, accountID, id uuid.UUID, reason stri
 	return nil
 }
 
+// TranscribedTx marks a voice note's transcription done (its words are on
+// the message, see memory.SetMediaWordsTx) or failed with why.
+func (f *Files) TranscribedTx(ctx context.Context, tx pgx.Tx, accountID, id uuid.UUID, failure string) error {
+	st := TranscriptDone
+	if failure != "" {
+		st = TranscriptFailed
+	}
+	_, err := tx.Exec(ctx, `UPDATE media_files SET transcript_status = $3, transcript_error = $4, updated_at = now()
+		WHERE account_id = $1 AND id = $2`, accountID, id, st, failure)
+	if err != nil {
+		return fmt.Errorf("mark transcript of %s: %w", id, err)
+	}
+	return nil
+}
+
+// Transcribing says whether a voice note of these messages is still being
+// transcribed: their turn waits for the words (up to its limit) rather than
+// answer "I can't listen to audio".
+func (f *Files) Transcribing(ctx context.Context, accountID uuid.UUID, eventIDs []int64) (bool, error) {
+	var yes bool
+	err := f.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM media_files WHERE account_id = $1 AND event_id = ANY($2) AND transcript_status = 'pending')`,
+		accountID, eventIDs).Scan(&yes)
+	if err != nil {
+		return false, fmt.Errorf("media being transcribed: %w", err)
+	}
+	return yes, nil
+}
+
 // fileColumns are media_files' columns in scanFile's order.
-const fileColumns = `id, account_id, event_id, position, status, sha256, mime, size, file_name, error, updated_at`
+const fileColumns = `id, account_id, event_id, position, kind, status, sha256, mime, size, file_name, error, transcript_status, transcript_error, updated_at`
 
 func scanFile(row pgx.Row) (File, error) {
 	var out File
-	err := row.Scan(&out.ID, &out.AccountID, &out.EventID, &out.Position, &out.Status, &out.SHA256, &out.MIME, &out.Size, &out.FileName, &out.Error, &out.UpdatedAt)
+	err := row.Scan(&out.ID, &out.AccountID, &out.EventID, &out.Position, &out.Kind, &out.Status, &out.SHA256, &out.MIME, &out.Size,
+		&out.FileName, &out.Error, &out.TranscriptStatus, &out.TranscriptError, &out.UpdatedAt)
 	return out, err
 }
 
@@ -105,9 +197,24 @@ func (f *Files) Get(ctx context.Context, accountID, id uuid.UUID) (File, error) 
 
 // OfEvent lists a message's media files, by position.
 func (f *Files) OfEvent(ctx context.Context, accountID uuid.UUID, eventID int64) ([]File, error) {
-	rows, err := f.pool.Query(ctx, `SELECT `+fileColumns+` FROM media_files WHERE account_id = $1 AND event_id = $2 ORDER BY position`, accountID, eventID)
+	byEvent, err := f.OfEvents(ctx, accountID, []int64{eventID})
+	return byEvent[eventID], err
+}
+
+// OfEvents lists the media files of many messages (a page of a timeline),
+// each message's by position.
+func (f *Files) OfEvents(ctx context.Context, accountID uuid.UUID, eventIDs []int64) (map[int64][]File, error) {
+	rows, err := f.pool.Query(ctx, `SELECT `+fileColumns+` FROM media_files WHERE account_id = $1 AND event_id = ANY($2) ORDER BY event_id, position`, accountID, eventIDs)
 	if err != nil {
-		return nil, fmt.Errorf("list media of %d: %w", eventID, err)
+		return nil, fmt.Errorf("list media of %d messages: %w", len(eventIDs), err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (File, error) { return scanFile(r) })
+	files, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (File, error) { return scanFile(r) })
+	if err != nil {
+		return nil, fmt.Errorf("list media of %d messages: %w", len(eventIDs), err)
+	}
+	out := make(map[int64][]File, len(eventIDs))
+	for _, f := range files {
+		out[f.EventID] = append(out[f.EventID], f)
+	}
+	return out, nil
 }

@@ -177,7 +177,15 @@ func EventLine(e Event) string {
 	}
 	text := e.Text
 	for _, m := range e.Media {
-		text = strings.TrimSpace(text + " [" + m.Type + ": " + m.Caption + "]")
+		about := m.Caption
+		// what the voice note says or the photo shows is history too
+		switch w := m.Words(); {
+		case w != "" && about != "":
+			about += " — " + w
+		case w != "":
+			about = w
+		}
+		text = strings.TrimSpace(text + " [" + m.Type + ": " + about + "]")
 	}
 	return fmt.Sprintf("[%s %s] %s: %s", e.OccurredAt.UTC().Format(time.DateOnly+" 15:04"), channel, who, text)
 }

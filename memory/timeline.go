@@ -59,7 +59,9 @@ const (
 // ErrInvalidEvent is returned for an event that cannot be stored as given.
 var ErrInvalidEvent = errors.New("invalid event")
 
-// Media is a reference to an attachment: the platform's id or a URL, never the bytes.
+// Media is a reference to an attachment: the platform's id or a URL, never
+// the bytes (the media package keeps those), and what was learnt of it: its
+// duration, the transcript of a voice note, the description of an image.
 type Media struct {
 	Type       string `json:"type"`
 	MIME       string `json:"mime,omitempty"`
@@ -71,6 +73,26 @@ type Media struct {
 	FileName string `json:"file_name,omitempty"`
 	// Title names a shared reel, post or link card.
 	Title string `json:"title,omitempty"`
+	// Seconds is an audio's or video's duration, when the platform says.
+	Seconds int `json:"seconds,omitempty"`
+	// Transcript is what a voice note says, once transcribed: the words the
+	// agents read and the history is searched by.
+	Transcript string `json:"transcript,omitempty"`
+	// Description is what an image shows, as a model with vision described it.
+	Description string `json:"description,omitempty"`
+	// Data is the file itself when it came inside the delivery (an e-mail
+	// attachment, Evolution's base64): kept in the blob store at ingest and
+	// never stored in the event.
+	Data []byte `json:"-"`
+}
+
+// Words is what the item says beyond its caption: the transcript or the
+// description, for the agents and the history's text.
+func (m Media) Words() string {
+	if m.Transcript != "" {
+		return m.Transcript
+	}
+	return m.Description
 }
 
 // Event is one entry of a contact's timeline: a message, note, action,

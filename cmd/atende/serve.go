@@ -111,7 +111,7 @@ func newApp(ctx context.Context, log *slog.Logger, s Settings) (*App, error) {
 	}
 	mediaFiles := media.NewFiles(pool)
 	ingestor := channels.NewIngestor(pool, store, agents.NewTurns(inserter)).WithTakeovers(handoffs).WithEvents(hooks).WithWakes(hub).
-		WithMedia(channels.NewMediaJobs(inserter, mediaFiles))
+		WithMedia(channels.NewMediaJobs(inserter, mediaFiles, blobs, false))
 	engine, err := llmEngine(log, s)
 	if err != nil {
 		pool.Close()
@@ -147,7 +147,7 @@ func newApp(ctx context.Context, log *slog.Logger, s Settings) (*App, error) {
 	river.AddWorker(workers, agents.NewTurnWorker(orchestrator, capacity.Debounce))
 	river.AddWorker(workers, handoff.NewSLAWorker(handoffs))
 	river.AddWorker(workers, webhooks.NewDeliverWorker(hooks, policy))
-	river.AddWorker(workers, channels.NewMediaWorker(store, channelStore, channels.NewPlatforms(policy, nil, nil), mediaFiles, blobs))
+	river.AddWorker(workers, channels.NewMediaWorker(pool, store, channelStore, channels.NewPlatforms(policy, nil, nil), mediaFiles, blobs))
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		Queues:  capacity.Queues(),
 		Workers: workers,
