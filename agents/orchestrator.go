@@ -274,8 +274,8 @@ func (o *Orchestrator) channelOf(ctx context.Context, accountID uuid.UUID, msg m
 func joinTexts(events []memory.Event) string {
 	texts := make([]string, 0, len(events))
 	for _, e := range events {
-		if strings.TrimSpace(e.Text) != "" {
-			texts = append(texts, e.Text)
+		if said := e.Said(); said != "" {
+			texts = append(texts, said) // a voice note's transcript is what the customer said
 		}
 	}
 	return strings.Join(texts, "\n")
@@ -644,12 +644,12 @@ func (o *Orchestrator) linkIdentifier(ctx context.Context, tx pgx.Tx, accountID,
 	return res.Contact.ID, nil
 }
 
-// wordlessMedia are the media kinds of the messages that came without text
-// (a caption is text).
+// wordlessMedia are the media kinds of the messages that came without words
+// (a caption is words, and so is a voice note's transcript).
 func wordlessMedia(events []memory.Event) []string {
 	var kinds []string
 	for _, e := range events {
-		if strings.TrimSpace(e.Text) != "" {
+		if e.Said() != "" {
 			continue
 		}
 		for _, m := range e.Media {

@@ -34,8 +34,12 @@ func (s *Service) buildCard(ctx context.Context, tx pgx.Tx, r Request) (card, er
 		return card{}, err
 	}
 	var said, bot []string
+	unheard := 0
 	for _, m := range msgs {
-		text := strings.Join(strings.Fields(m.Text), " ")
+		if m.Direction == memory.DirectionIn {
+			unheard += m.Unheard()
+		}
+		text := strings.Join(strings.Fields(m.Said()), " ")
 		if text == "" || strings.HasPrefix(text, "[") {
 			continue
 		}
@@ -72,6 +76,10 @@ func (s *Service) buildCard(ctx context.Context, tx pgx.Tx, r Request) (card, er
 	}
 	if len(said) > 0 {
 		fmt.Fprintf(&b, " Última mensagem do cliente: «%s».", clip(said[len(said)-1], 300))
+	}
+	if unheard > 0 {
+		// nobody knows what it says: a person listens before answering
+		fmt.Fprintf(&b, " O cliente enviou %d áudio(s) sem transcrição: ouça no histórico.", unheard)
 	}
 	fmt.Fprintf(&b, " Motivo da transferência: %s.", reasonPhrase(r.Reason))
 	out.summary = strings.TrimSpace(b.String())

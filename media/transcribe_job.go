@@ -111,11 +111,7 @@ func (w *TranscribeWorker) transcribe(ctx context.Context, f File) (string, erro
 		return "", err
 	}
 	defer func() { _ = r.Close() }()
-	name := f.FileName
-	if name == "" {
-		name = "audio" + extensionOf(f.MIME)
-	}
-	t, err := w.speech.Transcribe(ctx, r, name, f.MIME)
+	t, err := w.speech.Transcribe(ctx, r, f.FileName, f.MIME) // a nameless voice note is named by its type there
 	if err != nil {
 		return "", fmt.Errorf("transcribe %s: %w", f.ID, err)
 	}
@@ -154,24 +150,6 @@ func (w *TranscribeWorker) finish(ctx context.Context, f File, text, failure str
 		}
 	}
 	return nil
-}
-
-// extensionOf names an audio file for providers that look at the name.
-func extensionOf(mime string) string {
-	mt, _, _ := strings.Cut(mime, ";")
-	switch strings.TrimSpace(mt) {
-	case "audio/ogg", "audio/opus":
-		return ".ogg"
-	case "audio/mpeg":
-		return ".mp3"
-	case "audio/mp4", "audio/aac", "audio/x-m4a":
-		return ".m4a"
-	case "audio/wav", "audio/x-wav", "audio/wave":
-		return ".wav"
-	case "audio/webm", "video/webm":
-		return ".webm"
-	}
-	return ".ogg"
 }
 
 func clip(s string, n int) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -68,4 +69,32 @@ func clipBytes(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// Said is what a message says in words: its text and what its voice notes
+// said (an image's description is not the customer's words, so it stays
+// out). The agents answer it and the card quotes it.
+func (e Event) Said() string {
+	parts := []string{}
+	if t := strings.TrimSpace(e.Text); t != "" {
+		parts = append(parts, t)
+	}
+	for _, m := range e.Media {
+		if t := strings.TrimSpace(m.Transcript); t != "" {
+			parts = append(parts, t)
+		}
+	}
+	return strings.Join(parts, "\n")
+}
+
+// Unheard counts the message's audios that have no transcript: the card
+// says "áudio sem transcrição" so a person listens before answering.
+func (e Event) Unheard() int {
+	n := 0
+	for _, m := range e.Media {
+		if (m.Type == "audio" || m.Type == "voice") && strings.TrimSpace(m.Transcript) == "" {
+			n++
+		}
+	}
+	return n
 }
