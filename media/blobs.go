@@ -84,7 +84,7 @@ func (d *Disk) Put(_ context.Context, r io.Reader) (Blob, error) {
 
 // Open reads the blob at sha.
 func (d *Disk) Open(_ context.Context, sha string) (io.ReadCloser, error) {
-	if len(sha) != 64 {
+	if !isAddress(sha) { // never a path: "../" must not reach out of Dir
 		return nil, fmt.Errorf("media %q: not an address", sha)
 	}
 	f, err := os.Open(d.path(sha))
@@ -98,7 +98,7 @@ func (d *Disk) path(sha string) string { return filepath.Join(d.Dir, sha[:2], sh
 
 // Delete removes the blob at sha; one already gone is fine (erasure may run twice).
 func (d *Disk) Delete(_ context.Context, sha string) error {
-	if len(sha) != 64 {
+	if !isAddress(sha) {
 		return fmt.Errorf("media %q: not an address", sha)
 	}
 	if err := os.Remove(d.path(sha)); err != nil && !errors.Is(err, os.ErrNotExist) {

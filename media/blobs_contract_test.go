@@ -253,7 +253,7 @@ func TestBlobsContract(t *testing.T) {
 
 			t.Run("a bad address is an error", func(t *testing.T) {
 				s := open(t)
-				for _, bad := range []string{"", "abc", sum(photo)[:63], sum(photo) + "0", "../" + sum(photo)} {
+				for _, bad := range []string{"", "abc", sum(photo)[:63], sum(photo) + "0", "../" + sum(photo), "../" + strings.Repeat("a", 61), strings.Repeat("z", 64)} {
 					if _, err := s.blobs.Open(ctx, bad); err == nil {
 						t.Errorf("open %q: no error", bad)
 					}
