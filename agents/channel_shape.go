@@ -21,19 +21,38 @@ type register struct {
 	askOne   string // one missing field: %s is its question ("seu e-mail")
 	moreHelp string // the close of an answer when nothing is missing
 	thanks   string // the close when there is nothing to answer: %s is ", Name" or ""
+	// unheard, unseen and received acknowledge what came without words:
+	// an audio or video it cannot listen to, an image or file it cannot
+	// look at, anything else; %s is the thing ("seu áudio").
+	unheard, unseen, received string
 }
 
 var registers = map[channels.Kind]register{
 	channels.KindWhatsApp: {hello: "Oi", askOne: "Me manda %s, por favor? 🙂", moreHelp: "Se quiser saber mais alguma coisa, é só falar!",
-		thanks: "Valeu%s! Já anotei tudo aqui e vou verificar. Te respondo já já."},
+		thanks:   "Valeu%s! Já anotei tudo aqui e vou verificar. Te respondo já já.",
+		unheard:  "Recebi %s, mas por aqui ainda não consigo ouvir 🙈 Pode me escrever em poucas palavras o que precisa? Se preferir, chamo uma pessoa da equipe.",
+		unseen:   "Recebi %s, obrigado! Me conta em uma frase do que se trata (um comprovante, um defeito, um pedido?) que eu já sigo daqui.",
+		received: "Recebi %s. Como posso ajudar?"},
 	channels.KindInstagram: {hello: "Oi", askOne: "Me passa %s?", moreHelp: "Quer saber mais alguma coisa?",
-		thanks: "Obrigado%s! Já anotei e vou verificar. Te respondo por aqui."},
+		thanks:   "Obrigado%s! Já anotei e vou verificar. Te respondo por aqui.",
+		unheard:  "Recebi %s, mas ainda não consigo ouvir por aqui. Me conta por escrito?",
+		unseen:   "Recebi %s! Me conta em uma frase do que se trata?",
+		received: "Recebi %s! Como posso ajudar?"},
 	channels.KindTelegram: {hello: "Oi", askOne: "Pode me passar %s, por favor?", moreHelp: "Posso ajudar em mais alguma coisa?",
-		thanks: "Obrigado%s! Já registrei tudo por aqui e vou verificar. Te respondo em seguida."},
+		thanks:   "Obrigado%s! Já registrei tudo por aqui e vou verificar. Te respondo em seguida.",
+		unheard:  "Recebi %s, mas ainda não consigo ouvir áudios por aqui. Pode escrever em poucas palavras o que precisa? Se preferir, chamo uma pessoa da equipe.",
+		unseen:   "Recebi %s, obrigado. Pode me dizer em uma frase do que se trata (um comprovante, um defeito, um pedido)?",
+		received: "Recebi %s. Como posso ajudar?"},
 	channels.KindWebchat: {hello: "Olá", askOne: "Informe %s, por favor.", moreHelp: "Posso ajudar com mais alguma coisa?",
-		thanks: "Obrigado%s. Registrei sua mensagem e vou verificar; a resposta aparece aqui nesta conversa."},
+		thanks:   "Obrigado%s. Registrei sua mensagem e vou verificar; a resposta aparece aqui nesta conversa.",
+		unheard:  "Recebi %s, mas não consigo ouvi-lo por aqui. Escreva em poucas palavras o que precisa, por favor.",
+		unseen:   "Recebi %s. Diga em uma frase do que se trata, por favor (um comprovante, um defeito, um pedido).",
+		received: "Recebi %s. Como posso ajudar?"},
 	channels.KindEmail: {hello: "Olá", askOne: "Poderia nos informar %s?", moreHelp: "Ficamos à disposição para o que precisar.",
-		thanks: "Obrigado pela mensagem%s. Já registramos sua solicitação e retornaremos em breve."},
+		thanks:   "Obrigado pela mensagem%s. Já registramos sua solicitação e retornaremos em breve.",
+		unheard:  "Recebemos %s, mas não conseguimos ouvi-lo por este canal. Poderia nos escrever o que precisa?",
+		unseen:   "Recebemos %s. Poderia nos dizer em uma frase do que se trata (um comprovante, um defeito, um pedido)?",
+		received: "Recebemos %s. Como podemos ajudar?"},
 }
 
 // registerOf is the channel's register; a channel without one (Chatwoot

@@ -53,7 +53,12 @@ type Orchestrator struct {
 	metrics       *Metrics
 	log           *slog.Logger
 	businesses    Businesses
-	now           func() time.Time
+	// transcripts and listener make a turn wait for its voice notes' words
+	// (nil: no transcription provider; an audio is answered as unheard).
+	transcripts    Transcripts
+	listener       Listener
+	transcriptWait time.Duration
+	now            func() time.Time
 }
 
 // Deps are what the orchestrator needs. LLM and Viewer may be nil (the
@@ -85,6 +90,13 @@ type Deps struct {
 	Log      *slog.Logger
 	// Businesses names the company in offline replies (nil: "nossa empresa").
 	Businesses Businesses
+	// Transcripts, when a transcription provider is configured, makes a
+	// turn wait up to TranscriptWait (zero: DefaultTranscriptWait) for its
+	// voice notes' words, woken through Listener (which may be nil: the
+	// turn then rechecks when the wait is over).
+	Transcripts    Transcripts
+	Listener       Listener
+	TranscriptWait time.Duration
 }
 
 // Businesses finds the name a business is known by.
@@ -114,7 +126,11 @@ func NewOrchestrator(d Deps) (*Orchestrator, error) {
 	if d.TurnLease <= 0 {
 		d.TurnLease = DefaultTurnLease
 	}
-	return &Orchestrator{wakes: d.Wakes, lease: d.TurnLease, knowledge: d.Knowledge, pool: d.Pool, conversations: conversations.NewStore(d.Pool), memory: d.Memory, channels: d.Channels, outbox: d.Outbox, sectors: d.Sectors, routers: d.Routers,
+	if d.TranscriptWait <= 0 {
+		d.TranscriptWait = DefaultTranscriptWait
+	}
+	d.TranscriptWait = min(d.TranscriptWait, maxTranscriptWait)
+	return &Orchestrator{transcripts: d.Transcripts, listener: d.Listener, transcriptWait: d.TranscriptWait, wakes: d.Wakes, lease: d.TurnLease, knowledge: d.Knowledge, pool: d.Pool, conversations: conversations.NewStore(d.Pool), memory: d.Memory, channels: d.Channels, outbox: d.Outbox, sectors: d.Sectors, routers: d.Routers,
 		prompts: d.Prompts, llm: d.LLM, viewer: d.Viewer, http: d.Outbound.Client(30 * time.Second), handoffs: d.Handoffs, events: d.Events, metrics: d.Metrics, log: d.Log, businesses: d.Businesses, now: time.Now}, nil
 }
 
@@ -132,6 +148,9 @@ type turnInput struct {
 	// Media are the kinds of what came without words (audio, image, …): a
 	// voice note is acknowledged as one, not greeted.
 	Media []string
+	// Attached are the kinds of every file of the turn's messages, captioned
+	// or not: a photo captioned "comprovante do Pix" is a payment proof.
+	Attached []string
 	// Since is when the customer started waiting: the earliest message this
 	// turn answers (a handoff's SLA runs from it, not from the card).
 	Since time.Time
@@ -204,6 +223,9 @@ func (o *Orchestrator) round(ctx context.Context, args TurnArgs, lease conversat
 		}
 		return false, nil
 	}
+	if err := o.awaitWords(ctx, args.AccountID, conv.ID, pending); err != nil {
+		return false, err // a voice note is being transcribed: answer its words, not "[audio]"
+	}
 	last := pending[len(pending)-1]
 	// What this turn answers: every pending message, by id (pending is in
 	// time order, and a platform may stamp a later message earlier).
@@ -244,7 +266,7 @@ func (o *Orchestrator) round(ctx context.Context, args TurnArgs, lease conversat
 		}
 	}
 	in := turnInput{AccountID: args.AccountID, Conversation: conv, Contact: contact, Text: text, Extractions: extractions,
-		Channel: ch, Rules: rules, Since: since, Business: o.businessName(ctx, args.AccountID), Media: wordlessMedia(pending)}
+		Channel: ch, Rules: rules, Since: since, Business: o.businessName(ctx, args.AccountID), Media: wordlessMedia(pending), Attached: attachedKinds(pending)}
 	d, err := o.decide(ctx, in, decideOptions{})
 	if err != nil {
 		return false, err
@@ -301,6 +323,11 @@ func (o *Orchestrator) decide(ctx context.Context, in turnInput, opt decideOptio
 	routed := router.Route(in.Text)
 	d := route(routed, in.Text, in.Conversation.Sector, sectors, last)
 	d.Router, d.Engine = routerVersion, "offline"
+	if billing, ok := billingSector(sectors); ok && o.llm == nil && d.Handoff == "" && paymentProof(in.Attached, in.Text) {
+		// a proof the offline engine cannot read: billing confirms it
+		d.Sector, d.Handoff, d.Clarify, d.NextAction = billing.Name, ReasonPaymentProof, false, paymentProofNextAction
+		d.Why = "a file with payment words: a payment proof for billing to confirm"
+	}
 	sec, _ := sectorNamed(sectors, d.Sector)
 	if d.Handoff == "" && !d.Clarify && d.Sector != "none" && o.llm != nil {
 		o.llmDecide(ctx, in, sec, sectors, opt, &d)
@@ -312,7 +339,7 @@ func (o *Orchestrator) decide(ctx context.Context, in turnInput, opt decideOptio
 		d.Reply = fill(in.Rules.Templates[channels.TemplateClarify], map[string]string{"options": clarifyOptions(routed.Sector, sectors, 2)})
 	case d.Reply == "" && strings.TrimSpace(in.Text) == "" && len(in.Media) > 0:
 		d.Engine = "offline"
-		d.Reply = mediaReceived(in.Media, firstName(in.Contact))
+		d.Reply = mediaReceived(in.Channel.Kind, in.Media, firstName(in.Contact))
 	case d.Reply == "" && d.Sector == "none":
 		name := ""
 		if first := firstName(in.Contact); first != "" {
@@ -526,7 +553,7 @@ func (o *Orchestrator) openCard(ctx context.Context, tx pgx.Tx, in turnInput, d 
 		source = "customer"
 	}
 	nextAction := ""
-	if strings.HasPrefix(d.Handoff, "llm: ") {
+	if strings.HasPrefix(d.Handoff, "llm: ") || d.Handoff == ReasonPaymentProof {
 		nextAction = d.NextAction
 	}
 	h, err := o.handoffs.Open(ctx, tx, handoff.Request{AccountID: in.AccountID, ContactID: in.Contact.ID, ConversationID: in.Conversation.ID,
@@ -541,6 +568,9 @@ func (o *Orchestrator) openCard(ctx context.Context, tx pgx.Tx, in turnInput, d 
 		d.Reply = fill(in.Rules.Templates[channels.TemplateAway], map[string]string{"when": whenPhrase(h.AnswerFrom, o.now())})
 	} else {
 		d.Reply = handoffNotice(in.Rules, sec, max(time.Minute, h.SLADue.Sub(o.now()).Round(time.Minute)))
+	}
+	if d.Handoff == ReasonPaymentProof {
+		d.Reply = "Recebi seu comprovante, obrigado! " + d.Reply
 	}
 	if d.Engine == "offline" {
 		d.Reply = shapeOffline(in.Channel.Kind, d.Reply, firstName(in.Contact), in.Business)
@@ -668,27 +698,28 @@ func firstName(c memory.Contact) string {
 	return ""
 }
 
-// mediaReceived acknowledges what came for what it is and says what the
-// offline assistant can do with it: it cannot listen or look, so it asks for
-// a line of text, or offers a person.
-func mediaReceived(kinds []string, name string) string {
+// mediaReceived acknowledges what came for what it is, in the channel's
+// register, and says what the offline assistant can do with it: it cannot
+// listen or look, so it asks for a line of text, or offers a person.
+func mediaReceived(channel channels.Kind, kinds []string, name string) string {
 	what := map[string]string{"audio": "seu áudio", "voice": "seu áudio", "image": "sua imagem", "sticker": "sua figurinha",
 		"video": "seu vídeo", "document": "seu documento", "file": "seu arquivo", "location": "sua localização", "contacts": "o contato"}
 	thing := what[kinds[0]]
 	if thing == "" {
 		thing = "sua mensagem"
 	}
-	hello := "Recebi " + thing
-	if name != "" {
-		hello = "Oi, " + name + "! Recebi " + thing
+	reg := registerOf(channel)
+	hello := ""
+	if name != "" && channel != channels.KindEmail { // an e-mail's salutation is its shape's
+		hello = reg.hello + ", " + name + "! "
 	}
 	switch kinds[0] {
 	case "audio", "voice", "video":
-		return hello + ", mas por aqui ainda não consigo ouvir. Pode me escrever em poucas palavras o que precisa? Se preferir, chamo uma pessoa da equipe."
+		return hello + fmt.Sprintf(reg.unheard, thing)
 	case "image", "document", "file":
-		return hello + ", obrigado! Me conta em uma frase do que se trata (um comprovante, um defeito, um pedido?) que eu já sigo daqui."
+		return hello + fmt.Sprintf(reg.unseen, thing)
 	}
-	return hello + ". Como posso ajudar?"
+	return hello + fmt.Sprintf(reg.received, thing)
 }
 
 // businessName is the account's name, or "" when unknown (the reply then

@@ -124,7 +124,23 @@ func (w *TurnWorker) Work(ctx context.Context, job *river.Job[TurnArgs]) error {
 			return nil // the later message's turn answers this one too
 		}
 	}
+	var woken <-chan struct{}
+	if l := w.orchestrator.listener; l != nil && w.orchestrator.transcripts != nil {
+		var stop func()
+		woken, stop = l.Subscribe(transcriptTopic(job.Args.ConversationID)) // before the turn looks, so no poke is missed
+		defer stop()
+	}
 	err := w.orchestrator.Turn(ctx, job.Args)
+	for {
+		var words awaitingWords
+		if !errors.As(err, &words) {
+			break
+		}
+		if err := w.waitForWords(ctx, woken, words); err != nil {
+			return err
+		}
+		err = w.orchestrator.Turn(ctx, job.Args)
+	}
 	var busy conversations.ErrBusy
 	if errors.As(err, &busy) {
 		return river.JobSnooze(min(busyRetry, max(100*time.Millisecond, time.Until(busy.Until))))

@@ -155,7 +155,12 @@ func (h *handlers) timeline(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	out := gin.H{"events": page.Events, "next_cursor": nil}
+	events, err := h.eventViews(c.Request.Context(), accountID(c), page.Events)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	out := gin.H{"events": events, "next_cursor": nil}
 	if page.Next != nil {
 		out["next_cursor"] = page.Next.Encode()
 	}

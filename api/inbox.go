@@ -40,6 +40,9 @@ var inboxPages = template.Must(template.New("inbox").Funcs(template.FuncMap{
 	"status":    statusLabel,
 	"prio":      priorityLabel,
 	"channel":   channelLabel,
+	"size":      sizeLabel,
+	"seconds":   secondsLabel,
+	"mediaNoun": mediaNoun,
 }).ParseFS(webFiles, "web/inbox/*.html"))
 
 var saoPaulo = func() *time.Location {
@@ -198,13 +201,18 @@ func (h *handlers) inboxCard(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	files, err := h.mediaOf(ctx, sess.AccountID, events)
+	if err != nil {
+		fail(c, err)
+		return
+	}
 	choices := h.channelChoices(ctx, sess.AccountID, events)
 	attendants, err := h.d.Handoffs.Attendants(ctx, sess.AccountID)
 	if err != nil {
 		fail(c, err)
 		return
 	}
-	h.render(c, http.StatusOK, "card.html", gin.H{"S": sess, "H": card, "Contact": contact, "Events": timelineRows(events), "Channels": choices,
+	h.render(c, http.StatusOK, "card.html", gin.H{"S": sess, "H": card, "Contact": contact, "Events": timelineRows(events, files), "Channels": choices,
 		"Attendants": attendants, "Fields": editableFields(contact), "Claims": h.claimsOf(ctx, sess.AccountID, contact), "Open": card.Status == handoff.StatusQueued || card.Status == handoff.StatusAssigned,
 		"Mine": card.OwnerID != nil && *card.OwnerID == sess.Attendant.ID, "Flash": c.Query("ok"), "Error": c.Query("erro")})
 }

@@ -12,13 +12,16 @@ import (
 type timelineRow struct {
 	memory.Event
 	Marks []string
+	// Files are the message's media as the card shows them: thumbnail,
+	// player (with the transcript), named link.
+	Files []mediaView
 }
 
 // timelineRows folds each reaction, edit and deletion into the message it
 // is about, as the customer's app shows it: "👍" under the message, its new
 // text, "apagada". An annotation whose message is not in the page stays a
 // line of its own.
-func timelineRows(events []memory.Event) []timelineRow {
+func timelineRows(events []memory.Event, files map[int64][]mediaView) []timelineRow {
 	rows := make([]timelineRow, 0, len(events))
 	at := map[int64]int{}
 	for _, e := range events {
@@ -37,7 +40,7 @@ func timelineRows(events []memory.Event) []timelineRow {
 			}
 		}
 		at[e.ID] = len(rows)
-		rows = append(rows, timelineRow{Event: e})
+		rows = append(rows, timelineRow{Event: e, Files: files[e.ID]})
 	}
 	return rows
 }

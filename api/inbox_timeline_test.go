@@ -22,7 +22,7 @@ func TestAnnotationsShowOnTheirMessage(t *testing.T) {
 		ann(4, map[string]any{"annotation": "delete", "target_event_id": 1}),
 		ann(5, map[string]any{"annotation": "reaction", "target_event_id": 99, "emoji": "❤️"}),
 	}
-	rows := timelineRows(events)
+	rows := timelineRows(events, nil)
 	if len(rows) != 2 || rows[0].ID != 1 || rows[1].ID != 5 {
 		t.Fatalf("rows: %+v", rows)
 	}

@@ -14,7 +14,13 @@ import (
 // getMedia streams a media file to its account (404 for any other): the
 // bytes with their sniffed type, 202 while the download is pending, 410
 // with the reason when it failed.
-func (h *handlers) getMedia(c *gin.Context) {
+func (h *handlers) getMedia(c *gin.Context) { h.serveMedia(c, accountID(c)) }
+
+// inboxMedia serves a media file to a logged-in attendant of its account:
+// the thumbnails, players and links of the card's timeline.
+func (h *handlers) inboxMedia(c *gin.Context) { h.serveMedia(c, session(c).AccountID) }
+
+func (h *handlers) serveMedia(c *gin.Context, account uuid.UUID) {
 	if h.d.MediaFiles == nil || h.d.Blobs == nil {
 		abortWith(c, http.StatusNotFound, "not_found", "media is not kept by this server")
 		return
@@ -24,7 +30,7 @@ func (h *handlers) getMedia(c *gin.Context) {
 		abortWith(c, http.StatusNotFound, "not_found", "not found")
 		return
 	}
-	f, err := h.d.MediaFiles.Get(c.Request.Context(), accountID(c), id)
+	f, err := h.d.MediaFiles.Get(c.Request.Context(), account, id)
 	if err != nil {
 		fail(c, err)
 		return
@@ -44,12 +50,17 @@ func (h *handlers) getMedia(c *gin.Context) {
 	}
 	defer func() { _ = r.Close() }()
 	c.Header("Content-Type", f.MIME)
-	c.Header("Content-Length", strconv.FormatInt(f.Size, 10))
 	c.Header("X-Content-Type-Options", "nosniff")
 	c.Header("Cache-Control", "private, max-age=86400")
 	if f.FileName != "" {
 		c.Header("Content-Disposition", `inline; filename="`+sanitizeFileName(f.FileName)+`"`)
 	}
+	if rs, ok := r.(io.ReadSeeker); ok {
+		// ranges: an audio or video player seeks without downloading it all
+		http.ServeContent(c.Writer, c.Request, "", f.UpdatedAt, rs)
+		return
+	}
+	c.Header("Content-Length", strconv.FormatInt(f.Size, 10))
 	c.Status(http.StatusOK)
 	_, _ = io.Copy(c.Writer, r)
 }

@@ -144,6 +144,7 @@ func NewHandler(d Deps) *gin.Engine {
 	inbox.GET("", h.inboxQueue)
 	inbox.GET("/events", h.inboxEvents)
 	inbox.GET("/handoffs/:id", h.inboxCard)
+	inbox.GET("/media/:id", h.inboxMedia)
 	inbox.POST("/handoffs/:id/:action", limitBody(64<<10), h.inboxAct)
 	inbox.POST("/contacts/:id/fields", limitBody(16<<10), h.inboxFields)
 	inbox.POST("/contacts/:id/claims/merge", limitBody(4<<10), h.inboxMergeClaim)

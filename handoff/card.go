@@ -143,6 +143,7 @@ var reasons = map[string]string{
 	"failed_answers":      "o assistente não conseguiu responder",
 	"sector_policy":       "política do setor",
 	"human_takeover":      "uma pessoa assumiu a conversa",
+	"payment_proof":       "comprovante de pagamento para conferir",
 }
 
 func reasonPhrase(reason string) string {
