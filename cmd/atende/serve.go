@@ -104,14 +104,14 @@ func newApp(ctx context.Context, log *slog.Logger, s Settings) (*App, error) {
 	outbox := channels.NewOutbox(pool, store, channelStore, channels.NewPlatforms(policy, channels.NewSMTPMailer(policy), hub), inserter, log, nil)
 	hooks := webhooks.NewStore(pool, box, inserter)
 	handoffs := handoff.NewService(pool, store, channelStore, outbox, inserter, hooks, log)
-	blobs, err := media.NewDisk(s.MediaDir, s.MediaMaxBytes)
+	blobs, err := s.blobStore(ctx)
 	if err != nil {
 		pool.Close()
 		return nil, err
 	}
 	mediaFiles := media.NewFiles(pool)
 	ingestor := channels.NewIngestor(pool, store, agents.NewTurns(inserter)).WithTakeovers(handoffs).WithEvents(hooks).WithWakes(hub).
-		WithMedia(channels.NewMediaJobs(inserter, mediaFiles, blobs, false))
+		WithMedia(channels.NewMediaJobs(inserter, mediaFiles, blobs, s.Media.Transcribe != nil))
 	engine, err := llmEngine(log, s)
 	if err != nil {
 		pool.Close()
@@ -135,13 +135,22 @@ func newApp(ctx context.Context, log *slog.Logger, s Settings) (*App, error) {
 		return nil, err
 	}
 	routers.Warm()
+	var transcripts agents.Transcripts
+	if s.Media.Transcribe != nil {
+		transcripts = mediaFiles // a turn waits for its voice notes' words
+	}
 	orchestrator, err := agents.NewOrchestrator(agents.Deps{Pool: pool, Wakes: hub, Knowledge: knowledgeStore, Memory: store, Channels: channelStore, Outbox: outbox,
-		Sectors: sectors, Routers: routers, Prompts: library, LLM: engine, Viewer: viewer, Handoffs: handoffs, Events: hooks, Metrics: agents.NewMetrics(registry), Outbound: policy, Businesses: accts, Log: log})
+		Sectors: sectors, Routers: routers, Prompts: library, LLM: engine, Viewer: viewer, Handoffs: handoffs, Events: hooks, Metrics: agents.NewMetrics(registry), Outbound: policy, Businesses: accts, Log: log,
+		Transcripts: transcripts, Listener: hub, TranscriptWait: s.Media.TranscriptWait})
 	if err != nil {
 		pool.Close()
 		return nil, err
 	}
 	workers := river.NewWorkers()
+	if s.Media.Transcribe != nil {
+		river.AddWorker(workers, media.NewTranscribeWorker(pool, store, mediaFiles, blobs, media.NewTranscriber(*s.Media.Transcribe, nil), hub,
+			func(account uuid.UUID) []string { return []string{channels.InboxTopic(account)} }, log))
+	}
 	river.AddWorker(workers, memory.NewChunkWorker(store))
 	river.AddWorker(workers, channels.NewSendWorker(outbox))
 	river.AddWorker(workers, agents.NewTurnWorker(orchestrator, capacity.Debounce))

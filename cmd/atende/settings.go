@@ -35,7 +35,9 @@ type Settings struct {
 	// default .atende/media); MediaMaxBytes is the largest one kept.
 	MediaDir      string
 	MediaMaxBytes int64
-	Capacity      Capacity
+	// Media is the S3 store and the transcription provider (both optional).
+	Media    MediaSettings
+	Capacity Capacity
 	// Outbound is ATENDE_OUTBOUND_ALLOW: what tenant URLs may reach beyond
 	// public addresses (nothing by default).
 	Outbound   outbound.Policy
@@ -101,6 +103,7 @@ func loadSettings(env Getenv) (Settings, error) {
 		Embedder:      embedderConfig(env),
 	}
 	s.Capacity = capacity(env, &bad, duration)
+	s.Media = mediaSettings(env, &bad, duration)
 	var err error
 	if s.Outbound, err = outbound.Parse(env("ATENDE_OUTBOUND_ALLOW")); err != nil {
 		bad = append(bad, err) // Parse names the variable
