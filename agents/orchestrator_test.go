@@ -49,6 +49,13 @@ func newEnvTB(t testing.TB) *env {
 // service, so handoff decisions open cards.
 func newEnvOn(t testing.TB, pool *pgxpool.Pool, withHandoffs bool) *env {
 	t.Helper()
+	return newEnvWith(t, pool, withHandoffs, nil)
+}
+
+// newEnvWith is newEnvOn with the orchestrator's dependencies changed by
+// change before it is built (transcripts, a listener…).
+func newEnvWith(t testing.TB, pool *pgxpool.Pool, withHandoffs bool, change func(*Deps)) *env {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	mem := memory.NewStore(pool, nil, memory.NewHashEmbedder(memory.DefaultHashDims), log)
 	box := testdb.SecretBox(t)
@@ -66,6 +73,9 @@ func newEnvOn(t testing.TB, pool *pgxpool.Pool, withHandoffs bool) *env {
 		Sectors: NewSectorStore(pool, box), Routers: routers, Prompts: prompts.NewLibrary(pool, ""), Outbound: outbound.TestRig(), Log: log}
 	if withHandoffs {
 		deps.Handoffs = handoff.NewService(pool, mem, chs, outbox, inserter, nil, log)
+	}
+	if change != nil {
+		change(&deps)
 	}
 	orch, err := NewOrchestrator(deps)
 	if err != nil {
