@@ -33,10 +33,13 @@ const (
 	SLABreached     = "sla.breached"
 	ContactMerged   = "contact.merged"
 	CSATReceived    = "csat.received"
+	// ContactErased says a person was erased, with their ids only: the
+	// subscriber erases what it keeps about them too.
+	ContactErased = "contact.erased"
 )
 
 // Events lists every event, for validation and documentation.
-var Events = []string{MessageCreated, HandoffCreated, HandoffAssigned, HandoffResolved, SLABreached, ContactMerged, CSATReceived}
+var Events = []string{MessageCreated, HandoffCreated, HandoffAssigned, HandoffResolved, SLABreached, ContactMerged, CSATReceived, ContactErased}
 
 // Errors callers branch on.
 var (
