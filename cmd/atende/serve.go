@@ -25,6 +25,7 @@ import (
 	"github.com/atende/atende/channels"
 	"github.com/atende/atende/config"
 	"github.com/atende/atende/conversations"
+	"github.com/atende/atende/erasure"
 	"github.com/atende/atende/handoff"
 	"github.com/atende/atende/internal/database"
 	"github.com/atende/atende/internal/notify"
@@ -180,6 +181,11 @@ func newApp(ctx context.Context, log *slog.Logger, s Settings) (*App, error) {
 			return nil, fmt.Errorf("apply %s: %w", path, err)
 		}
 	}
+	eraser, err := erasure.New(erasure.Deps{Pool: pool, Memory: store, Files: mediaFiles, Blobs: blobs, Webhooks: hooks, Routers: routers})
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
 	handler := api.NewHandler(api.Deps{
 		Pool:          pool,
 		Conversations: conversations.NewStore(pool),
@@ -190,6 +196,7 @@ func newApp(ctx context.Context, log *slog.Logger, s Settings) (*App, error) {
 		Ingestor:      ingestor,
 		MediaFiles:    mediaFiles,
 		Blobs:         blobs,
+		Erasure:       eraser,
 		Outbox:        outbox,
 		Webchat:       channels.NewWebchat(pool, store, ingestor),
 		Hub:           hub,
