@@ -27,6 +27,7 @@ import (
 	"github.com/atende/atende/agents"
 	"github.com/atende/atende/channels"
 	"github.com/atende/atende/conversations"
+	"github.com/atende/atende/erasure"
 	"github.com/atende/atende/handoff"
 	"github.com/atende/atende/internal/notify"
 	"github.com/atende/atende/internal/outbound"
@@ -130,7 +131,11 @@ func newTestServerSetup(t *testing.T, policy outbound.Policy, limits RateLimits)
 		t.Fatal(err)
 	}
 	mediaFiles := media.NewFiles(pool)
-	handler := NewHandler(Deps{Pool: pool, Conversations: conversations.NewStore(pool), MediaFiles: mediaFiles, Blobs: blobs,
+	eraser, err := erasure.New(erasure.Deps{Pool: pool, Memory: store, Files: mediaFiles, Blobs: blobs, Webhooks: hooks, Routers: routers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	handler := NewHandler(Deps{Pool: pool, Conversations: conversations.NewStore(pool), MediaFiles: mediaFiles, Blobs: blobs, Erasure: eraser,
 		Now:  func() time.Time { return *clock.Load() },
 		Auth: accts, Memory: store, Viewer: memory.NewViewer(store, know, tokens, nil), Knowledge: know,
 		Channels: channelStore, Ingestor: ingestor, Outbox: outbox,

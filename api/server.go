@@ -20,6 +20,7 @@ import (
 	"github.com/atende/atende/agents"
 	"github.com/atende/atende/channels"
 	"github.com/atende/atende/conversations"
+	"github.com/atende/atende/erasure"
 	"github.com/atende/atende/handoff"
 	"github.com/atende/atende/internal/notify"
 	"github.com/atende/atende/internal/outbound"
@@ -60,6 +61,8 @@ type Deps struct {
 	// MediaFiles and Blobs serve /api/v1/media (nil: the route answers 404).
 	MediaFiles *media.Files
 	Blobs      media.Blobs
+	// Erasure serves DELETE /api/v1/contacts/{id} (nil: the route answers 501).
+	Erasure *erasure.Service
 	// Accounts finds the company an attendant logs in to.
 	Accounts AccountFinder
 	// Outbound checks the URLs a tenant registers (channel base_url and SMTP
@@ -155,6 +158,7 @@ func NewHandler(d Deps) *gin.Engine {
 	v1.POST("/contacts", small, h.createContact)
 	v1.GET("/contacts", h.listContacts)
 	v1.GET("/contacts/:id", h.getContact)
+	v1.DELETE("/contacts/:id", h.eraseContact)
 	v1.PATCH("/contacts/:id/fields", small, h.updateFields)
 	v1.GET("/contacts/:id/timeline", h.timeline)
 	v1.POST(`/contacts/:id/events\:import`, limitBody(max(d.MaxBodyBytes, importMaxBodyBytes)), h.importEvents)
