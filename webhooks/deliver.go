@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
 	"github.com/atende/atende/internal/outbound"
@@ -78,8 +79,12 @@ func (w *DeliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 		FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id
 		WHERE d.account_id = $1 AND d.id = $2`, job.Args.AccountID, job.Args.DeliveryID).
 		Scan(&b.ID, &b.Event, &b.CreatedAt, &b.Data, &status, &url, &secret)
+	if errors.Is(err, pgx.ErrNoRows) {
+		// Its subscription was deleted, or its subject erased: no retry brings it back.
+		return river.JobCancel(fmt.Errorf("delivery %d is gone", job.Args.DeliveryID))
+	}
 	if err != nil {
-		return fmt.Errorf("load delivery %d: %w", job.Args.DeliveryID, err) // deleted subscription: River gives up after the attempts
+		return fmt.Errorf("load delivery %d: %w", job.Args.DeliveryID, err)
 	}
 	if status == "delivered" {
 		return nil
