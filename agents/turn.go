@@ -141,6 +141,9 @@ func (w *TurnWorker) Work(ctx context.Context, job *river.Job[TurnArgs]) error {
 		}
 		err = w.orchestrator.Turn(ctx, job.Args)
 	}
+	if errors.Is(err, conversations.ErrNotFound) {
+		return river.JobCancel(err) // erased meanwhile: nobody left to answer
+	}
 	var busy conversations.ErrBusy
 	if errors.As(err, &busy) {
 		return river.JobSnooze(min(busyRetry, max(100*time.Millisecond, time.Until(busy.Until))))

@@ -20,6 +20,7 @@ import (
 	"github.com/atende/atende/channels"
 	"github.com/atende/atende/handoff"
 	"github.com/atende/atende/internal/database"
+	"github.com/atende/atende/media"
 	"github.com/atende/atende/memory"
 )
 
@@ -28,7 +29,7 @@ import (
 const erasedMarker = "apagar7731"
 
 // storedFile records a media item of a new message of contact and stores
-// body as its file, through the real paths (PendingTx, Put, Stored).
+// body as its file, through the real paths (PendingTx, Put, StoredTx).
 func (s *testServer) storedFile(t *testing.T, acct, contact uuid.UUID, body []byte) (uuid.UUID, string) {
 	t.Helper()
 	ctx := context.Background()
@@ -39,7 +40,7 @@ func (s *testServer) storedFile(t *testing.T, acct, contact uuid.UUID, body []by
 		if err != nil {
 			return err
 		}
-		file, err = s.mediaFiles.PendingTx(ctx, tx, acct, ev.Event.ID, 0, "foto.png")
+		file, err = s.mediaFiles.PendingTx(ctx, tx, acct, media.Item{EventID: ev.Event.ID, Kind: "image", FileName: "foto.png"})
 		return err
 	})
 	if err != nil {
@@ -49,7 +50,7 @@ func (s *testServer) storedFile(t *testing.T, acct, contact uuid.UUID, body []by
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.mediaFiles.Stored(ctx, acct, file, b, "image/png"); err != nil {
+	if err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return s.mediaFiles.StoredTx(ctx, tx, acct, file, b, "image/png") }); err != nil {
 		t.Fatal(err)
 	}
 	return file, b.SHA256

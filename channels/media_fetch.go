@@ -236,10 +236,13 @@ func (w *MediaWorker) fetch(ctx context.Context, a MediaArgs) error {
 		return err
 	}
 	f, err := w.files.Get(ctx, a.AccountID, a.FileID)
+	if errors.Is(err, media.ErrNotFound) {
+		return w.drop(ctx, b, err)
+	}
 	if err != nil {
 		return err
 	}
-	return database.InTx(ctx, w.pool, func(tx pgx.Tx) error {
+	err = database.InTx(ctx, w.pool, func(tx pgx.Tx) error {
 		if err := w.files.StoredTx(ctx, tx, a.AccountID, a.FileID, b, mime); err != nil {
 			return err
 		}
@@ -252,6 +255,21 @@ func (w *MediaWorker) fetch(ctx context.Context, a MediaArgs) error {
 		}
 		return nil
 	})
+	if errors.Is(err, media.ErrNotFound) {
+		return w.drop(ctx, b, err)
+	}
+	return err
+}
+
+// drop deletes a blob fetched for a file that no longer exists (its contact
+// was erased meanwhile), unless another message holds the same bytes.
+func (w *MediaWorker) drop(ctx context.Context, b media.Blob, why error) error {
+	if left, err := w.files.Unreferenced(ctx, []string{b.SHA256}); err == nil && len(left) == 1 {
+		if err := w.blobs.Delete(ctx, b.SHA256); err != nil {
+			return err
+		}
+	}
+	return &finalMediaError{why.Error()}
 }
 
 // sniffedMIME is the file's type from its first bytes, the declared type

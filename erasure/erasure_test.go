@@ -69,7 +69,7 @@ func TestABlobThatCannotBeDeletedIsReportedNotFailed(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		file, err = files.PendingTx(ctx, tx, acct, ev.Event.ID, 0, "foto.png")
+		file, err = files.PendingTx(ctx, tx, acct, media.Item{EventID: ev.Event.ID, Kind: "image", FileName: "foto.png"})
 		return err
 	})
 	if err != nil {
@@ -79,7 +79,7 @@ func TestABlobThatCannotBeDeletedIsReportedNotFailed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := files.Stored(ctx, acct, file, b, "image/png"); err != nil {
+	if err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return files.StoredTx(ctx, tx, acct, file, b, "image/png") }); err != nil {
 		t.Fatal(err)
 	}
 	res, err := svc.EraseContact(ctx, acct, c.Contact.ID)

@@ -111,12 +111,17 @@ func (f *Files) record(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, it I
 	return id, nil
 }
 
-// StoredTx marks a file fetched and kept.
+// StoredTx marks a file fetched and kept; a file whose row is gone (its
+// contact was erased while it downloaded) is ErrNotFound, and the caller
+// drops the blob unless someone else's message holds the same bytes.
 func (f *Files) StoredTx(ctx context.Context, tx pgx.Tx, accountID, id uuid.UUID, b Blob, mime string) error {
-	_, err := tx.Exec(ctx, `UPDATE media_files SET status = 'stored', sha256 = $3, size = $4, mime = $5, error = '', updated_at = now()
+	tag, err := tx.Exec(ctx, `UPDATE media_files SET status = 'stored', sha256 = $3, size = $4, mime = $5, error = '', updated_at = now()
 		WHERE account_id = $1 AND id = $2`, accountID, id, b.SHA256, b.Size, mime)
 	if err != nil {
 		return fmt.Errorf("mark media %s stored: %w", id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
 	return nil
 }
