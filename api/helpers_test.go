@@ -136,6 +136,7 @@ func newTestServerSetup(t *testing.T, policy outbound.Policy, limits RateLimits)
 		t.Fatal(err)
 	}
 	handler := NewHandler(Deps{Pool: pool, Conversations: conversations.NewStore(pool), MediaFiles: mediaFiles, Blobs: blobs, Erasure: eraser,
+		MediaLinks: media.NewLinks(testPublicURL, box.Derive(media.LinkPurpose)),
 		Now:  func() time.Time { return *clock.Load() },
 		Auth: accts, Memory: store, Viewer: memory.NewViewer(store, know, tokens, nil), Knowledge: know,
 		Channels: channelStore, Ingestor: ingestor, Outbox: outbox,
@@ -149,6 +150,10 @@ func newTestServerSetup(t *testing.T, policy outbound.Policy, limits RateLimits)
 	return &testServer{Server: srv, keyA: keys[0], keyB: keys[1], acctA: ids[0], acctB: ids[1], store: store, engine: handler,
 		clock: clock, channels: channelStore, pool: pool, outbox: outbox, handoffs: handoffs, mediaFiles: mediaFiles, blobs: blobs}
 }
+
+// testPublicURL stands in for ATENDE_PUBLIC_URL: links are signed under it,
+// and a test fetches them from the test server by the same path and query.
+const testPublicURL = "https://atende.example"
 
 // call sends a request with the key and decodes the JSON answer into out (when non-nil).
 func (s *testServer) call(t *testing.T, key, method, path string, body any, out any) int {

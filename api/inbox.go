@@ -313,7 +313,18 @@ func (h *handlers) inboxAct(c *gin.Context) {
 				ch = &parsed
 			}
 		}
-		_, err = svc.Reply(ctx, acct, id, sess.Attendant, c.PostForm("text"), ch)
+		file, blob, ferr := h.replyFile(c)
+		if err = ferr; err != nil {
+			break
+		}
+		var files []memory.Media
+		if file != nil {
+			files = append(files, *file)
+		}
+		var sent memory.Event
+		if sent, err = svc.Reply(ctx, acct, id, sess.Attendant, c.PostForm("text"), ch, files...); err == nil && file != nil {
+			h.recordSent(c, acct, sent, *file, *blob)
+		}
 		flash = "Resposta enviada."
 	case "note":
 		_, err = svc.Note(ctx, acct, id, sess.Attendant, c.PostForm("text"))

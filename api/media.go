@@ -1,9 +1,13 @@
 package api
 
 import (
+	"errors"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -49,12 +53,8 @@ func (h *handlers) serveMedia(c *gin.Context, account uuid.UUID) {
 		return
 	}
 	defer func() { _ = r.Close() }()
-	c.Header("Content-Type", f.MIME)
-	c.Header("X-Content-Type-Options", "nosniff")
+	fileHeaders(c, f.MIME, f.FileName)
 	c.Header("Cache-Control", "private, max-age=86400")
-	if f.FileName != "" {
-		c.Header("Content-Disposition", `inline; filename="`+sanitizeFileName(f.FileName)+`"`)
-	}
 	if rs, ok := r.(io.ReadSeeker); ok {
 		// ranges: an audio or video player seeks without downloading it all
 		http.ServeContent(c.Writer, c.Request, "", f.UpdatedAt, rs)
@@ -75,4 +75,79 @@ func sanitizeFileName(s string) string {
 		out = append(out, r)
 	}
 	return string(out)
+}
+
+// publicMedia serves a file by its signed link (media.Links): what a
+// platform fetches to deliver an attendant's file. No key: the signature is
+// the permission, and it covers the file, its type, its name and its expiry.
+func (h *handlers) publicMedia(c *gin.Context) {
+	sha := c.Param("sha")
+	if h.d.MediaLinks == nil || h.d.Blobs == nil {
+		abortWith(c, http.StatusNotFound, "not_found", "not found")
+		return
+	}
+	switch err := h.d.MediaLinks.Verify(sha, c.Request.URL.Query(), h.d.Now()); {
+	case errors.Is(err, media.ErrExpiredLink):
+		abortWith(c, http.StatusGone, "link_expired", "this file link has expired")
+		return
+	case err != nil:
+		abortWith(c, http.StatusForbidden, "bad_link", "this file link is not valid")
+		return
+	}
+	r, err := h.d.Blobs.Open(c.Request.Context(), sha)
+	if errors.Is(err, os.ErrNotExist) {
+		abortWith(c, http.StatusGone, "media_gone", "the file is no longer kept")
+		return
+	}
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	defer func() { _ = r.Close() }()
+	fileHeaders(c, c.Query("type"), c.Query("name"))
+	c.Header("Cache-Control", "public, max-age=3600")
+	if rs, ok := r.(io.ReadSeeker); ok {
+		http.ServeContent(c.Writer, c.Request, "", time.Time{}, rs)
+		return
+	}
+	c.Status(http.StatusOK)
+	_, _ = io.Copy(c.Writer, r)
+}
+
+// fileHeaders serve a file someone else made (a customer's, an attendant's
+// upload) from Atende's own origin without letting it act there: no
+// sniffing, a sandbox with no script, and anything but a picture, a sound,
+// a video or a PDF downloaded rather than shown (an HTML "document" sent by
+// a customer never runs in an attendant's inbox).
+func fileHeaders(c *gin.Context, mime, name string) {
+	c.Header("Content-Type", mime)
+	c.Header("X-Content-Type-Options", "nosniff")
+	if !isPDF(mime) { // a sandbox would keep the browser's PDF viewer from opening it
+		c.Header("Content-Security-Policy", "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox")
+	}
+	disposition := "attachment"
+	if shownInline(mime) {
+		disposition = "inline"
+	}
+	if name != "" {
+		disposition += `; filename="` + sanitizeFileName(name) + `"`
+	}
+	c.Header("Content-Disposition", disposition)
+}
+
+func isPDF(mime string) bool {
+	mt, _, _ := strings.Cut(mime, ";")
+	return strings.EqualFold(strings.TrimSpace(mt), "application/pdf")
+}
+
+func shownInline(mime string) bool {
+	mt, _, _ := strings.Cut(mime, ";")
+	mt = strings.TrimSpace(strings.ToLower(mt))
+	switch {
+	case mt == "image/svg+xml":
+		return false // an SVG is a document that can carry script
+	case strings.HasPrefix(mt, "image/"), strings.HasPrefix(mt, "audio/"), strings.HasPrefix(mt, "video/"), mt == "application/pdf":
+		return true
+	}
+	return false
 }

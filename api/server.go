@@ -61,6 +61,9 @@ type Deps struct {
 	// MediaFiles and Blobs serve /api/v1/media (nil: the route answers 404).
 	MediaFiles *media.Files
 	Blobs      media.Blobs
+	// MediaLinks signs the public links an attendant's files are sent by
+	// (nil or not Enabled: a reply carries no file but on the webchat).
+	MediaLinks *media.Links
 	// Erasure serves DELETE /api/v1/contacts/{id} (nil: the route answers 501).
 	Erasure *erasure.Service
 	// Accounts finds the company an attendant logs in to.
@@ -139,6 +142,7 @@ func NewHandler(d Deps) *gin.Engine {
 	r.POST("/webchat/:channel_id/messages", limitBody(64<<10), h.limits.limitWebchatMessages, h.webchatPost)
 	r.GET("/webchat/:channel_id/stream", h.limits.limitWebchatStreams, h.webchatStream)
 
+	r.GET("/media/:sha", h.publicMedia)
 	r.GET("/inbox/assets/inbox.css", serveInboxAsset)
 	r.GET("/inbox/assets/inbox.js", serveInboxAsset)
 	r.GET("/inbox/login", h.inboxLoginPage)
@@ -148,7 +152,7 @@ func NewHandler(d Deps) *gin.Engine {
 	inbox.GET("/events", h.inboxEvents)
 	inbox.GET("/handoffs/:id", h.inboxCard)
 	inbox.GET("/media/:id", h.inboxMedia)
-	inbox.POST("/handoffs/:id/:action", limitBody(64<<10), h.inboxAct)
+	inbox.POST("/handoffs/:id/:action", limitInboxAct(64<<10), h.inboxAct)
 	inbox.POST("/contacts/:id/fields", limitBody(16<<10), h.inboxFields)
 	inbox.POST("/contacts/:id/claims/merge", limitBody(4<<10), h.inboxMergeClaim)
 	inbox.POST("/logout", limitBody(4<<10), h.inboxLogout)

@@ -438,6 +438,13 @@ func (email) Send(ctx context.Context, via *Platforms, ch Channel, m PlatformMes
 	if via.mail == nil {
 		return "", &SendError{Reason: "no mail sender configured"}
 	}
+	if m.Media != nil && m.Media.URL != "" {
+		// a file goes as its link: the customer downloads it from Atende
+		name := cmp.Or(m.Media.FileName, "arquivo")
+		m.Text = strings.TrimSpace(m.Text + "\n\nAnexo: " + name + " — " + m.Media.URL)
+		m.HTML = ""
+		m.Media = nil
+	}
 	return via.mail.SendMail(ctx, ch, m)
 }
 

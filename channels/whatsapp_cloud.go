@@ -518,6 +518,9 @@ func (whatsAppCloud) Send(ctx context.Context, via *Platforms, ch Channel, m Pla
 		if m.Text != "" && kind != "audio" && kind != "sticker" {
 			media["caption"] = m.Text
 		}
+		if kind == "document" && m.Media.FileName != "" {
+			media["filename"] = m.Media.FileName // shown to the customer instead of "Untitled"
+		}
 		body["type"], body[kind] = kind, media
 	default:
 		body["type"], body["text"] = "text", map[string]any{"preview_url": false, "body": m.Text}

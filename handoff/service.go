@@ -431,9 +431,9 @@ func (s *Service) setOwner(ctx context.Context, accountID, id uuid.UUID, by Atte
 // the first reply stops the first-response SLA, any reply stops the
 // next-response one, an unowned handoff becomes the replier's, and the
 // conversation is the human's (the bot stays silent).
-func (s *Service) Reply(ctx context.Context, accountID, id uuid.UUID, by Attendant, text string, channelID *uuid.UUID) (memory.Event, error) {
+func (s *Service) Reply(ctx context.Context, accountID, id uuid.UUID, by Attendant, text string, channelID *uuid.UUID, files ...memory.Media) (memory.Event, error) {
 	attendantID := by.ID
-	if strings.TrimSpace(text) == "" {
+	if strings.TrimSpace(text) == "" && len(files) == 0 {
 		return memory.Event{}, fmt.Errorf("%w: empty reply", ErrInvalid)
 	}
 	var sent memory.Event
@@ -449,7 +449,7 @@ func (s *Service) Reply(ctx context.Context, accountID, id uuid.UUID, by Attenda
 			return err
 		}
 		sent, err = s.outbox.Queue(ctx, tx, accountID, channels.Outgoing{ContactID: h.ContactID, ConversationID: &h.ConversationID,
-			ChannelID: ch, Text: text, Author: memory.AuthorHuman})
+			ChannelID: ch, Text: text, Media: files, Author: memory.AuthorHuman})
 		if err != nil {
 			return err
 		}

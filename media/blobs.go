@@ -106,3 +106,16 @@ func (d *Disk) Delete(_ context.Context, sha string) error {
 	}
 	return nil
 }
+
+// isAddress is a SHA-256 as Put writes it: 64 lowercase hex digits.
+func isAddress(sha string) bool {
+	if len(sha) != 64 {
+		return false
+	}
+	for _, c := range sha {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}

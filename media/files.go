@@ -96,6 +96,15 @@ func (f *Files) KeptTx(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, it I
 	return f.record(ctx, tx, accountID, it, StatusStored, b, mime)
 }
 
+// Kept records, in a transaction of its own, a file already stored (an
+// attendant's upload, recorded once its reply is queued).
+func (f *Files) Kept(ctx context.Context, accountID uuid.UUID, it Item, b Blob, mime string) error {
+	return pgx.BeginFunc(ctx, f.pool, func(tx pgx.Tx) error {
+		_, err := f.KeptTx(ctx, tx, accountID, it, b, mime)
+		return err
+	})
+}
+
 func (f *Files) record(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, it Item, st Status, b Blob, mime string) (uuid.UUID, error) {
 	id, err := uuid.NewV7()
 	if err != nil {

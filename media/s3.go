@@ -179,19 +179,6 @@ func (s *S3) key(sha string) string {
 	return k
 }
 
-// isAddress is a SHA-256 as Put writes it: 64 lowercase hex digits.
-func isAddress(sha string) bool {
-	if len(sha) != 64 {
-		return false
-	}
-	for _, c := range sha {
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
-}
-
 // notFound is S3's "no such key" (a HEAD has no body, so minio-go tells it
 // by the 404 status).
 func notFound(err error) bool {

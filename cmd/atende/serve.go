@@ -196,6 +196,7 @@ func newApp(ctx context.Context, log *slog.Logger, s Settings) (*App, error) {
 		Ingestor:      ingestor,
 		MediaFiles:    mediaFiles,
 		Blobs:         blobs,
+		MediaLinks:    media.NewLinks(s.PublicURL, box.Derive(media.LinkPurpose)),
 		Erasure:       eraser,
 		Outbox:        outbox,
 		Webchat:       channels.NewWebchat(pool, store, ingestor),

@@ -18,6 +18,7 @@ import (
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -56,6 +57,9 @@ type Box struct {
 type key struct {
 	id   string
 	aead cipher.AEAD
+	// base is derived from the key for Derive, so the key itself is only
+	// ever used by the AEAD.
+	base []byte
 }
 
 // New returns a Box on the given keys, each KeySize bytes. The first seals
@@ -84,7 +88,9 @@ func New(keys ...[]byte) (*Box, error) {
 			return nil, fmt.Errorf("secretbox: key %d of %d is given twice (id %s)", i+1, len(keys), id)
 		}
 		seen[id] = true
-		b.keys = append(b.keys, key{id: id, aead: aead})
+		mac := hmac.New(sha256.New, k)
+		mac.Write([]byte("atende derived keys\x00"))
+		b.keys = append(b.keys, key{id: id, aead: aead, base: mac.Sum(nil)})
 	}
 	return b, nil
 }
@@ -95,6 +101,20 @@ func New(keys ...[]byte) (*Box, error) {
 func KeyID(k []byte) string {
 	sum := sha256.Sum256(append([]byte("atende secretbox key id\x00"), k...))
 	return hex.EncodeToString(sum[:4])
+}
+
+// Derive returns keys for another purpose than sealing (signing the links
+// platforms fetch an attendant's files from), one per configured key in the
+// same order: the first signs, all verify, so a rotation keeps recent
+// signatures valid. Each is an HMAC of purpose, never the key itself.
+func (b *Box) Derive(purpose string) [][]byte {
+	out := make([][]byte, len(b.keys))
+	for i, k := range b.keys {
+		mac := hmac.New(sha256.New, k.base)
+		mac.Write([]byte(purpose))
+		out[i] = mac.Sum(nil)
+	}
+	return out
 }
 
 // String shows the Box by its key ids only, so a Box printed or logged by
