@@ -11,10 +11,10 @@ import (
 	"github.com/atende/atende/memory"
 )
 
-// Transcripts says whether voice notes of a turn's messages are still being
-// transcribed (media.Files).
+// Transcripts says whether files of a turn's messages are still being put
+// into words — voice notes transcribed, images described (media.Files).
 type Transcripts interface {
-	Transcribing(ctx context.Context, accountID uuid.UUID, eventIDs []int64) (bool, error)
+	AwaitingWords(ctx context.Context, accountID uuid.UUID, eventIDs []int64) (bool, error)
 }
 
 // Listener hears a topic being poked (notify.Hub): a waiting turn wakes
@@ -54,9 +54,12 @@ func (o *Orchestrator) awaitWords(ctx context.Context, accountID, conversationID
 	var ids []int64
 	var newest time.Time
 	for _, e := range pending {
-		if e.Unheard() > 0 {
-			ids = append(ids, e.ID)
-			newest = latest(newest, e.CreatedAt)
+		for _, m := range e.Media {
+			if m.Words() == "" { // maybe being transcribed or described: the files say
+				ids = append(ids, e.ID)
+				newest = latest(newest, e.CreatedAt)
+				break
+			}
 		}
 	}
 	if len(ids) == 0 {
@@ -66,7 +69,7 @@ func (o *Orchestrator) awaitWords(ctx context.Context, accountID, conversationID
 	if !o.now().Before(until) {
 		return nil // waited enough: answer without the words
 	}
-	waiting, err := o.transcripts.Transcribing(ctx, accountID, ids)
+	waiting, err := o.transcripts.AwaitingWords(ctx, accountID, ids)
 	if err != nil || !waiting {
 		return err
 	}
@@ -94,5 +97,5 @@ func (w *TurnWorker) waitForWords(ctx context.Context, woken <-chan struct{}, a 
 	return nil
 }
 
-// transcriptTopic is what the turn listens on while it waits.
-func transcriptTopic(conversationID uuid.UUID) string { return media.TranscriptTopic(conversationID) }
+// wordsTopic is what the turn listens on while it waits.
+func wordsTopic(conversationID uuid.UUID) string { return media.WordsTopic(conversationID) }

@@ -299,6 +299,11 @@ func joinTexts(events []memory.Event) string {
 		if said := e.Said(); said != "" {
 			texts = append(texts, said) // a voice note's transcript is what the customer said
 		}
+		for _, m := range e.Media {
+			if m.Description != "" {
+				texts = append(texts, "[imagem enviada: "+m.Description+"]") // what the photo shows, as a model saw it
+			}
+		}
 	}
 	return strings.Join(texts, "\n")
 }
@@ -683,7 +688,7 @@ func wordlessMedia(events []memory.Event) []string {
 			continue
 		}
 		for _, m := range e.Media {
-			if strings.TrimSpace(m.Caption) == "" {
+			if strings.TrimSpace(m.Caption) == "" && m.Description == "" {
 				kinds = append(kinds, m.Type)
 			}
 		}

@@ -2,6 +2,8 @@ package agents
 
 import (
 	"context"
+	"encoding/base64"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -11,8 +13,10 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/atende/atende/agents/llm"
 	"github.com/atende/atende/channels"
 	"github.com/atende/atende/handoff"
+	"github.com/atende/atende/internal/fakes"
 	"github.com/atende/atende/internal/notify"
 	"github.com/atende/atende/internal/testdb"
 	"github.com/atende/atende/media"
@@ -47,8 +51,8 @@ type waitSeen struct {
 	waiting chan struct{}
 }
 
-func (w *waitSeen) Transcribing(ctx context.Context, accountID uuid.UUID, ids []int64) (bool, error) {
-	yes, err := w.files.Transcribing(ctx, accountID, ids)
+func (w *waitSeen) AwaitingWords(ctx context.Context, accountID uuid.UUID, ids []int64) (bool, error) {
+	yes, err := w.files.AwaitingWords(ctx, accountID, ids)
 	if yes {
 		select {
 		case w.waiting <- struct{}{}:
@@ -81,7 +85,7 @@ func newTranscriptEnv(t *testing.T, wait time.Duration) *transcriptEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ing := channels.NewIngestor(pool, e.mem, nil).WithMedia(channels.NewMediaJobs(e.inserter, files, blobs, true))
+	ing := channels.NewIngestor(pool, e.mem, nil).WithMedia(channels.NewMediaJobs(e.inserter, files, blobs, media.WordsFor{Transcribe: true}))
 	return &transcriptEnv{env: e, files: files, blobs: blobs, seen: seen, hub: hub, ingest: ing}
 }
 
@@ -123,11 +127,11 @@ func (e *transcriptEnv) transcribe(t *testing.T, sp media.SpeechToText, eventID 
 	if err != nil || len(files) != 1 {
 		t.Fatalf("the voice note's file: %+v %v", files, err)
 	}
-	w := media.NewTranscribeWorker(e.pool, e.mem, e.files, e.blobs, sp, e.hub, nil, nil)
+	w := media.NewWordsWorker(media.WordsDeps{Pool: e.pool, Memory: e.mem, Files: e.files, Blobs: e.blobs, Speech: sp, Wakes: e.hub})
 	done := make(chan error, 1)
 	go func() {
-		done <- w.Work(context.Background(), &river.Job[media.TranscribeArgs]{JobRow: &rivertype.JobRow{Attempt: 1, MaxAttempts: 4},
-			Args: media.TranscribeArgs{AccountID: e.acct, FileID: files[0].ID}})
+		done <- w.Work(context.Background(), &river.Job[media.WordsArgs]{JobRow: &rivertype.JobRow{Attempt: 1, MaxAttempts: 4},
+			Args: media.WordsArgs{AccountID: e.acct, FileID: files[0].ID}})
 	}()
 	return done
 }
@@ -181,7 +185,7 @@ func TestATurnWaitsForTheVoiceNotesWords(t *testing.T) {
 		t.Fatalf("the message after transcription: text %q media %+v", voice.Text, voice.Media)
 	}
 	files, err := e.files.OfEvent(context.Background(), e.acct, voice.ID)
-	if err != nil || files[0].TranscriptStatus != media.TranscriptDone {
+	if err != nil || files[0].WordsStatus != media.WordsDone {
 		t.Fatalf("the file's transcription: %+v %v", files, err)
 	}
 	if _, err := e.mem.ChunkContact(context.Background(), e.acct, contact); err != nil {
@@ -284,5 +288,59 @@ func TestAPaymentProofGoesToBilling(t *testing.T) {
 				t.Fatalf("the reply to a payment proof: %q", replies)
 			}
 		})
+	}
+}
+
+// With a chat model that takes images, a photo is described on its message
+// by the prompt media.describe (the image sent as an image_url part, never
+// as instructions), and the turn reads what it shows: "[imagem enviada: …]"
+// instead of "I can't look at images" (issue 13).
+func TestAnImageIsDescribedByAModelWithVision(t *testing.T) {
+	ai := fakes.NewOpenAI(t, fakes.Reply("Comprovante de Pix de R$ 150,00 para Loja Centro em 30/11/2026."))
+	model, err := llm.NewModel(llm.Config{Provider: "openai", Model: "gpt-vision", BaseURL: ai.URL + "/v1", APIKey: "sk"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newTranscriptEnv(t, 30*time.Second)
+	ctx := context.Background()
+	photo := append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 200)...)
+	ing := channels.NewIngestor(e.pool, e.mem, nil).WithMedia(channels.NewMediaJobs(e.inserter, e.files, e.blobs, media.WordsFor{Describe: true}))
+	if _, err := ing.Ingest(ctx, e.ch, channels.Batch{Messages: []channels.Inbound{{ExternalID: uuid.NewString(), Type: "image", At: time.Now(),
+		Media: []memory.Media{{Type: "image", MIME: "image/png", PlatformID: "photo-1", Data: photo}},
+		From:  channels.Sender{Name: "Marcos Lima", Identities: []memory.Identity{{Kind: memory.KindTelegram, Value: "424242"}}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := e.mem.FindByIdentity(ctx, e.acct, memory.Identity{Kind: memory.KindTelegram, Value: "424242"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := lastInbound(t, e.env, c.ID)
+	files, err := e.files.OfEvent(ctx, e.acct, ev.ID)
+	if err != nil || len(files) != 1 || files[0].WordsStatus != media.WordsPending {
+		t.Fatalf("the photo awaits its words: %+v %v", files, err)
+	}
+	sight := NewSight(llm.NewEngine(model, 1, 10*time.Second), e.orch.prompts)
+	w := media.NewWordsWorker(media.WordsDeps{Pool: e.pool, Memory: e.mem, Files: e.files, Blobs: e.blobs, Sight: sight, Wakes: e.hub})
+	if err := w.Work(ctx, &river.Job[media.WordsArgs]{JobRow: &rivertype.JobRow{Attempt: 1, MaxAttempts: 4},
+		Args: media.WordsArgs{AccountID: e.acct, FileID: files[0].ID}}); err != nil {
+		t.Fatal(err)
+	}
+	reqs := ai.Requests()
+	if len(reqs) != 1 || !strings.Contains(reqs[0].System, "comprovante") {
+		t.Fatalf("the description request: %+v", reqs)
+	}
+	sent := fmt.Sprint(reqs[0].Messages[len(reqs[0].Messages)-1].Content)
+	if !strings.Contains(sent, "image_url") || !strings.Contains(sent, "data:image/png;base64,"+base64.StdEncoding.EncodeToString(photo)) {
+		t.Fatalf("the image was not sent as an image_url part: %.300s", sent)
+	}
+	ev = lastInbound(t, e.env, c.ID)
+	if ev.Media[0].Description != "Comprovante de Pix de R$ 150,00 para Loja Centro em 30/11/2026." {
+		t.Fatalf("the photo's description: %+v", ev.Media[0])
+	}
+	if got := joinTexts([]memory.Event{ev}); !strings.Contains(got, "[imagem enviada: Comprovante de Pix de R$ 150,00") {
+		t.Fatalf("what the turn reads: %q", got)
+	}
+	if kinds := wordlessMedia([]memory.Event{ev}); len(kinds) != 0 {
+		t.Fatalf("a described photo taken for one without words: %v", kinds)
 	}
 }

@@ -127,7 +127,7 @@ func (w *TurnWorker) Work(ctx context.Context, job *river.Job[TurnArgs]) error {
 	var woken <-chan struct{}
 	if l := w.orchestrator.listener; l != nil && w.orchestrator.transcripts != nil {
 		var stop func()
-		woken, stop = l.Subscribe(transcriptTopic(job.Args.ConversationID)) // before the turn looks, so no poke is missed
+		woken, stop = l.Subscribe(wordsTopic(job.Args.ConversationID)) // before the turn looks, so no poke is missed
 		defer stop()
 	}
 	err := w.orchestrator.Turn(ctx, job.Args)

@@ -20,8 +20,8 @@ type mediaView struct {
 	Status           media.Status           `json:"status,omitempty"`
 	Size             int64                  `json:"size,omitempty"`
 	Error            string                 `json:"error,omitempty"`
-	TranscriptStatus media.TranscriptStatus `json:"transcript_status,omitempty"`
-	TranscriptError  string                 `json:"transcript_error,omitempty"`
+	WordsStatus media.WordsStatus `json:"words_status,omitempty"`
+	WordsError  string                 `json:"words_error,omitempty"`
 }
 
 // eventView is a timeline event with its media as the timeline shows them.
@@ -65,7 +65,7 @@ func (h *handlers) mediaOf(ctx context.Context, accountID uuid.UUID, events []me
 			v := &views[f.Position]
 			id := f.ID
 			v.FileID, v.Status, v.Size, v.Error = &id, f.Status, f.Size, f.Error
-			v.TranscriptStatus, v.TranscriptError = f.TranscriptStatus, f.TranscriptError
+			v.WordsStatus, v.WordsError = f.WordsStatus, f.WordsError
 			if f.MIME != "" {
 				v.MIME = f.MIME // sniffed, not what the platform claimed
 			}

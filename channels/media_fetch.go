@@ -49,17 +49,17 @@ func (MediaArgs) InsertOpts() river.InsertOpts {
 // the webhook answers before any byte is fetched. Bytes that came in the
 // delivery itself are kept before that transaction (Keep), never inside it.
 type MediaJobs struct {
-	jobs       *river.Client[pgx.Tx]
-	files      *media.Files
-	blobs      media.Blobs
-	transcribe bool
+	jobs  *river.Client[pgx.Tx]
+	files *media.Files
+	blobs media.Blobs
+	words media.WordsFor
 }
 
 // NewMediaJobs returns the queue that inserts through jobs and keeps
-// in-delivery files in blobs; transcribe says a transcription provider is
-// configured, so voice notes are marked as awaiting their words.
-func NewMediaJobs(jobs *river.Client[pgx.Tx], files *media.Files, blobs media.Blobs, transcribe bool) *MediaJobs {
-	return &MediaJobs{jobs: jobs, files: files, blobs: blobs, transcribe: transcribe}
+// in-delivery files in blobs; words says which files get words here (voice
+// notes transcribed, images described), so they are marked as awaited.
+func NewMediaJobs(jobs *river.Client[pgx.Tx], files *media.Files, blobs media.Blobs, words media.WordsFor) *MediaJobs {
+	return &MediaJobs{jobs: jobs, files: files, blobs: blobs, words: words}
 }
 
 // KeptFile is an in-delivery file already in the blob store, or why it is not.
@@ -98,7 +98,7 @@ func (q *MediaJobs) Keep(ctx context.Context, items []memory.Media) []*KeptFile 
 // transcribed next), fetchable ones as pending with their download job.
 func (q *MediaJobs) EnqueueMedia(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, ev memory.Event, kept []*KeptFile) error {
 	for i, m := range ev.Media {
-		it := media.Item{EventID: ev.ID, Position: i, Kind: m.Type, FileName: m.FileName, Transcribe: q.transcribe}
+		it := media.Item{EventID: ev.ID, Position: i, Kind: m.Type, FileName: m.FileName, WantWords: q.words.Want(m.Type)}
 		if i < len(kept) && kept[i] != nil {
 			k := kept[i]
 			if k.Failed != "" {
@@ -115,7 +115,7 @@ func (q *MediaJobs) EnqueueMedia(ctx context.Context, tx pgx.Tx, accountID uuid.
 			if err != nil {
 				return err
 			}
-			if err := q.transcribeTx(ctx, tx, accountID, id, it); err != nil {
+			if err := q.wordsTx(ctx, tx, accountID, id, it); err != nil {
 				return err
 			}
 			continue
@@ -134,12 +134,12 @@ func (q *MediaJobs) EnqueueMedia(ctx context.Context, tx pgx.Tx, accountID uuid.
 	return nil
 }
 
-// transcribeTx enqueues a stored voice note's transcription when one is wanted.
-func (q *MediaJobs) transcribeTx(ctx context.Context, tx pgx.Tx, accountID, fileID uuid.UUID, it media.Item) error {
-	if !it.Transcribe || !media.Transcribable(it.Kind) {
+// wordsTx enqueues a stored file's transcription or description when one is wanted.
+func (q *MediaJobs) wordsTx(ctx context.Context, tx pgx.Tx, accountID, fileID uuid.UUID, it media.Item) error {
+	if !it.WantWords {
 		return nil
 	}
-	if _, err := q.jobs.InsertTx(ctx, tx, media.TranscribeArgs{AccountID: accountID, FileID: fileID}, nil); err != nil {
+	if _, err := q.jobs.InsertTx(ctx, tx, media.WordsArgs{AccountID: accountID, FileID: fileID}, nil); err != nil {
 		return fmt.Errorf("enqueue transcription of %s: %w", fileID, err)
 	}
 	return nil
@@ -246,12 +246,12 @@ func (w *MediaWorker) fetch(ctx context.Context, a MediaArgs) error {
 		if err := w.files.StoredTx(ctx, tx, a.AccountID, a.FileID, b, mime); err != nil {
 			return err
 		}
-		if f.TranscriptStatus != media.TranscriptPending {
+		if f.WordsStatus != media.WordsPending {
 			return nil
 		}
-		// the voice note is here: its words next (the turn is waiting for them)
-		if _, err := river.ClientFromContext[pgx.Tx](ctx).InsertTx(ctx, tx, media.TranscribeArgs{AccountID: a.AccountID, FileID: a.FileID}, nil); err != nil {
-			return fmt.Errorf("enqueue transcription of %s: %w", a.FileID, err)
+		// the file is here: its words next (the turn is waiting for them)
+		if _, err := river.ClientFromContext[pgx.Tx](ctx).InsertTx(ctx, tx, media.WordsArgs{AccountID: a.AccountID, FileID: a.FileID}, nil); err != nil {
+			return fmt.Errorf("enqueue the words of %s: %w", a.FileID, err)
 		}
 		return nil
 	})

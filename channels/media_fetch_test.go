@@ -92,7 +92,7 @@ func TestMediaIsFetchedAfterIngest(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = client.Stop(context.Background()) })
-	ing := NewIngestor(e.pool, e.mem, nil).WithMedia(NewMediaJobs(client, files, blobs, false))
+	ing := NewIngestor(e.pool, e.mem, nil).WithMedia(NewMediaJobs(client, files, blobs, media.WordsFor{}))
 	from := func(kind memory.IdentityKind, v string) Sender {
 		return Sender{Identities: []memory.Identity{{Kind: kind, Value: v}}}
 	}

@@ -169,7 +169,7 @@ func TestFilesInsideTheDeliveryAreKeptAtIngest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ing := NewIngestor(e.pool, e.mem, nil).WithMedia(NewMediaJobs(inserter, files, blobs, false))
+	ing := NewIngestor(e.pool, e.mem, nil).WithMedia(NewMediaJobs(inserter, files, blobs, media.WordsFor{}))
 	wa := e.whatsapp(t, "http://127.0.0.1:1")
 	res, err := ing.Ingest(context.Background(), wa, Batch{Messages: []Inbound{{ExternalID: "wamid.kept", Type: "image", At: time.Now(),
 		From:  Sender{Identities: []memory.Identity{{Kind: memory.KindWhatsApp, Value: "5511987650404"}}},

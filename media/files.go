@@ -25,16 +25,17 @@ const (
 	StatusFailed  Status = "failed"
 )
 
-// TranscriptStatus is where a voice note's transcription stands; "" is
-// "not asked for" (no provider configured, or not an audio).
-type TranscriptStatus string
+// WordsStatus is where a file's words stand — a voice note's transcript, an
+// image's description; "" is "not asked for" (no provider configured, or a
+// kind that has none).
+type WordsStatus string
 
-// The statuses of a transcription.
+// The statuses of a file's words.
 const (
-	TranscriptNone    TranscriptStatus = ""
-	TranscriptPending TranscriptStatus = "pending"
-	TranscriptDone    TranscriptStatus = "done"
-	TranscriptFailed  TranscriptStatus = "failed"
+	WordsNone    WordsStatus = ""
+	WordsPending WordsStatus = "pending"
+	WordsDone    WordsStatus = "done"
+	WordsFailed  WordsStatus = "failed"
 )
 
 // File is one media item of a message and what became of its download.
@@ -44,22 +45,36 @@ type File struct {
 	EventID   int64     `json:"event_id"`
 	Position  int       `json:"position"`
 	// Kind is the item's type as the platform said (audio, image, document…).
-	Kind   string `json:"kind,omitempty"`
-	Status Status `json:"status"`
-	SHA256    string    `json:"sha256,omitempty"`
-	MIME      string    `json:"mime,omitempty"`
-	Size      int64     `json:"size"`
-	FileName  string    `json:"file_name,omitempty"`
-	Error     string    `json:"error,omitempty"`
-	// TranscriptStatus and TranscriptError say whether a voice note's words
+	Kind     string `json:"kind,omitempty"`
+	Status   Status `json:"status"`
+	SHA256   string `json:"sha256,omitempty"`
+	MIME     string `json:"mime,omitempty"`
+	Size     int64  `json:"size"`
+	FileName string `json:"file_name,omitempty"`
+	Error    string `json:"error,omitempty"`
+	// WordsStatus and WordsError say whether a voice note's or an image's words
 	// are on its message, are coming, or why they never will.
-	TranscriptStatus TranscriptStatus `json:"transcript_status,omitempty"`
-	TranscriptError  string           `json:"transcript_error,omitempty"`
-	UpdatedAt        time.Time        `json:"updated_at"`
+	WordsStatus WordsStatus `json:"words_status,omitempty"`
+	WordsError  string      `json:"words_error,omitempty"`
+	UpdatedAt   time.Time   `json:"updated_at"`
 }
 
 // Transcribable says whether a media kind is speech worth transcribing.
 func Transcribable(kind string) bool { return kind == "audio" || kind == "voice" }
+
+// WordsFor says which files are put into words here: voice notes when a
+// transcription provider is configured, images when a model with vision is.
+type WordsFor struct {
+	Transcribe, Describe bool
+}
+
+// Want says whether a file of kind gets words.
+func (w WordsFor) Want(kind string) bool {
+	return (w.Transcribe && Transcribable(kind)) || (w.Describe && Describable(kind))
+}
+
+// Describable says whether a media kind is a picture a model with vision can describe.
+func Describable(kind string) bool { return kind == "image" }
 
 // Files is the media_files table.
 type Files struct{ pool *pgxpool.Pool }
@@ -68,20 +83,21 @@ type Files struct{ pool *pgxpool.Pool }
 func NewFiles(pool *pgxpool.Pool) *Files { return &Files{pool: pool} }
 
 // Item is a media item of a message as it is recorded: where it sits in
-// the message, what it is, and whether its words are wanted.
+// the message, what it is, and whether its words are wanted (a voice
+// note's transcript, an image's description).
 type Item struct {
-	EventID    int64
-	Position   int
-	Kind       string
-	FileName   string
-	Transcribe bool
+	EventID   int64
+	Position  int
+	Kind      string
+	FileName  string
+	WantWords bool
 }
 
-func (it Item) transcript() TranscriptStatus {
-	if it.Transcribe && Transcribable(it.Kind) {
-		return TranscriptPending
+func (it Item) words() WordsStatus {
+	if it.WantWords {
+		return WordsPending
 	}
-	return TranscriptNone
+	return WordsNone
 }
 
 // PendingTx records a media item to fetch, in the transaction that stores
@@ -110,10 +126,10 @@ func (f *Files) record(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, it I
 	if err != nil {
 		return uuid.Nil, err
 	}
-	err = tx.QueryRow(ctx, `INSERT INTO media_files (id, account_id, event_id, position, kind, status, sha256, size, mime, file_name, transcript_status)
+	err = tx.QueryRow(ctx, `INSERT INTO media_files (id, account_id, event_id, position, kind, status, sha256, size, mime, file_name, words_status)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 		ON CONFLICT (account_id, event_id, position) DO UPDATE SET updated_at = media_files.updated_at
-		RETURNING id`, id, accountID, it.EventID, it.Position, it.Kind, st, b.SHA256, b.Size, mime, it.FileName, it.transcript()).Scan(&id)
+		RETURNING id`, id, accountID, it.EventID, it.Position, it.Kind, st, b.SHA256, b.Size, mime, it.FileName, it.words()).Scan(&id)
 	if err != nil {
 		return uuid.Nil, fmt.Errorf("record media %d/%d: %w", it.EventID, it.Position, err)
 	}
@@ -150,8 +166,8 @@ func (f *Files) failed(ctx context.Context, db interface {
 	Exec(context.Context, string, ...any) (pgconn.CommandTag, error)
 }, accountID, id uuid.UUID, reason string) error {
 	_, err := db.Exec(ctx, `UPDATE media_files SET status = 'failed', error = $3, updated_at = now(),
-		transcript_status = CASE transcript_status WHEN 'pending' THEN 'failed' ELSE transcript_status END,
-		transcript_error = CASE transcript_status WHEN 'pending' THEN 'o arquivo não pôde ser baixado' ELSE transcript_error END
+		words_status = CASE words_status WHEN 'pending' THEN 'failed' ELSE words_status END,
+		words_error = CASE words_status WHEN 'pending' THEN 'o arquivo não pôde ser baixado' ELSE words_error END
 		WHERE account_id = $1 AND id = $2`, accountID, id, reason)
 	if err != nil {
 		return fmt.Errorf("mark media %s failed: %w", id, err)
@@ -159,14 +175,14 @@ func (f *Files) failed(ctx context.Context, db interface {
 	return nil
 }
 
-// TranscribedTx marks a voice note's transcription done (its words are on
-// the message, see memory.SetMediaWordsTx) or failed with why.
-func (f *Files) TranscribedTx(ctx context.Context, tx pgx.Tx, accountID, id uuid.UUID, failure string) error {
-	st := TranscriptDone
+// WordsDoneTx marks a file's words written (a transcript or a description
+// on its message, see memory.SetMediaWordsTx) or failed with why.
+func (f *Files) WordsDoneTx(ctx context.Context, tx pgx.Tx, accountID, id uuid.UUID, failure string) error {
+	st := WordsDone
 	if failure != "" {
-		st = TranscriptFailed
+		st = WordsFailed
 	}
-	_, err := tx.Exec(ctx, `UPDATE media_files SET transcript_status = $3, transcript_error = $4, updated_at = now()
+	_, err := tx.Exec(ctx, `UPDATE media_files SET words_status = $3, words_error = $4, updated_at = now()
 		WHERE account_id = $1 AND id = $2`, accountID, id, st, failure)
 	if err != nil {
 		return fmt.Errorf("mark transcript of %s: %w", id, err)
@@ -174,26 +190,26 @@ func (f *Files) TranscribedTx(ctx context.Context, tx pgx.Tx, accountID, id uuid
 	return nil
 }
 
-// Transcribing says whether a voice note of these messages is still being
-// transcribed: their turn waits for the words (up to its limit) rather than
-// answer "I can't listen to audio".
-func (f *Files) Transcribing(ctx context.Context, accountID uuid.UUID, eventIDs []int64) (bool, error) {
+// AwaitingWords says whether a voice note of these messages is still being
+// transcribed or an image described: their turn waits for the words (up to
+// its limit) rather than answer "I can't listen to audio".
+func (f *Files) AwaitingWords(ctx context.Context, accountID uuid.UUID, eventIDs []int64) (bool, error) {
 	var yes bool
-	err := f.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM media_files WHERE account_id = $1 AND event_id = ANY($2) AND transcript_status = 'pending')`,
+	err := f.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM media_files WHERE account_id = $1 AND event_id = ANY($2) AND words_status = 'pending')`,
 		accountID, eventIDs).Scan(&yes)
 	if err != nil {
-		return false, fmt.Errorf("media being transcribed: %w", err)
+		return false, fmt.Errorf("media awaiting words: %w", err)
 	}
 	return yes, nil
 }
 
 // fileColumns are media_files' columns in scanFile's order.
-const fileColumns = `id, account_id, event_id, position, kind, status, sha256, mime, size, file_name, error, transcript_status, transcript_error, updated_at`
+const fileColumns = `id, account_id, event_id, position, kind, status, sha256, mime, size, file_name, error, words_status, words_error, updated_at`
 
 func scanFile(row pgx.Row) (File, error) {
 	var out File
 	err := row.Scan(&out.ID, &out.AccountID, &out.EventID, &out.Position, &out.Kind, &out.Status, &out.SHA256, &out.MIME, &out.Size,
-		&out.FileName, &out.Error, &out.TranscriptStatus, &out.TranscriptError, &out.UpdatedAt)
+		&out.FileName, &out.Error, &out.WordsStatus, &out.WordsError, &out.UpdatedAt)
 	return out, err
 }
 

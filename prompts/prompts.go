@@ -15,7 +15,7 @@ import (
 	"strings"
 )
 
-//go:embed classifier/*.jsonl classifier/corpus sectors/*.md channels/*.md handoff/*.md
+//go:embed classifier/*.jsonl classifier/corpus sectors/*.md channels/*.md handoff/*.md media/*.md
 var files embed.FS
 
 // SectorExample is a message, the sector that owns it ("none" for greetings

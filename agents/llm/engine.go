@@ -75,6 +75,8 @@ type Engine struct {
 	prices    Prices
 	maxSteps  int
 	timeout   time.Duration
+	// binaryImages: images go as bytes, not a data: URL (WithBinaryImages).
+	binaryImages bool
 }
 
 // EngineOption tunes an engine.

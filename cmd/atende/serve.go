@@ -111,8 +111,9 @@ func newApp(ctx context.Context, log *slog.Logger, s Settings) (*App, error) {
 		return nil, err
 	}
 	mediaFiles := media.NewFiles(pool)
+	words := media.WordsFor{Transcribe: s.Media.Transcribe != nil, Describe: s.Media.Describe && s.LLM.Provider != ""}
 	ingestor := channels.NewIngestor(pool, store, agents.NewTurns(inserter)).WithTakeovers(handoffs).WithEvents(hooks).WithWakes(hub).
-		WithMedia(channels.NewMediaJobs(inserter, mediaFiles, blobs, s.Media.Transcribe != nil))
+		WithMedia(channels.NewMediaJobs(inserter, mediaFiles, blobs, words))
 	engine, err := llmEngine(log, s)
 	if err != nil {
 		pool.Close()
@@ -137,8 +138,8 @@ func newApp(ctx context.Context, log *slog.Logger, s Settings) (*App, error) {
 	}
 	routers.Warm()
 	var transcripts agents.Transcripts
-	if s.Media.Transcribe != nil {
-		transcripts = mediaFiles // a turn waits for its voice notes' words
+	if words != (media.WordsFor{}) {
+		transcripts = mediaFiles // a turn waits for its voice notes' and images' words
 	}
 	orchestrator, err := agents.NewOrchestrator(agents.Deps{Pool: pool, Wakes: hub, Knowledge: knowledgeStore, Memory: store, Channels: channelStore, Outbox: outbox,
 		Sectors: sectors, Routers: routers, Prompts: library, LLM: engine, Viewer: viewer, Handoffs: handoffs, Events: hooks, Metrics: agents.NewMetrics(registry), Outbound: policy, Businesses: accts, Log: log,
@@ -148,9 +149,16 @@ func newApp(ctx context.Context, log *slog.Logger, s Settings) (*App, error) {
 		return nil, err
 	}
 	workers := river.NewWorkers()
-	if s.Media.Transcribe != nil {
-		river.AddWorker(workers, media.NewTranscribeWorker(pool, store, mediaFiles, blobs, media.NewTranscriber(*s.Media.Transcribe, nil), hub,
-			func(account uuid.UUID) []string { return []string{channels.InboxTopic(account)} }, log))
+	if words != (media.WordsFor{}) {
+		d := media.WordsDeps{Pool: pool, Memory: store, Files: mediaFiles, Blobs: blobs, Wakes: hub, Log: log,
+			Also: func(account uuid.UUID) []string { return []string{channels.InboxTopic(account)} }}
+		if s.Media.Transcribe != nil {
+			d.Speech = media.NewTranscriber(*s.Media.Transcribe, nil)
+		}
+		if words.Describe && engine != nil {
+			d.Sight = agents.NewSight(engine, library)
+		}
+		river.AddWorker(workers, media.NewWordsWorker(d))
 	}
 	river.AddWorker(workers, memory.NewChunkWorker(store))
 	river.AddWorker(workers, channels.NewSendWorker(outbox))
@@ -242,7 +250,11 @@ func llmEngine(log *slog.Logger, s Settings) (*llm.Engine, error) {
 		name = llm.DefaultModel(s.LLM.Provider)
 	}
 	log.Info("LLM engine", "provider", s.LLM.Provider, "model", name, "priced", len(s.LLMPrices) > 0)
-	return llm.NewEngine(model, 5, s.LLMTimeout, llm.WithModelName(name), llm.WithPrices(s.LLMPrices)), nil
+	opts := []llm.EngineOption{llm.WithModelName(name), llm.WithPrices(s.LLMPrices)}
+	if s.LLM.Provider == "anthropic" {
+		opts = append(opts, llm.WithBinaryImages()) // its API takes image bytes, not image_url
+	}
+	return llm.NewEngine(model, 5, s.LLMTimeout, opts...), nil
 }
 
 // demoWebchat is the demo account's first webchat channel, which /chat shows.

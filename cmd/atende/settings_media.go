@@ -20,7 +20,10 @@ type MediaSettings struct {
 	// Transcribe is set when ATENDE_TRANSCRIBE_PROVIDER=openai: voice notes
 	// are sent to that OpenAI-compatible /v1/audio/transcriptions server.
 	Transcribe *media.TranscriberConfig
-	// TranscriptWait is how long a turn waits for a voice note's words
+	// Describe is ATENDE_LLM_VISION=true: the chat model accepts images, so
+	// each image a customer sends is described in a sentence on its message.
+	Describe bool
+	// TranscriptWait is how long a turn waits for a file's words
 	// (ATENDE_TRANSCRIBE_WAIT, 30s).
 	TranscriptWait time.Duration
 }
@@ -65,6 +68,16 @@ func mediaSettings(env Getenv, bad *settingsProblems, duration func(name, def st
 			Language: language, Timeout: duration("ATENDE_TRANSCRIBE_TIMEOUT", "60s")}
 	default:
 		bad.add("ATENDE_TRANSCRIBE_PROVIDER", "want openai (any OpenAI-compatible /v1/audio/transcriptions server) or nothing, got %q", provider)
+	}
+	if v := strings.TrimSpace(env("ATENDE_LLM_VISION")); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			bad.add("ATENDE_LLM_VISION", "want true or false, got %q", v)
+		}
+		out.Describe = b
+		if b && strings.TrimSpace(env("ATENDE_LLM_PROVIDER")) == "" {
+			bad.add("ATENDE_LLM_VISION", "needs ATENDE_LLM_PROVIDER: images are described by the chat model")
+		}
 	}
 	out.TranscriptWait = duration("ATENDE_TRANSCRIBE_WAIT", "30s")
 	return out
