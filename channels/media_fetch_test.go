@@ -57,7 +57,7 @@ func TestMediaIsFetchedAfterIngest(t *testing.T) {
 			}
 			_, _ = io.WriteString(w, `{"mediaType":"imageMessage","mimetype":"image/jpeg","base64":"`+base64.StdEncoding.EncodeToString(pngBytes)+`"}`)
 		case strings.HasSuffix(r.URL.Path, "/voice/file_9.oga"):
-			_, _ = w.Write(append([]byte("OggS"), bytes.Repeat([]byte{1}, 500)...))
+			_, _ = w.Write(append([]byte("OggS\x00\x02"), bytes.Repeat([]byte{1}, 498)...)) // a real Ogg page opens so
 		default:
 			http.NotFound(w, r)
 		}

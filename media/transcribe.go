@@ -308,6 +308,8 @@ var audioExtensions = map[string]string{
 	"audio/x-flac": ".flac",
 	"video/mp4":    ".mp4",
 	"video/webm":   ".webm",
+
+	"application/ogg": ".ogg", // what a type sniffer calls any Ogg file
 }
 
 // audioFileName is the name the file is sent under: the one it came with,

@@ -64,6 +64,12 @@ func TestTranscribeSendsTheFileAndFields(t *testing.T) {
 			wantFileName: "PTT-20240611-WA0007.m4a", wantFileType: "audio/mp4",
 		},
 		{
+			name:     "an Ogg typed by a sniffer (application/ogg) is still an .ogg",
+			fileName: "", mime: "application/ogg",
+			wantModel: "whisper-1", wantLanguage: "pt", wantFormat: "verbose_json",
+			wantFileName: "audio.ogg", wantFileType: "application/ogg",
+		},
+		{
 			name:     "a gpt-4o model is asked for json, which it only speaks",
 			cfg:      media.TranscriberConfig{Model: "gpt-4o-mini-transcribe"},
 			fileName: "voice.ogg", mime: voiceMIME,
