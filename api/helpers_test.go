@@ -137,8 +137,8 @@ func newTestServerSetup(t *testing.T, policy outbound.Policy, limits RateLimits)
 	}
 	handler := NewHandler(Deps{Pool: pool, Conversations: conversations.NewStore(pool), MediaFiles: mediaFiles, Blobs: blobs, Erasure: eraser,
 		MediaLinks: media.NewLinks(testPublicURL, box.Derive(media.LinkPurpose)),
-		Now:  func() time.Time { return *clock.Load() },
-		Auth: accts, Memory: store, Viewer: memory.NewViewer(store, know, tokens, nil), Knowledge: know,
+		Now:        func() time.Time { return *clock.Load() },
+		Auth:       accts, Memory: store, Viewer: memory.NewViewer(store, know, tokens, nil), Knowledge: know,
 		Channels: channelStore, Ingestor: ingestor, Outbox: outbox,
 		Webchat: channels.NewWebchat(pool, store, ingestor), Hub: hub, Prompts: library, Agents: orch, Handoffs: handoffs, Webhooks: hooks, Accounts: accts, Outbound: policy, RateLimits: limits,
 		Ready:    func(ctx context.Context) error { return migrations.Check(ctx, pool) },

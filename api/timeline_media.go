@@ -16,12 +16,12 @@ import (
 // the file Atende keeps (its id to fetch it by, status, sniffed type, size).
 type mediaView struct {
 	memory.Media
-	FileID           *uuid.UUID             `json:"id,omitempty"`
-	Status           media.Status           `json:"status,omitempty"`
-	Size             int64                  `json:"size,omitempty"`
-	Error            string                 `json:"error,omitempty"`
+	FileID      *uuid.UUID        `json:"id,omitempty"`
+	Status      media.Status      `json:"status,omitempty"`
+	Size        int64             `json:"size,omitempty"`
+	Error       string            `json:"error,omitempty"`
 	WordsStatus media.WordsStatus `json:"words_status,omitempty"`
-	WordsError  string                 `json:"words_error,omitempty"`
+	WordsError  string            `json:"words_error,omitempty"`
 }
 
 // eventView is a timeline event with its media as the timeline shows them.

@@ -188,8 +188,8 @@ func TestMediaFromEveryChannelIsKeptServedTranscribedAndShown(t *testing.T) {
 	// in the history's chunks; the provider got the ogg as an ogg.
 	for _, v := range []struct{ who, contact, said string }{{"WhatsApp", joana, waSaid}, {"Telegram", maria, tgSaid}} {
 		m := waitMedia(t, srv, v.contact, "voice", "stored")
-		if m.Transcript != v.said || m.TranscriptStatus != "done" {
-			t.Errorf("%s voice note's transcript on the timeline: %q (%s)", v.who, m.Transcript, m.TranscriptStatus)
+		if m.Transcript != v.said || m.WordsStatus != "done" {
+			t.Errorf("%s voice note's transcript on the timeline: %q (%s)", v.who, m.Transcript, m.WordsStatus)
 		}
 		var view struct {
 			Text   string
@@ -347,7 +347,7 @@ func TestMediaWithoutTranscriptionOrOutsideThePolicy(t *testing.T) {
 	}
 	joana := contactOf(t, srv, "whatsapp:5521987650000")
 	voice := waitMedia(t, srv, joana, "voice", "stored")
-	if voice.Transcript != "" || voice.TranscriptStatus != "" {
+	if voice.Transcript != "" || voice.WordsStatus != "" {
 		t.Fatalf("no provider, no transcript: %+v", voice)
 	}
 
@@ -689,17 +689,17 @@ func contactOf(t *testing.T, srv *runningServer, identity string) string {
 
 // timelineMedia is a media item as the timeline shows it.
 type timelineMedia struct {
-	ID               string
-	Type             string
-	Status           string
-	Mime             string
-	Size             int64
-	FileName         string `json:"file_name"`
-	Caption          string
-	Seconds          int
-	Transcript       string
-	TranscriptStatus string `json:"transcript_status"`
-	Error            string
+	ID          string
+	Type        string
+	Status      string
+	Mime        string
+	Size        int64
+	FileName    string `json:"file_name"`
+	Caption     string
+	Seconds     int
+	Transcript  string
+	WordsStatus string `json:"words_status"`
+	Error       string
 }
 
 // waitMedia waits until the contact's timeline has a media item of the kind
@@ -719,7 +719,7 @@ func waitMedia(t *testing.T, srv *runningServer, contact, kind, status string) t
 		for _, e := range page.Events {
 			for _, m := range e.Media {
 				seen = append(seen, m)
-				if m.Type == kind && m.Status == status && m.TranscriptStatus != "pending" {
+				if m.Type == kind && m.Status == status && m.WordsStatus != "pending" {
 					got = m
 				}
 			}
