@@ -391,6 +391,10 @@ func (telegram) Download(ctx context.Context, via *Platforms, ch Channel, m memo
 	return via.get(ctx, base+"/file/bot"+token+"/"+f.Result.FilePath, nil)
 }
 
+// maxEvolutionMediaAnswer bounds Evolution's answer with a file in base64:
+// the largest file kept (25 MB) is a third larger in base64, plus the JSON.
+const maxEvolutionMediaAnswer = 40 << 20
+
 // Download asks the instance for the message's media as base64 (Evolution's
 // chat/getBase64FromMediaMessage): the URL in the webhook is WhatsApp's
 // encrypted file, useless without the media key Evolution holds.
@@ -404,7 +408,7 @@ func (evolution) Download(ctx context.Context, via *Platforms, ch Channel, m mem
 	}
 	url := baseURL(ch, "") + "/chat/getBase64FromMediaMessage/" + ch.Settings["instance"]
 	body := map[string]any{"message": map[string]any{"key": map[string]string{"id": m.PlatformID}}, "convertToMp4": false}
-	if err := via.postJSON(ctx, url, map[string]string{"apikey": ch.Secret("apikey")}, body, &out); err != nil {
+	if err := via.postJSONUpTo(ctx, url, map[string]string{"apikey": ch.Secret("apikey")}, body, &out, maxEvolutionMediaAnswer); err != nil {
 		var se *SendError
 		if errors.As(err, &se) && !se.Retryable {
 			return nil, &finalMediaError{se.Reason}

@@ -119,8 +119,17 @@ func withoutPath(err error) string {
 	return fmt.Sprintf("%s %s: %v", ue.Op, where, ue.Err)
 }
 
+// maxPlatformAnswer bounds what is read of a platform's answer to a send.
+const maxPlatformAnswer = 1 << 20
+
 // postJSON posts body and decodes a 2xx answer into out; anything else is a *SendError.
 func (h *Platforms) postJSON(ctx context.Context, url string, headers map[string]string, body, out any) error {
+	return h.postJSONUpTo(ctx, url, headers, body, out, maxPlatformAnswer)
+}
+
+// postJSONUpTo is postJSON reading at most limit bytes of the answer; a
+// longer 2xx answer is a *SendError saying so (never cut and misread).
+func (h *Platforms) postJSONUpTo(ctx context.Context, url string, headers map[string]string, body, out any, limit int64) error {
 	raw, err := json.Marshal(body)
 	if err != nil {
 		return &SendError{Reason: "encode request: " + err.Error()}
@@ -142,8 +151,11 @@ func (h *Platforms) postJSON(ctx context.Context, url string, headers map[string
 		return &SendError{Retryable: true, Reason: withoutPath(err)}
 	}
 	defer resp.Body.Close()
-	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		if int64(len(answer)) > limit {
+			return &SendError{Status: resp.StatusCode, Reason: fmt.Sprintf("the platform's answer is over %d bytes", limit)}
+		}
 		if err := json.Unmarshal(answer, out); err != nil {
 			return &SendError{Status: resp.StatusCode, Reason: "unreadable answer: " + err.Error()}
 		}
