@@ -11,11 +11,16 @@ import (
 	"github.com/atende/atende/channels"
 )
 
-// webhookMaxBytes caps platform webhook bodies; e-mail with attachments may be
-// larger (its text is cut for the agents at ingestion, never refused for length).
+// webhookMaxBytes caps platform webhook bodies; e-mail with attachments and
+// Evolution with its files in base64 may be larger (a text is cut for the
+// agents at ingestion, never refused for length).
 const (
 	webhookMaxBytes      = 1 << 20
 	emailWebhookMaxBytes = 25 << 20
+	// evolutionWebhookMaxBytes: an Evolution instance with WEBHOOK_BASE64
+	// posts the file inside the message, a third larger in base64 (the
+	// largest file kept is 25 MB).
+	evolutionWebhookMaxBytes = 40 << 20
 )
 
 // webhookChannel finds the channel of /webhooks/:kind/:channel_id, answering 404 itself.
@@ -69,8 +74,11 @@ func (h *handlers) webhookReceive(c *gin.Context) {
 		return
 	}
 	limit := int64(webhookMaxBytes)
-	if ch.Kind == channels.KindEmail {
+	switch ch.Kind {
+	case channels.KindEmail:
 		limit = emailWebhookMaxBytes
+	case channels.KindEvolution:
+		limit = evolutionWebhookMaxBytes
 	}
 	if c.Request.ContentLength > limit {
 		abortWith(c, http.StatusRequestEntityTooLarge, "too_large", "webhook body is larger than the limit")

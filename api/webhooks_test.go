@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -469,5 +470,29 @@ func TestChatwootThroughTheWebhook(t *testing.T) {
 	s.setNow(time.Unix(ts, 0).Add(time.Hour))
 	if code, _ := s.post(t, webhookPath(cw), fixtures.Read(t, name), headers); code != 401 {
 		t.Fatalf("an old timestamp must be refused: %d", code)
+	}
+}
+
+// An Evolution instance that sends media in its webhooks (WEBHOOK_BASE64)
+// posts the file inside the message: a video or a contract PDF of a few
+// megabytes is a body well over a megabyte, and the message (its caption,
+// its file) is stored, not refused as too large and lost.
+func TestEvolutionWebhookWithAFileOfSeveralMegabytes(t *testing.T) {
+	s := newTestServer(t)
+	evo := s.channel(t, channels.NewChannel{Kind: channels.KindEvolution, Name: "evo",
+		Settings: map[string]string{"instance": "atende-loja-centro", "base_url": "http://127.0.0.1:1"},
+		Secrets:  map[string]string{"apikey": evolutionKey}})
+	var doc map[string]any
+	if err := json.Unmarshal(fixtures.Read(t, "evolution/messages_upsert_image.json"), &doc); err != nil {
+		t.Fatal(err)
+	}
+	file := append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{0xAB, 0x01, 0x7F}, 1<<20)...) // 3 MB
+	doc["data"].(map[string]any)["message"].(map[string]any)["base64"] = base64.StdEncoding.EncodeToString(file)
+	body, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, reply := s.post(t, webhookPath(evo), body, nil); code != 200 || reply.Stored != 1 {
+		t.Fatalf("a %d-byte Evolution webhook with its file: %d %+v", len(body), code, reply)
 	}
 }
