@@ -80,8 +80,8 @@ func (s *Store) ChunkContact(ctx context.Context, accountID, contactID uuid.UUID
 	written := 0
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		// One chunker per contact at a time; others wait and then find nothing to do.
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 7))`, contactID.String()); err != nil {
-			return fmt.Errorf("lock chunking of %s: %w", contactID, err)
+		if err := lockChunking(ctx, tx, contactID); err != nil {
+			return err
 		}
 		var tailID int64
 		err := tx.QueryRow(ctx, `SELECT id FROM memory_chunks WHERE account_id = $1 AND contact_id = $2 AND embedding_model = $3
@@ -148,6 +148,16 @@ func (s *Store) ChunkContact(ctx context.Context, accountID, contactID uuid.UUID
 		return nil
 	})
 	return written, err
+}
+
+// lockChunking takes, until tx ends, the contact's chunking lock: the
+// chunker holds it from reading the history to storing its chunks, and a
+// change to an event's words waits for it (see SetMediaWordsTx).
+func lockChunking(ctx context.Context, tx pgx.Tx, contactID uuid.UUID) error {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 7))`, contactID.String()); err != nil {
+		return fmt.Errorf("lock chunking of %s: %w", contactID, err)
+	}
+	return nil
 }
 
 // ChunkText renders a window of events as the text that is embedded, searched

@@ -24,6 +24,22 @@ type MediaWords struct {
 // updated event.
 func (s *Store) SetMediaWordsTx(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, eventID int64, position int, w MediaWords) (Event, error) {
 	t := s.bind(tx)
+	// A chunker that read this event before the words, and is embedding
+	// its window now, would store the window without them after this
+	// commits, and a full window is never cut again: the words wait for it
+	// (its lock, taken before the event's row, as the chunker takes them),
+	// then find the event chunked and reopen its window.
+	var contactID uuid.UUID
+	err := tx.QueryRow(ctx, `SELECT contact_id FROM events WHERE account_id = $1 AND id = $2`, accountID, eventID).Scan(&contactID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Event{}, fmt.Errorf("%w: event %d", ErrNotFound, eventID)
+	}
+	if err != nil {
+		return Event{}, fmt.Errorf("read event %d: %w", eventID, err)
+	}
+	if err := lockChunking(ctx, tx, contactID); err != nil {
+		return Event{}, err
+	}
 	e, err := scanEvent(tx.QueryRow(ctx, `SELECT `+eventColumns+` FROM events WHERE account_id = $1 AND id = $2 FOR UPDATE`, accountID, eventID))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Event{}, fmt.Errorf("%w: event %d", ErrNotFound, eventID)
