@@ -3,6 +3,7 @@ package media
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -17,20 +18,31 @@ import (
 // outside any transaction, since storage may be slow or far.
 
 // ShasOfContactTx lists the blob addresses of the stored files of the
-// contacts' events (each once), read in the caller's transaction.
+// contacts' events (each once), read in the caller's transaction. It locks
+// all their files, those still downloading too: a download that finishes
+// before the erasure commits waits for it, finds its row gone (StoredTx:
+// ErrNotFound) and drops its blob, rather than record an address this list
+// does not have, whose blob would outlive the person.
 func (f *Files) ShasOfContactTx(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, contactIDs []uuid.UUID) ([]string, error) {
-	rows, err := tx.Query(ctx, `SELECT DISTINCT f.sha256 FROM media_files f
+	rows, err := tx.Query(ctx, `SELECT f.sha256 FROM media_files f
 		JOIN events e ON e.account_id = f.account_id AND e.id = f.event_id
-		WHERE f.account_id = $1 AND e.contact_id = ANY($2) AND f.sha256 <> ''
-		ORDER BY f.sha256`, accountID, contactIDs)
+		WHERE f.account_id = $1 AND e.contact_id = ANY($2)
+		ORDER BY f.id FOR UPDATE OF f`, accountID, contactIDs)
 	if err != nil {
 		return nil, fmt.Errorf("list media of contacts: %w", err)
 	}
-	shas, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	all, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
 		return nil, fmt.Errorf("list media of contacts: %w", err)
 	}
-	return shas, nil
+	var shas []string
+	for _, sha := range all {
+		if sha != "" {
+			shas = append(shas, sha)
+		}
+	}
+	slices.Sort(shas)
+	return slices.Compact(shas), nil
 }
 
 // Unreferenced returns those of shas that no media_files row, of any
