@@ -13,8 +13,17 @@ import (
 const ReasonPaymentProof = "payment_proof"
 
 // paymentWords are the words a caption of a payment proof carries (folded:
-// no accents, lower case).
-var paymentWords = regexp.MustCompile(`\b(comprovante|pix|paguei|pago|paga|pagamento|pagto|transferencia|transferi|ted|deposito|depositei|quitei|quitad[oa]|boleto)\b`)
+// no accents, lower case): a proof, or a payment said to be made. A means
+// of payment named alone is not one ("o boleto veio errado", "qual a chave
+// pix?" with a photo of the bill): the customer asks, and is not told
+// their proof arrived.
+var paymentWords = regexp.MustCompile(`\b(comprovantes?|recibo|paguei|pagamos|pago|paga|quitei|quitad[oa]|transferi|depositei|` +
+	`(pix|ted|doc|pagamento|pagto|transferencia|deposito)( ja)? (feito|enviado|realizado|efetuado|pago|concluido)|` +
+	`fiz (o|a|um|uma) (pix|ted|doc|pagamento|transferencia|deposito))\b`)
+
+// notPaid is a payment said not to be made ("não consigo pagar", "ainda
+// não paguei"): a file beside it shows the problem, not a proof.
+var notPaid = regexp.MustCompile(`\bnao (\w+ ){0,2}(pag|quit|transfer|deposit)\w*`)
 
 // paymentProofNextAction is the card's next step for a payment proof.
 const paymentProofNextAction = "Conferir o comprovante anexado e dar baixa no pagamento"
@@ -28,7 +37,8 @@ func paymentProof(attached []string, text string) bool {
 			file = true
 		}
 	}
-	return file && paymentWords.MatchString(memory.Fold(text))
+	folded := memory.Fold(text)
+	return file && paymentWords.MatchString(folded) && !notPaid.MatchString(folded)
 }
 
 // billingSector is the business's billing sector: the one named billing or

@@ -249,6 +249,13 @@ func TestAPaymentProofGoesToBilling(t *testing.T) {
 		{"pdf of a transfer", "paguei ontem, ta aí", []memory.Media{{Type: "document", MIME: "application/pdf", PlatformID: "p2", FileName: "transferencia.pdf"}}, true},
 		{"words alone", "vou mandar o comprovante do pix", nil, false},
 		{"a photo of a product", "olha a foto do tênis que eu quero", []memory.Media{{Type: "image", PlatformID: "p3"}}, false},
+		{"pix done", "pix feito agora há pouco", []memory.Media{{Type: "image", PlatformID: "p4"}}, true},
+		// a boleto or a Pix named is not one paid: the customer asks, and is
+		// not told "Recebi seu comprovante"
+		{"a boleto with a problem", "o boleto veio com o valor errado", []memory.Media{{Type: "image", PlatformID: "p5"}}, false},
+		{"a boleto that fails", "não consigo pagar esse boleto, dá erro", []memory.Media{{Type: "image", PlatformID: "p6"}}, false},
+		{"not paid yet", "ainda não paguei, segue a foto do boleto", []memory.Media{{Type: "image", PlatformID: "p8"}}, false},
+		{"asking for the pix key", "qual a chave pix de vocês? mandei a foto da fatura", []memory.Media{{Type: "image", PlatformID: "p7"}}, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
