@@ -17,7 +17,7 @@ import (
 
 // getMedia streams a media file to its account (404 for any other): the
 // bytes with their sniffed type, 202 while the download is pending, 410
-// with the reason when it failed.
+// with the reason when it failed or its bytes are no longer kept.
 func (h *handlers) getMedia(c *gin.Context) { h.serveMedia(c, accountID(c)) }
 
 // inboxMedia serves a media file to a logged-in attendant of its account:
@@ -48,6 +48,10 @@ func (h *handlers) serveMedia(c *gin.Context, account uuid.UUID) {
 		return
 	}
 	r, err := h.d.Blobs.Open(c.Request.Context(), f.SHA256)
+	if errors.Is(err, os.ErrNotExist) {
+		abortWith(c, http.StatusGone, "media_gone", "the file is no longer kept")
+		return
+	}
 	if err != nil {
 		fail(c, err)
 		return

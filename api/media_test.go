@@ -74,3 +74,48 @@ func TestMediaIsServedToItsAccountOnly(t *testing.T) {
 		t.Fatalf("failed: %d %s", code, raw)
 	}
 }
+
+// A file whose bytes are no longer in the blob store (deleted by an
+// erasure in the moment another message with the same bytes was recorded,
+// or removed by an operator) is gone, as the signed link says it: 410 with
+// why, never a 500 "internal error".
+func TestMediaWhoseBlobIsMissingIsGone(t *testing.T) {
+	s := newTestServer(t)
+	ctx := context.Background()
+	c, err := s.store.CreateContact(ctx, s.acctA, memory.NewContact{Name: "Rui"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{9}, 100)...)
+	b, err := s.blobs.Put(ctx, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var id uuid.UUID
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		ev, err := s.store.AppendTx(ctx, tx, s.acctA, memory.Event{ContactID: c.Contact.ID, Kind: memory.EventMessage, Direction: memory.DirectionIn,
+			Author: memory.AuthorContact, Channel: "whatsapp", Media: []memory.Media{{Type: "image", PlatformID: "M1"}}})
+		if err != nil {
+			return err
+		}
+		id, err = s.mediaFiles.KeptTx(ctx, tx, s.acctA, media.Item{EventID: ev.Event.ID, Kind: "image"}, b, "image/png")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.blobs.Delete(ctx, b.SHA256); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, s.URL+"/api/v1/media/"+id.String(), nil)
+	req.Header.Set("Authorization", "Bearer "+s.keyA)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusGone || !bytes.Contains(raw, []byte("media_gone")) {
+		t.Fatalf("a file whose bytes are gone: %d %s", resp.StatusCode, raw)
+	}
+}
