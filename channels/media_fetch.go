@@ -161,7 +161,12 @@ type MediaWorker struct {
 	via      *Platforms
 	files    *media.Files
 	blobs    media.Blobs
+	wakes    media.Waker
 }
+
+// WithWakes wakes the turn waiting for a file's words when its download
+// fails for good (it stops waiting at once, not at its limit).
+func (w *MediaWorker) WithWakes(wakes media.Waker) *MediaWorker { w.wakes = wakes; return w }
 
 // NewMediaWorker returns the worker to register with River.
 func NewMediaWorker(pool *pgxpool.Pool, mem *memory.Store, chs *Store, via *Platforms, files *media.Files, blobs media.Blobs) *MediaWorker {
@@ -182,6 +187,11 @@ func (w *MediaWorker) Work(ctx context.Context, job *river.Job[MediaArgs]) error
 	if errors.As(err, &final) || job.Attempt >= job.MaxAttempts {
 		if ferr := w.files.Failed(ctx, job.Args.AccountID, job.Args.FileID, err.Error()); ferr != nil {
 			return ferr
+		}
+		if w.wakes != nil {
+			if ev, eerr := w.memory.Event(ctx, job.Args.AccountID, job.Args.EventID); eerr == nil && ev.ConversationID != nil {
+				w.wakes.Poke(media.WordsTopic(*ev.ConversationID))
+			}
 		}
 		return river.JobCancel(err)
 	}

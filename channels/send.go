@@ -88,6 +88,17 @@ func NewPlatforms(policy outbound.Policy, mail MailSender, webchat WebchatNotifi
 	return &Platforms{adapters: builtin, client: policy.Client(30 * time.Second), mail: mail, webchat: webchat}
 }
 
+// mediaDownloadTimeout bounds one file download, body included: a 25 MB
+// video from a slow CDN needs more than a message's 30 seconds (the media
+// job's own timeout is two minutes).
+const mediaDownloadTimeout = 110 * time.Second
+
+// NewMediaPlatforms is NewPlatforms for the media job: the same policy, a
+// client whose timeout fits a whole file.
+func NewMediaPlatforms(policy outbound.Policy) *Platforms {
+	return &Platforms{adapters: builtin, client: policy.Client(mediaDownloadTimeout)}
+}
+
 // Send hands the message to the adapter of the channel's kind.
 func (h *Platforms) Send(ctx context.Context, ch Channel, m PlatformMessage) (string, error) {
 	a, ok := h.adapters.Adapter(ch.Kind)

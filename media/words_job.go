@@ -171,6 +171,10 @@ func (w *WordsWorker) words(ctx context.Context, f File) (memory.MediaWords, err
 
 // finish writes the words (or why there are none) and wakes who waits.
 func (w *WordsWorker) finish(ctx context.Context, f File, words memory.MediaWords, failure string) error {
+	// the provider may have used up the job's time: the outcome is still
+	// written, or the file would say "transcrevendo…" forever
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
 	var conv *uuid.UUID
 	err := database.InTx(ctx, w.pool, func(tx pgx.Tx) error {
 		if failure == "" {

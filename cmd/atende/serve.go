@@ -165,7 +165,7 @@ func newApp(ctx context.Context, log *slog.Logger, s Settings) (*App, error) {
 	river.AddWorker(workers, agents.NewTurnWorker(orchestrator, capacity.Debounce))
 	river.AddWorker(workers, handoff.NewSLAWorker(handoffs))
 	river.AddWorker(workers, webhooks.NewDeliverWorker(hooks, policy))
-	river.AddWorker(workers, channels.NewMediaWorker(pool, store, channelStore, channels.NewPlatforms(policy, nil, nil), mediaFiles, blobs))
+	river.AddWorker(workers, channels.NewMediaWorker(pool, store, channelStore, channels.NewMediaPlatforms(policy), mediaFiles, blobs).WithWakes(hub))
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		Queues:  capacity.Queues(),
 		Workers: workers,
