@@ -29,9 +29,21 @@ type Listener interface {
 // the customer who sent it is waiting too.
 const DefaultTranscriptWait = 30 * time.Second
 
-// maxTranscriptWait keeps the wait inside the turn job's timeout, with room
-// for the debounce and the decision after it.
-const maxTranscriptWait = 40 * time.Second
+// maxTranscriptWait bounds ATENDE_TRANSCRIBE_WAIT: a customer who sent a
+// voice note is waiting too.
+const maxTranscriptWait = 60 * time.Second
+
+// maxWordsWaitInPlace is how long one turn job waits for words in place
+// (woken the moment they are written); a longer wait goes on as snoozes, so
+// the job's timeout stays the turn's own (TurnTimeout, under River's rescue).
+const maxWordsWaitInPlace = 15 * time.Second
+
+func earliest(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
 
 // awaitingWords is a turn that found a voice note still being transcribed:
 // the worker waits for the words (or until) and runs the turn again.

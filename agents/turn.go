@@ -131,11 +131,17 @@ func (w *TurnWorker) Work(ctx context.Context, job *river.Job[TurnArgs]) error {
 		defer stop()
 	}
 	err := w.orchestrator.Turn(ctx, job.Args)
+	inPlace := w.now().Add(maxWordsWaitInPlace)
 	for {
 		var words awaitingWords
 		if !errors.As(err, &words) {
 			break
 		}
+		if !w.now().Before(inPlace) {
+			// the rest of the wait is a snooze: the job's time is for the turn
+			return river.JobSnooze(max(100*time.Millisecond, min(time.Until(words.until), busyRetry)))
+		}
+		words.until = earliest(words.until, inPlace)
 		if err := w.waitForWords(ctx, woken, words); err != nil {
 			return err
 		}

@@ -173,8 +173,9 @@ func NewMediaWorker(pool *pgxpool.Pool, mem *memory.Store, chs *Store, via *Plat
 	return &MediaWorker{pool: pool, memory: mem, channels: chs, via: via, files: files, blobs: blobs}
 }
 
-// Timeout bounds one download.
-func (w *MediaWorker) Timeout(*river.Job[MediaArgs]) time.Duration { return 2 * time.Minute }
+// Timeout bounds one download; under River's rescue of stuck jobs (75 s,
+// the turn lease), or a running download would be started again beside it.
+func (w *MediaWorker) Timeout(*river.Job[MediaArgs]) time.Duration { return 70 * time.Second }
 
 // Work fetches one file; a failure is retried, and the last one is recorded
 // on the file with its reason (the inbox shows it, never a silent gap).

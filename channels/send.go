@@ -90,8 +90,8 @@ func NewPlatforms(policy outbound.Policy, mail MailSender, webchat WebchatNotifi
 
 // mediaDownloadTimeout bounds one file download, body included: a 25 MB
 // video from a slow CDN needs more than a message's 30 seconds (the media
-// job's own timeout is two minutes).
-const mediaDownloadTimeout = 110 * time.Second
+// job's own timeout is 70).
+const mediaDownloadTimeout = 65 * time.Second
 
 // NewMediaPlatforms is NewPlatforms for the media job: the same policy, a
 // client whose timeout fits a whole file.

@@ -103,8 +103,10 @@ func NewWordsWorker(d WordsDeps) *WordsWorker {
 		wakes: d.Wakes, also: d.Also, log: d.Log}
 }
 
-// Timeout bounds one job (a long voice note on a slow provider).
-func (w *WordsWorker) Timeout(*river.Job[WordsArgs]) time.Duration { return 3 * time.Minute }
+// Timeout bounds one job (a long voice note on a slow provider); under
+// River's rescue of stuck jobs (75 s), or it would be started again beside
+// itself.
+func (w *WordsWorker) Timeout(*river.Job[WordsArgs]) time.Duration { return 70 * time.Second }
 
 // Work puts the file into words; a refusal or the last failure is recorded
 // on the file ("áudio sem transcrição" and why), and either way the turn
@@ -173,7 +175,7 @@ func (w *WordsWorker) words(ctx context.Context, f File) (memory.MediaWords, err
 func (w *WordsWorker) finish(ctx context.Context, f File, words memory.MediaWords, failure string) error {
 	// the provider may have used up the job's time: the outcome is still
 	// written, or the file would say "transcrevendo…" forever
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	var conv *uuid.UUID
 	err := database.InTx(ctx, w.pool, func(tx pgx.Tx) error {
