@@ -56,7 +56,18 @@ type Ingestor struct {
 	events        EventSink
 	wakes         Waker
 	media         MediaEnqueuer
+	held          HeldReleaser
 }
+
+// HeldReleaser sends the messages held for a customer's answer (a closed
+// window's re-engagement template went instead) once they write: the
+// Outbox implements it.
+type HeldReleaser interface {
+	ReleaseHeldTx(ctx context.Context, tx pgx.Tx, accountID, contactID uuid.UUID, channel Kind, eventID int64) error
+}
+
+// WithHeldReleases makes every customer message release what was held for it.
+func (i *Ingestor) WithHeldReleases(h HeldReleaser) *Ingestor { i.held = h; return i }
 
 // MediaEnqueuer records and enqueues the download of a stored message's
 // media, in its transaction (MediaJobs).
@@ -379,6 +390,12 @@ func (i *Ingestor) ingestMessage(ctx context.Context, tx pgx.Tx, ch Channel, p p
 	}
 	if i.events != nil {
 		if err := i.events.Emit(ctx, tx, ch.AccountID, webhooks.MessageCreated, appended.Event); err != nil {
+			return 0, false, err
+		}
+	}
+	if !m.FromBusiness && !m.Quiet && i.held != nil {
+		// the window is open again: what an attendant wrote meanwhile goes now
+		if err := i.held.ReleaseHeldTx(ctx, tx, ch.AccountID, contactID, ch.Kind, appended.Event.ID); err != nil {
 			return 0, false, err
 		}
 	}

@@ -29,6 +29,9 @@ const SendQueue = "outbound"
 type SendArgs struct {
 	AccountID uuid.UUID `json:"account_id"`
 	EventID   int64     `json:"event_id"`
+	// ReleasedBy is the customer's message that reopened the window of a
+	// held message: a new delivery of it, not a duplicate of the first job.
+	ReleasedBy int64 `json:"released_by,omitempty"`
 }
 
 // Kind names the job in River's table.
@@ -167,6 +170,10 @@ func (o *Outbox) deliver(ctx context.Context, args SendArgs, lastAttempt bool) e
 		return o.fail(ctx, args.AccountID, ev, ch, "the channel no longer exists")
 	}
 	parts, reason, err := o.plan(ctx, args.AccountID, ev, ch, p)
+	var held heldForTemplate
+	if errors.As(err, &held) {
+		return o.hold(ctx, args.AccountID, ev, ch, held)
+	}
 	if err != nil {
 		return err
 	}
@@ -246,13 +253,14 @@ func (o *Outbox) plan(ctx context.Context, accountID uuid.UUID, ev memory.Event,
 		return nil, "not sent: " + window.Reason, nil
 	}
 	if window.Template != "" {
+		// The window is closed: the approved template goes first, and this
+		// message waits for the customer's answer (see hold).
 		first := strings.Fields(contact.DisplayName)
 		name := "cliente"
 		if len(first) > 0 {
 			name = first[0]
 		}
-		base.Template = &Template{Name: window.Template, Language: "pt_BR", Params: []string{name}}
-		return []PlatformMessage{base}, "", nil
+		return nil, "", heldForTemplate{template: Template{Name: window.Template, Language: "pt_BR", Params: []string{name}}, last: last}
 	}
 	base.Tag = window.Tag
 	var parts []PlatformMessage
@@ -285,6 +293,13 @@ func (o *Outbox) fail(ctx context.Context, accountID uuid.UUID, ev memory.Event,
 }
 
 func (o *Outbox) recordStatus(ctx context.Context, accountID uuid.UUID, ev memory.Event, ch Channel, status, externalID, reason string, extra map[string]any) error {
+	return database.InTx(ctx, o.pool, func(tx pgx.Tx) error {
+		return o.recordStatusTx(ctx, tx, accountID, ev, ch, status, externalID, reason, extra)
+	})
+}
+
+// recordStatusTx appends a delivery status of ev in the caller's transaction.
+func (o *Outbox) recordStatusTx(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, ev memory.Event, ch Channel, status, externalID, reason string, extra map[string]any) error {
 	payload := map[string]any{"status": status, "message_event_id": ev.ID, "channel_id": ch.ID}
 	if reason != "" {
 		payload["reason"] = reason
@@ -300,12 +315,13 @@ func (o *Outbox) recordStatus(ctx context.Context, accountID uuid.UUID, ev memor
 	if reason != "" {
 		text = status + ": " + reason
 	}
-	return database.InTx(ctx, o.pool, func(tx pgx.Tx) error {
-		_, err := o.memory.AppendTx(ctx, tx, accountID, memory.Event{ContactID: ev.ContactID, ConversationID: ev.ConversationID,
-			Kind: memory.EventStatus, Direction: memory.DirectionInternal, Author: memory.AuthorSystem,
-			Channel: string(ch.Kind), Text: text, Payload: raw, ExternalID: externalID})
-		return err
-	})
+	if status == StatusHeld {
+		text = reason
+	}
+	_, err = o.memory.AppendTx(ctx, tx, accountID, memory.Event{ContactID: ev.ContactID, ConversationID: ev.ConversationID,
+		Kind: memory.EventStatus, Direction: memory.DirectionInternal, Author: memory.AuthorSystem,
+		Channel: string(ch.Kind), Text: text, Payload: raw, ExternalID: externalID})
+	return err
 }
 
 // inboundFrom is the address an inbound message came from.

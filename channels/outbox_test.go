@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -303,17 +304,60 @@ func TestPermanentFailureIsOnTheTimeline(t *testing.T) {
 	}
 }
 
-func TestWhatsAppOutsideTheWindowSendsTheTemplate(t *testing.T) {
+// A person's reply after WhatsApp's 24 hours: the approved template goes
+// out and the reply is held — the timeline says so, not "sent" — and both
+// replies written while waiting go out as soon as the customer answers the
+// template; one template is enough (issue 14).
+func TestWhatsAppOutsideTheWindowHoldsTheReplyUntilTheCustomerAnswers(t *testing.T) {
 	e := newOutboxEnv(t)
 	srv := newPlatformServer(t, graphOK)
 	ch := e.whatsapp(t, srv.URL)
 	contact := e.contactWhoWrote(t, memory.KindWhatsApp, "5511987654321", KindWhatsApp, 30*time.Hour)
-	ev := e.queue(t, Outgoing{ContactID: contact, ChannelID: ch.ID, Author: memory.AuthorHuman, Text: "Seu pedido chegou!"})
-	e.waitStatus(t, ev, "sent", 1)
-	body := srv.all()[0].Body
-	tpl, _ := body["template"].(map[string]any)
-	if body["type"] != "template" || tpl["name"] != "retomar_atendimento" || body["text"] != nil {
-		t.Fatalf("outside the window only the template may go out: %+v", body)
+	first := e.queue(t, Outgoing{ContactID: contact, ChannelID: ch.ID, Author: memory.AuthorHuman, Text: "Seu pedido chegou!"})
+	statuses := e.waitStatus(t, first, heldText, 1)
+	e.waitJobsDone(t)
+	bodies := srv.all()
+	tpl, _ := bodies[0].Body["template"].(map[string]any)
+	if len(bodies) != 1 || bodies[0].Body["type"] != "template" || tpl["name"] != "retomar_atendimento" {
+		t.Fatalf("outside the window only the template may go out: %+v", bodies)
+	}
+	for _, st := range statuses {
+		if strings.HasPrefix(st.Text, "sent") {
+			t.Fatalf("a held reply is said to be sent: %+v", statuses)
+		}
+	}
+	second := e.queue(t, Outgoing{ContactID: contact, ChannelID: ch.ID, Author: memory.AuthorHuman, Text: "Pode retirar na loja."})
+	e.waitStatus(t, second, heldText, 1)
+	e.waitJobsDone(t)
+	if n := len(srv.all()); n != 1 {
+		t.Fatalf("a second template while the first is unanswered: %d requests", n)
+	}
+	// the customer answers the template
+	ing := NewIngestor(e.pool, e.mem, nil).WithHeldReleases(e.outbox)
+	if _, err := ing.Ingest(context.Background(), ch, Batch{Messages: []Inbound{{ExternalID: "wamid.back", Type: "text", Text: "oi, pode falar",
+		At: time.Now(), From: Sender{Identities: []memory.Identity{{Kind: memory.KindWhatsApp, Value: "5511987654321"}}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	e.waitStatus(t, first, "sent", 1)
+	e.waitStatus(t, second, "sent", 1)
+	e.waitJobsDone(t)
+	var texts []string
+	for _, r := range srv.all()[1:] {
+		text, _ := r.Body["text"].(map[string]any)
+		texts = append(texts, fmt.Sprint(text["body"]))
+	}
+	sort.Strings(texts)
+	if len(texts) != 2 || texts[0] != "Pode retirar na loja." || texts[1] != "Seu pedido chegou!" {
+		t.Fatalf("after the customer answered: %q", texts)
+	}
+	// a later message from the customer releases nothing twice
+	if _, err := ing.Ingest(context.Background(), ch, Batch{Messages: []Inbound{{ExternalID: "wamid.back2", Type: "text", Text: "obrigada",
+		At: time.Now(), From: Sender{Identities: []memory.Identity{{Kind: memory.KindWhatsApp, Value: "5511987654321"}}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	e.waitJobsDone(t)
+	if n := len(srv.all()); n != 3 {
+		t.Fatalf("messages sent again: %d requests", n)
 	}
 }
 

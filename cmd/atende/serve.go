@@ -112,7 +112,7 @@ func newApp(ctx context.Context, log *slog.Logger, s Settings) (*App, error) {
 	}
 	mediaFiles := media.NewFiles(pool)
 	words := media.WordsFor{Transcribe: s.Media.Transcribe != nil, Describe: s.Media.Describe && s.LLM.Provider != ""}
-	ingestor := channels.NewIngestor(pool, store, agents.NewTurns(inserter)).WithTakeovers(handoffs).WithEvents(hooks).WithWakes(hub).
+	ingestor := channels.NewIngestor(pool, store, agents.NewTurns(inserter)).WithTakeovers(handoffs).WithEvents(hooks).WithWakes(hub).WithHeldReleases(outbox).
 		WithMedia(channels.NewMediaJobs(inserter, mediaFiles, blobs, words))
 	engine, err := llmEngine(log, s)
 	if err != nil {

@@ -1,0 +1,71 @@
+package channels
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/atende/atende/internal/database"
+	"github.com/atende/atende/memory"
+)
+
+// StatusHeld is a message kept until the customer answers: the channel's
+// window was closed, so the approved re-engagement template went instead
+// and the message itself goes as soon as the customer writes back.
+const StatusHeld = "held"
+
+// heldText is what the timeline says of a held message.
+const heldText = "aguardando o cliente responder ao modelo"
+
+// heldForTemplate is plan's answer for a message outside the window of a
+// channel with a re-engagement template: hold it and send the template.
+type heldForTemplate struct {
+	template Template
+	last     memory.Event // the customer's last message on the channel
+}
+
+func (h heldForTemplate) Error() string {
+	return "window closed: template " + h.template.Name + " first, the message held"
+}
+
+// hold sends the re-engagement template (once while the customer has not
+// answered it) and keeps the message: a "held" status says so on the
+// timeline, and the customer's next message releases it (ReleaseHeldTx).
+// Before, the message was replaced by the template, dropped, and the
+// timeline said "sent".
+func (o *Outbox) hold(ctx context.Context, accountID uuid.UUID, ev memory.Event, ch Channel, h heldForTemplate) error {
+	return database.InTx(ctx, o.pool, func(tx pgx.Tx) error {
+		asked, err := o.memory.TemplateSinceTx(ctx, tx, accountID, ev.ContactID, string(ch.Kind), h.last.ID)
+		if err != nil {
+			return err
+		}
+		if !asked {
+			tpl := h.template
+			if _, err := o.Queue(ctx, tx, accountID, Outgoing{ContactID: ev.ContactID, ConversationID: ev.ConversationID,
+				ChannelID: ch.ID, Template: &tpl, Author: memory.AuthorSystem}); err != nil {
+				return fmt.Errorf("queue the re-engagement template for %d: %w", ev.ID, err)
+			}
+		}
+		return o.recordStatusTx(ctx, tx, accountID, ev, ch, StatusHeld, ScopedID(ch.ID, "held:"+strconv.FormatInt(ev.ID, 10)+":"+strconv.FormatInt(h.last.ID, 10)),
+			heldText, nil)
+	})
+}
+
+// ReleaseHeldTx enqueues the delivery of the contact's held messages on the
+// channel, in the transaction that stored the customer's message (eventID)
+// that reopened its window.
+func (o *Outbox) ReleaseHeldTx(ctx context.Context, tx pgx.Tx, accountID, contactID uuid.UUID, channel Kind, eventID int64) error {
+	ids, err := o.memory.HeldMessagesTx(ctx, tx, accountID, contactID, string(channel))
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if _, err := o.jobs.InsertTx(ctx, tx, SendArgs{AccountID: accountID, EventID: id, ReleasedBy: eventID}, nil); err != nil {
+			return fmt.Errorf("release held message %d: %w", id, err)
+		}
+	}
+	return nil
+}

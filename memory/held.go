@@ -1,0 +1,44 @@
+package memory
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// HeldMessagesTx lists the outbound messages to a contact on a channel that
+// are held until the customer answers (their last status is "held": the
+// messaging window was closed and a re-engagement template went instead),
+// oldest first. The customer's message that reopens the window releases them.
+func (s *Store) HeldMessagesTx(ctx context.Context, tx pgx.Tx, accountID, contactID uuid.UUID, channel string) ([]int64, error) {
+	rows, err := tx.Query(ctx, `SELECT DISTINCT (h.payload->>'message_event_id')::bigint AS id FROM events h
+		WHERE h.account_id = $1 AND h.contact_id = $2 AND h.channel = $3 AND h.kind = 'status' AND h.payload->>'status' = 'held'
+		AND NOT EXISTS (SELECT 1 FROM events l WHERE l.account_id = $1 AND l.contact_id = $2 AND l.kind = 'status'
+			AND l.payload->>'message_event_id' = h.payload->>'message_event_id' AND l.id > h.id)
+		ORDER BY id`, accountID, contactID, channel)
+	if err != nil {
+		return nil, fmt.Errorf("read held messages of %s: %w", contactID, err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("read held messages of %s: %w", contactID, err)
+	}
+	return ids, nil
+}
+
+// TemplateSinceTx says whether a template message went to the contact on
+// the channel after the event after (its last inbound message): one
+// re-engagement template is enough while the customer has not answered.
+func (s *Store) TemplateSinceTx(ctx context.Context, tx pgx.Tx, accountID, contactID uuid.UUID, channel string, after int64) (bool, error) {
+	var yes bool
+	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM events WHERE account_id = $1 AND contact_id = $2 AND channel = $3
+		AND kind = 'message' AND direction = 'out' AND payload ? 'template' AND payload->'template' <> 'null'::jsonb AND id > $4)`,
+		accountID, contactID, channel, after).Scan(&yes)
+	if err != nil {
+		return false, fmt.Errorf("read templates sent to %s since %s: %w", contactID, strconv.FormatInt(after, 10), err)
+	}
+	return yes, nil
+}
