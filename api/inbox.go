@@ -43,6 +43,8 @@ var inboxPages = template.Must(template.New("inbox").Funcs(template.FuncMap{
 	"size":      sizeLabel,
 	"seconds":   secondsLabel,
 	"mediaNoun": mediaNoun,
+	"sector":    sectorLabel,
+	"ago":       agoLabel,
 }).ParseFS(webFiles, "web/inbox/*.html"))
 
 var saoPaulo = func() *time.Location {

@@ -106,3 +106,19 @@ func editableFields(c memory.Contact) []fieldRow {
 	}
 	return out
 }
+
+// sectorLabel names the built-in sectors as the team says them; a business's
+// own sectors keep their names.
+func sectorLabel(name string) string {
+	switch name {
+	case "sales":
+		return "Vendas"
+	case "support":
+		return "Suporte"
+	case "billing":
+		return "Financeiro"
+	case "none":
+		return "sem setor"
+	}
+	return name
+}

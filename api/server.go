@@ -152,6 +152,8 @@ func NewHandler(d Deps) *gin.Engine {
 	inbox.GET("/events", h.inboxEvents)
 	inbox.GET("/handoffs/:id", h.inboxCard)
 	inbox.GET("/media/:id", h.inboxMedia)
+	inbox.GET("/bot", h.inboxLive)
+	inbox.POST("/conversations/:id/takeover", limitBody(4<<10), h.inboxTakeOver)
 	inbox.POST("/handoffs/:id/:action", limitInboxAct(64<<10), h.inboxAct)
 	inbox.POST("/contacts/:id/fields", limitBody(16<<10), h.inboxFields)
 	inbox.POST("/contacts/:id/claims/merge", limitBody(4<<10), h.inboxMergeClaim)
