@@ -290,34 +290,49 @@ func displayPrefix(key string) string {
 	return key[:8]
 }
 
+// Caller is who an API request acts as: the account, and the key (by id
+// and name, never the key) — what the audit trail and the timeline say did it.
+type Caller struct {
+	Account Account
+	KeyID   uuid.UUID
+	KeyName string
+}
+
 // Authenticate returns the account a key acts for. Nothing is cached: a key
 // revoked a moment ago is refused on its next request, on every replica.
 func (s *Store) Authenticate(ctx context.Context, key string) (Account, error) {
+	c, err := s.Caller(ctx, key)
+	return c.Account, err
+}
+
+// Caller is Authenticate with the key that authenticated.
+func (s *Store) Caller(ctx context.Context, key string) (Caller, error) {
 	key = strings.TrimSpace(key)
 	if key == "" {
-		return Account{}, ErrUnauthorized
+		return Caller{}, ErrUnauthorized
 	}
 	hash := sha256.Sum256([]byte(key))
-	var a Account
+	var c Caller
 	// last_used_at is written at most once per lastUsedPrecision, in the
 	// same statement, so a busy key costs no extra round trip and no write
 	// per request; a key row another transaction holds (a revocation, a
 	// concurrent touch) is skipped, so authenticating never waits on a lock.
 	err := s.pool.QueryRow(ctx, `WITH k AS (
-			SELECT id, account_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL),
+			SELECT id, account_id, name FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL),
 		touched AS (
 			UPDATE api_keys SET last_used_at = now() WHERE id = (
 				SELECT t.id FROM api_keys t JOIN k ON k.id = t.id
 				WHERE t.last_used_at IS NULL OR t.last_used_at < now() - interval '`+lastUsedPrecision+`'
 				FOR UPDATE OF t SKIP LOCKED))
-		SELECT a.id, a.name, a.slug FROM k JOIN accounts a ON a.id = k.account_id`, hash[:]).Scan(&a.ID, &a.Name, &a.Slug)
+		SELECT a.id, a.name, a.slug, k.id, k.name FROM k JOIN accounts a ON a.id = k.account_id`, hash[:]).
+		Scan(&c.Account.ID, &c.Account.Name, &c.Account.Slug, &c.KeyID, &c.KeyName)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Account{}, ErrUnauthorized
+		return Caller{}, ErrUnauthorized
 	}
 	if err != nil {
-		return Account{}, fmt.Errorf("authenticate api key: %w", err)
+		return Caller{}, fmt.Errorf("authenticate api key: %w", err)
 	}
-	return a, nil
+	return c, nil
 }
 
 // BySlug returns the account with this slug.

@@ -120,7 +120,7 @@ func (h *handlers) updateFields(c *gin.Context) {
 	if !bindJSON(c, &req) {
 		return
 	}
-	changes, err := h.d.Memory.UpdateFields(c.Request.Context(), accountID(c), id, req.Fields, memory.AuthorHuman, nil)
+	changes, err := h.d.Memory.UpdateFields(c.Request.Context(), accountID(c), id, req.Fields, memory.AuthorAPI, nil)
 	if err != nil {
 		fail(c, err)
 		return
@@ -222,7 +222,7 @@ func (h *handlers) linkIdentity(c *gin.Context) {
 		return
 	}
 	res, err := h.d.Memory.LinkIdentifier(c.Request.Context(), accountID(c), id,
-		memory.IdentityKind(strings.ToLower(req.Kind)), req.Value, memory.AuthorHuman)
+		memory.IdentityKind(strings.ToLower(req.Kind)), req.Value, memory.AuthorAPI)
 	if err != nil {
 		fail(c, err)
 		return
@@ -253,7 +253,7 @@ func (h *handlers) merge(c *gin.Context) {
 	if reason == "" {
 		reason = "merged by hand"
 	}
-	res, err := h.d.Memory.Merge(c.Request.Context(), accountID(c), id, other, memory.AuthorHuman, reason)
+	res, err := h.d.Memory.Merge(c.Request.Context(), accountID(c), id, other, memory.AuthorAPI, reason)
 	if err != nil {
 		fail(c, err)
 		return
@@ -271,7 +271,7 @@ func (h *handlers) unmerge(c *gin.Context) {
 	if !ok {
 		return
 	}
-	res, err := h.d.Memory.Unmerge(c.Request.Context(), accountID(c), id, memory.AuthorHuman)
+	res, err := h.d.Memory.Unmerge(c.Request.Context(), accountID(c), id, memory.AuthorAPI)
 	if err != nil {
 		fail(c, err)
 		return
@@ -292,7 +292,7 @@ func (h *handlers) addNote(c *gin.Context) {
 	if !bindJSON(c, &req) {
 		return
 	}
-	e, err := h.d.Memory.AddNote(c.Request.Context(), accountID(c), id, memory.AuthorHuman, req.Text)
+	e, err := h.d.Memory.AddNote(c.Request.Context(), accountID(c), id, memory.AuthorAPI, req.Text)
 	if err != nil {
 		fail(c, err)
 		return

@@ -25,6 +25,7 @@ import (
 
 	"github.com/atende/atende/accounts"
 	"github.com/atende/atende/agents"
+	"github.com/atende/atende/audit"
 	"github.com/atende/atende/channels"
 	"github.com/atende/atende/conversations"
 	"github.com/atende/atende/erasure"
@@ -137,6 +138,7 @@ func newTestServerSetup(t *testing.T, policy outbound.Policy, limits RateLimits)
 	}
 	handler := NewHandler(Deps{Pool: pool, Conversations: conversations.NewStore(pool), MediaFiles: mediaFiles, Blobs: blobs, Erasure: eraser,
 		MediaLinks: media.NewLinks(testPublicURL, box.Derive(media.LinkPurpose)),
+		Audit:      audit.NewStore(pool),
 		Now:        func() time.Time { return *clock.Load() },
 		Auth:       accts, Memory: store, Viewer: memory.NewViewer(store, know, tokens, nil), Knowledge: know,
 		Channels: channelStore, Ingestor: ingestor, Outbox: outbox,

@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/atende/atende/accounts"
+	"github.com/atende/atende/audit"
 	"github.com/atende/atende/channels"
 	"github.com/atende/atende/handoff"
 	"github.com/atende/atende/internal/database"
@@ -30,21 +31,23 @@ type AccountFinder interface {
 }
 
 var inboxPages = template.Must(template.New("inbox").Funcs(template.FuncMap{
-	"reason":    reasonLabel,
-	"author":    authorLabel,
-	"kindLabel": kindLabel,
-	"clock":     func(t time.Time) string { return t.In(saoPaulo).Format("02/01 15:04") },
-	"iso":       func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-	"field":     fieldLabel,
-	"str":       func(v any) string { return fmt.Sprint(v) },
-	"status":    statusLabel,
-	"prio":      priorityLabel,
-	"channel":   channelLabel,
-	"size":      sizeLabel,
-	"seconds":   secondsLabel,
-	"mediaNoun": mediaNoun,
-	"sector":    sectorLabel,
-	"ago":       agoLabel,
+	"reason":     reasonLabel,
+	"author":     authorLabel,
+	"kindLabel":  kindLabel,
+	"clock":      func(t time.Time) string { return t.In(saoPaulo).Format("02/01 15:04") },
+	"iso":        func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"field":      fieldLabel,
+	"str":        func(v any) string { return fmt.Sprint(v) },
+	"status":     statusLabel,
+	"prio":       priorityLabel,
+	"channel":    channelLabel,
+	"size":       sizeLabel,
+	"seconds":    secondsLabel,
+	"mediaNoun":  mediaNoun,
+	"sector":     sectorLabel,
+	"ago":        agoLabel,
+	"auditLabel": auditLabel,
+	"outcome":    outcomeLabel,
 }).ParseFS(webFiles, "web/inbox/*.html"))
 
 var saoPaulo = func() *time.Location {
@@ -103,13 +106,16 @@ func (h *handlers) inboxLogin(c *gin.Context) {
 	}
 	a, err := h.d.Handoffs.Login(c.Request.Context(), acct.ID, c.PostForm("email"), c.PostForm("senha"))
 	if errors.Is(err, handoff.ErrLockedOut) {
+		h.recordLogin(c, acct.ID, nil, audit.OutcomeRefused, "locked out after repeated failures")
 		c.Redirect(http.StatusSeeOther, "/inbox/login?erro=bloqueado&empresa="+urlEscape(c.PostForm("empresa"))+"&next="+urlEscape(c.PostForm("next")))
 		return
 	}
 	if err != nil {
+		h.recordLogin(c, acct.ID, nil, audit.OutcomeRefused, "wrong e-mail or password")
 		refuse()
 		return
 	}
+	h.recordLogin(c, acct.ID, &a, audit.OutcomeOK, "")
 	token, _, err := h.d.Handoffs.StartSession(c.Request.Context(), acct.ID, a)
 	if err != nil {
 		fail(c, err)

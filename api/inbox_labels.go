@@ -38,7 +38,7 @@ func reasonLabel(r string) string {
 
 func authorLabel(a memory.Author) string {
 	return map[memory.Author]string{memory.AuthorContact: "Cliente", memory.AuthorAI: "Assistente", memory.AuthorHuman: "Equipe",
-		memory.AuthorSystem: "Sistema"}[a]
+		memory.AuthorSystem: "Sistema", memory.AuthorAPI: "Integração (API)"}[a]
 }
 
 func kindLabel(k memory.EventKind) string {

@@ -21,11 +21,11 @@ import (
 // brokenAuth is an Authenticator whose database is down, or that panics.
 type brokenAuth struct{ panics bool }
 
-func (a brokenAuth) Authenticate(context.Context, string) (accounts.Account, error) {
+func (a brokenAuth) Caller(context.Context, string) (accounts.Caller, error) {
 	if a.panics {
 		panic("auth exploded")
 	}
-	return accounts.Account{}, errors.New("find API key: connect to 127.0.0.1:5432: connection refused")
+	return accounts.Caller{}, errors.New("find API key: connect to 127.0.0.1:5432: connection refused")
 }
 
 // logLines decodes a JSON log, one object a line.
@@ -102,7 +102,7 @@ func TestServerErrorsGoToTheConfiguredLogger(t *testing.T) {
 				!strings.Contains(line[tc.detail].(string), tc.want) {
 				t.Fatalf("no %q line with the request id and the cause in the configured log:\n%s", tc.logged, buf.String())
 			}
-			if tc.name == "panic" && !strings.Contains(line["stack"].(string), "brokenAuth.Authenticate") {
+			if tc.name == "panic" && !strings.Contains(line["stack"].(string), "brokenAuth.Caller") {
 				t.Errorf("the panic's stack does not show where it happened: %v", line["stack"])
 			}
 			// The access line still records the request, as the 500 it was answered with.

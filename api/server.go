@@ -18,6 +18,7 @@ import (
 
 	"github.com/atende/atende/accounts"
 	"github.com/atende/atende/agents"
+	"github.com/atende/atende/audit"
 	"github.com/atende/atende/channels"
 	"github.com/atende/atende/conversations"
 	"github.com/atende/atende/erasure"
@@ -33,7 +34,7 @@ import (
 
 // Authenticator resolves an API key to its account.
 type Authenticator interface {
-	Authenticate(ctx context.Context, key string) (accounts.Account, error)
+	Caller(ctx context.Context, key string) (accounts.Caller, error)
 }
 
 // ReadinessCheck reports whether the server can serve: database reachable and
@@ -64,6 +65,8 @@ type Deps struct {
 	// MediaLinks signs the public links an attendant's files are sent by
 	// (nil or not Enabled: a reply carries no file but on the webchat).
 	MediaLinks *media.Links
+	// Audit keeps the trail of who did what (nil: nothing is recorded).
+	Audit *audit.Store
 	// Erasure serves DELETE /api/v1/contacts/{id} (nil: the route answers 501).
 	Erasure *erasure.Service
 	// Accounts finds the company an attendant logs in to.
@@ -147,19 +150,20 @@ func NewHandler(d Deps) *gin.Engine {
 	r.GET("/inbox/assets/inbox.js", serveInboxAsset)
 	r.GET("/inbox/login", h.inboxLoginPage)
 	r.POST("/inbox/login", limitBody(16<<10), h.limitInboxLogins, h.inboxLogin)
-	inbox := r.Group("/inbox", h.inboxSession)
+	inbox := r.Group("/inbox", h.inboxSession, h.audited)
 	inbox.GET("", h.inboxQueue)
 	inbox.GET("/events", h.inboxEvents)
 	inbox.GET("/handoffs/:id", h.inboxCard)
 	inbox.GET("/media/:id", h.inboxMedia)
 	inbox.GET("/bot", h.inboxLive)
+	inbox.GET("/auditoria", h.inboxAudit)
 	inbox.POST("/conversations/:id/takeover", limitBody(4<<10), h.inboxTakeOver)
 	inbox.POST("/handoffs/:id/:action", limitInboxAct(64<<10), h.inboxAct)
 	inbox.POST("/contacts/:id/fields", limitBody(16<<10), h.inboxFields)
 	inbox.POST("/contacts/:id/claims/merge", limitBody(4<<10), h.inboxMergeClaim)
 	inbox.POST("/logout", limitBody(4<<10), h.inboxLogout)
 
-	v1 := r.Group("/api/v1", h.authenticate)
+	v1 := r.Group("/api/v1", h.authenticate, h.audited)
 	small := limitBody(d.MaxBodyBytes)
 	v1.POST("/contacts", small, h.createContact)
 	v1.GET("/contacts", h.listContacts)
@@ -199,6 +203,7 @@ func NewHandler(d Deps) *gin.Engine {
 	v1.GET("/webhooks", h.listSubscriptions)
 	v1.DELETE("/webhooks/:id", h.unsubscribe)
 	v1.GET("/webhooks/:id/deliveries", h.deliveries)
+	v1.GET("/audit", h.listAudit)
 	v1.GET("/keys", h.listKeys)
 	v1.POST("/keys", small, h.createKey)
 	v1.DELETE("/keys/:id", h.revokeKey)
@@ -231,13 +236,14 @@ func (h *handlers) authenticate(c *gin.Context) {
 		abortWith(c, http.StatusUnauthorized, "unauthorized", "send Authorization: Bearer <api key>")
 		return
 	}
-	acct, err := h.d.Auth.Authenticate(c.Request.Context(), key)
+	caller, err := h.d.Auth.Caller(c.Request.Context(), key)
 	if err != nil {
 		fail(c, err)
 		return
 	}
-	c.Set("account_id", acct.ID.String())
-	c.Set("account", acct)
+	c.Set("account_id", caller.Account.ID.String())
+	c.Set("account", caller.Account)
+	c.Set("caller", caller)
 	c.Next()
 }
 

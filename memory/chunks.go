@@ -175,7 +175,7 @@ func ChunkText(events []Event) string {
 
 // EventLine renders one event for an agent's context: "[2026-03-01 14:02 whatsapp] cliente: texto".
 func EventLine(e Event) string {
-	who := map[Author]string{AuthorContact: "cliente", AuthorAI: "IA", AuthorHuman: "atendente", AuthorSystem: "sistema"}[e.Author]
+	who := map[Author]string{AuthorContact: "cliente", AuthorAI: "IA", AuthorHuman: "atendente", AuthorSystem: "sistema", AuthorAPI: "integração"}[e.Author]
 	if e.Kind == EventNote {
 		who += " (nota interna)"
 	} else if e.Kind != EventMessage {

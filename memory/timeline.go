@@ -54,6 +54,9 @@ const (
 	AuthorAI      Author = "ai"
 	AuthorHuman   Author = "human"
 	AuthorSystem  Author = "system"
+	// AuthorAPI is an integration acting through an API key (an n8n flow, a
+	// CRM): its field edits and merges are its own, not "the team's".
+	AuthorAPI Author = "api"
 )
 
 // ErrInvalidEvent is returned for an event that cannot be stored as given.
@@ -132,9 +135,9 @@ func (e *Event) validate() error {
 		return bad("unknown direction %q (in, out, internal)", e.Direction)
 	}
 	switch e.Author {
-	case AuthorContact, AuthorAI, AuthorHuman, AuthorSystem:
+	case AuthorContact, AuthorAI, AuthorHuman, AuthorSystem, AuthorAPI:
 	default:
-		return bad("unknown author %q (contact, ai, human, system)", e.Author)
+		return bad("unknown author %q (contact, ai, human, system, api)", e.Author)
 	}
 	if e.Kind == EventMessage && strings.TrimSpace(e.Text) == "" && len(e.Media) == 0 {
 		return bad("a message needs text or media")

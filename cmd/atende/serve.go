@@ -22,6 +22,7 @@ import (
 	"github.com/atende/atende/agents"
 	"github.com/atende/atende/agents/llm"
 	"github.com/atende/atende/api"
+	"github.com/atende/atende/audit"
 	"github.com/atende/atende/channels"
 	"github.com/atende/atende/config"
 	"github.com/atende/atende/conversations"
@@ -205,6 +206,7 @@ func newApp(ctx context.Context, log *slog.Logger, s Settings) (*App, error) {
 		MediaFiles:    mediaFiles,
 		Blobs:         blobs,
 		MediaLinks:    media.NewLinks(s.PublicURL, box.Derive(media.LinkPurpose)),
+		Audit:         audit.NewStore(pool),
 		Erasure:       eraser,
 		Outbox:        outbox,
 		Webchat:       channels.NewWebchat(pool, store, ingestor),
