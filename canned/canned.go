@@ -197,12 +197,20 @@ func (s *Store) UpdateTx(ctx context.Context, tx pgx.Tx, accountID, id uuid.UUID
 	if err != nil {
 		return Response{}, err
 	}
-	var taken bool
-	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM canned_responses
-		WHERE account_id = $1 AND lower(shortcut) = lower($2) AND id <> $3)`, accountID, in.Shortcut, id).Scan(&taken); err != nil {
+	// Not the account's first (a 404 says nothing of its shortcuts), then
+	// the shortcut: checked before writing, so the caller's transaction is
+	// not aborted by the unique index.
+	var taken *bool
+	err = tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM canned_responses
+		WHERE account_id = $1 AND lower(shortcut) = lower($2) AND id <> $3)
+		FROM canned_responses WHERE account_id = $1 AND id = $3 FOR UPDATE`, accountID, in.Shortcut, id).Scan(&taken)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Response{}, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	if err != nil {
 		return Response{}, fmt.Errorf("check shortcut /%s: %w", in.Shortcut, err)
 	}
-	if taken {
+	if *taken {
 		return Response{}, duplicate(in.Shortcut)
 	}
 	r, err := scan(tx.QueryRow(ctx, `UPDATE canned_responses SET shortcut = $3, title = $4, body = $5, channel_kind = $6,
