@@ -19,6 +19,7 @@ import (
 	"github.com/atende/atende/accounts"
 	"github.com/atende/atende/agents"
 	"github.com/atende/atende/audit"
+	"github.com/atende/atende/canned"
 	"github.com/atende/atende/channels"
 	"github.com/atende/atende/conversations"
 	"github.com/atende/atende/erasure"
@@ -130,6 +131,7 @@ func NewHandler(d Deps) *gin.Engine {
 	})
 
 	h := &handlers{d: d, webhooks: newWebhookMetrics(d.Registry), limits: newLimiters(d.RateLimits, d.Registry)}
+	h.canned = canned.NewStore(d.Pool)
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", h.ready)
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{})))
@@ -161,6 +163,7 @@ func NewHandler(d Deps) *gin.Engine {
 	inbox.POST("/handoffs/:id/:action", limitInboxAct(64<<10), h.inboxAct)
 	inbox.POST("/contacts/:id/fields", limitBody(16<<10), h.inboxFields)
 	inbox.POST("/contacts/:id/claims/merge", limitBody(4<<10), h.inboxMergeClaim)
+	inbox.GET("/contacts/:id/canned", h.inboxCanned)
 	inbox.POST("/logout", limitBody(4<<10), h.inboxLogout)
 
 	v1 := r.Group("/api/v1", h.authenticate, h.audited)
@@ -185,6 +188,12 @@ func NewHandler(d Deps) *gin.Engine {
 	v1.POST("/channels/:id/secrets", small, h.rotateSecrets)
 	v1.PUT("/knowledge", small, h.putKnowledge)
 	v1.GET("/knowledge", h.getKnowledge)
+	v1.GET("/canned-responses", h.listCanned)
+	v1.POST("/canned-responses", small, h.createCanned)
+	v1.GET("/canned-responses/:id", h.getCanned)
+	v1.PUT("/canned-responses/:id", small, h.putCanned)
+	v1.DELETE("/canned-responses/:id", h.deleteCanned)
+	v1.POST("/canned-responses/:id/render", small, h.renderCanned)
 	v1.GET("/prompts", h.listPrompts)
 	v1.GET("/prompts/:name/versions", h.promptVersions)
 	v1.POST("/prompts/:name/versions", small, h.createPromptVersion)
@@ -214,6 +223,7 @@ type handlers struct {
 	d        Deps
 	webhooks *webhookMetrics
 	limits   *limiters
+	canned   *canned.Store
 }
 
 func (h *handlers) ready(c *gin.Context) {
