@@ -139,8 +139,16 @@ const (
 	markStop  = "\uE001"
 )
 
-const headlineOptions = `StartSel=` + markStart + `, StopSel=` + markStop +
-	`, MaxWords=30, MinWords=12, ShortWord=2, MaxFragments=2, FragmentDelimiter=" … "`
+// headlineOptions make a snippet of up to two fragments of 8 to 20 words
+// around the matches; a text of up to shortText characters is shown whole
+// (wholeOptions: fragments would cut it short).
+const (
+	headlineOptions = `StartSel=` + markStart + `, StopSel=` + markStop +
+		`, MaxWords=20, MinWords=8, ShortWord=2, MaxFragments=2, FragmentDelimiter=" … "`
+	wholeOptions = `StartSel=` + markStart + `, StopSel=` + markStop + `, HighlightAll=true`
+)
+
+const shortText = 280
 
 // searchSQL ranks every hit of the account and reads the page's: the
 // contact hits (the best match of each contact), then the events, in one
@@ -149,7 +157,8 @@ const headlineOptions = `StartSel=` + markStart + `, StopSel=` + markStop +
 //	$1 account, $2 query text, $3/$4 identifiers (kinds, values) matched
 //	exactly, $5 digits a phone ends with, $6 folded query, $7 word patterns,
 //	$8 whether the tsquery is usable, $9-$12 the cursor, $13 limit,
-//	$14 ts_headline options.
+//	$14 ts_headline options, $15 the length of a text shown whole, $16
+//	the options that show it whole.
 //
 // A name or field value must match each of the n word patterns: one
 // condition per word, so that the trigram indexes narrow the scan (they
@@ -207,7 +216,8 @@ WITH contact_hits AS (
 SELECT p.typ, p.contact_id, p.tier, p.rank, p.at, p.key, p.matched, p.detail, p.matched_text,
 	coalesce(e.id, 0), coalesce(e.kind, ''), coalesce(e.direction, ''), coalesce(e.author, ''), coalesce(e.channel, ''),
 	coalesce(e.occurred_at, p.at), coalesce(w.matched_in, ''),
-	coalesce(ts_headline('atende_portuguese', translate(w.source, '` + markStart + markStop + `', ''), ` + tsQuery + `, $14), '')
+	coalesce(ts_headline('atende_portuguese', translate(w.source, '` + markStart + markStop + `', ''), ` + tsQuery + `,
+		CASE WHEN length(w.source) <= $15 THEN $16 ELSE $14 END), '')
 FROM page p
 LEFT JOIN events e ON e.account_id = $1 AND e.id = p.event_id AND p.typ = 'event'
 LEFT JOIN LATERAL (
@@ -358,7 +368,7 @@ func (s *Store) Search(ctx context.Context, accountID uuid.UUID, query string, a
 		tier, rank, at, key = &after.key.Tier, &after.key.Rank, &after.key.At, &after.key.ID
 	}
 	rows, err := s.pool.Query(ctx, searchSQL(len(terms.patterns)), accountID, q, terms.kinds, terms.values, terms.phoneSuffix, terms.folded,
-		terms.patterns, fullText, tier, rank, at, key, limit+1, headlineOptions)
+		terms.patterns, fullText, tier, rank, at, key, limit+1, headlineOptions, shortText, wholeOptions)
 	if err != nil {
 		return SearchPage{}, fmt.Errorf("search: %w", err)
 	}
