@@ -51,3 +51,11 @@ func recordCSATScoreTx(ctx context.Context, tx pgx.Tx, accountID, conversationID
 	}
 	return tag.RowsAffected() == 1, nil
 }
+
+// RequestCSATTx records, in the caller's transaction, that a resolved
+// conversation waits for the customer's score when the question went out by
+// other means than Resolve's channel template (history imported with its
+// survey, the demo month's generator); RecordCSAT then takes the answer.
+func (s *Service) RequestCSATTx(ctx context.Context, tx pgx.Tx, accountID, contactID, conversationID uuid.UUID) error {
+	return requestCSATTx(ctx, tx, accountID, contactID, conversationID, s.now())
+}

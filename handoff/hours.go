@@ -162,3 +162,31 @@ func (h BusinessHours) Add(t time.Time, d time.Duration) time.Time {
 		t = end
 	}
 }
+
+// Between is the business time from a to b (zero when b is not after a):
+// what the SLA clock counts between them, the inverse of Add. Time outside
+// the hours does not count; with no spans at all it is b - a.
+func (h BusinessHours) Between(a, b time.Time) time.Duration {
+	if !b.After(a) {
+		return 0
+	}
+	if h.loc == nil || h.alwaysOpen() {
+		return b.Sub(a)
+	}
+	var total time.Duration
+	for t := a; t.Before(b); {
+		start, end, ok := h.window(t)
+		if !ok {
+			return total + b.Sub(t) // as Add: no business time in two weeks counts as open
+		}
+		if !start.Before(b) {
+			break
+		}
+		if end.After(b) {
+			end = b
+		}
+		total += end.Sub(start)
+		t = end
+	}
+	return total
+}

@@ -72,3 +72,32 @@ func TestBusinessHours(t *testing.T) {
 		t.Error("an unknown time zone must be refused")
 	}
 }
+
+// Between counts only business time, and undoes Add.
+func TestBusinessHoursBetween(t *testing.T) {
+	sp, _ := time.LoadLocation("America/Sao_Paulo")
+	h, err := ParseHours("America/Sao_Paulo", map[string]string{"mon": "09:00-18:00", "tue": "09:00-18:00", "wed": "09:00-18:00",
+		"thu": "09:00-18:00", "fri": "09:00-18:00", "sat": "09:00-12:00"}, []string{"2026-12-25"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fri := time.Date(2026, 11, 27, 17, 0, 0, 0, sp) // a Friday, an hour before closing
+	mon := time.Date(2026, 11, 30, 10, 0, 0, 0, sp)
+	if got := h.Between(fri, mon); got != 5*time.Hour { // 1 h Friday, 3 h Saturday, 1 h Monday
+		t.Fatalf("Friday 17:00 to Monday 10:00: %v, want 5h", got)
+	}
+	if got := h.Between(mon, fri); got != 0 {
+		t.Fatalf("backwards: %v", got)
+	}
+	for _, d := range []time.Duration{time.Minute, 90 * time.Minute, 9 * time.Hour, 30 * time.Hour} {
+		for _, start := range []time.Time{fri, mon, time.Date(2026, 12, 24, 20, 0, 0, 0, sp)} {
+			if got := h.Between(start, h.Add(start, d)); got != d {
+				t.Errorf("Between(%v, Add(%v)) = %v", start, d, got)
+			}
+		}
+	}
+	var open BusinessHours
+	if got := open.Between(fri, mon); got != mon.Sub(fri) {
+		t.Fatalf("always open: %v", got)
+	}
+}
