@@ -30,6 +30,7 @@ import (
 	"github.com/atende/atende/media"
 	"github.com/atende/atende/memory"
 	"github.com/atende/atende/prompts"
+	"github.com/atende/atende/reports"
 	"github.com/atende/atende/webhooks"
 )
 
@@ -130,7 +131,7 @@ func NewHandler(d Deps) *gin.Engine {
 		abortWith(c, http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed on this endpoint")
 	})
 
-	h := &handlers{d: d, webhooks: newWebhookMetrics(d.Registry), limits: newLimiters(d.RateLimits, d.Registry)}
+	h := &handlers{d: d, reports: reports.New(d.Pool), webhooks: newWebhookMetrics(d.Registry), limits: newLimiters(d.RateLimits, d.Registry)}
 	h.canned = canned.NewStore(d.Pool)
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", h.ready)
@@ -160,6 +161,7 @@ func NewHandler(d Deps) *gin.Engine {
 	inbox.GET("/media/:id", h.inboxMedia)
 	inbox.GET("/bot", h.inboxLive)
 	inbox.GET("/auditoria", h.inboxAudit)
+	inbox.GET("/relatorios", h.inboxReports)
 	inbox.POST("/conversations/:id/takeover", limitBody(4<<10), h.inboxTakeOver)
 	inbox.POST("/handoffs/:id/:action", limitInboxAct(64<<10), h.inboxAct)
 	inbox.POST("/contacts/:id/fields", limitBody(16<<10), h.inboxFields)
@@ -205,6 +207,7 @@ func NewHandler(d Deps) *gin.Engine {
 	v1.POST("/conversations/:id/sector", small, h.reassignConversation)
 	v1.POST("/conversations/:id/takeover", small, h.takeOver)
 	v1.GET("/handoffs", h.listHandoffs)
+	v1.GET("/reports/summary", h.reportSummary)
 	v1.GET("/handoffs/:id", h.getHandoff)
 	v1.POST("/handoffs/:id/:action", small, h.handoffAct)
 	v1.GET("/attendants", h.listAttendants)
@@ -223,6 +226,7 @@ func NewHandler(d Deps) *gin.Engine {
 
 type handlers struct {
 	d        Deps
+	reports  *reports.Store
 	webhooks *webhookMetrics
 	limits   *limiters
 	canned   *canned.Store
