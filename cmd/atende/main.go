@@ -18,7 +18,9 @@ const usage = `usage: atende <command> [flags]
 commands:
   serve       apply migrations, then serve the API, the inbox (/inbox) and run the background workers
   migrate     apply Atende's and River's migrations (a no-op when up to date)
-  seed        create the demo account, its API key and a demo contact (idempotent)
+  seed [-demo-month]
+              create the demo account, its API key and a demo contact (idempotent); -demo-month also
+              generates a month of traffic for the reports (/inbox/relatorios), once
   accounts create SLUG [-name NAME] [-no-key] | accounts list
               create a tenant (and issue it an API key, printed once); list the tenants
               (-slug SLUG still names it; accounts key -slug SLUG is keys create)

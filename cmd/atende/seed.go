@@ -13,6 +13,7 @@ import (
 
 	"github.com/atende/atende/channels"
 	"github.com/atende/atende/handoff"
+	"github.com/atende/atende/internal/demomonth"
 	"github.com/atende/atende/knowledge"
 	"github.com/atende/atende/memory"
 )
@@ -23,6 +24,7 @@ const DemoAccountSlug = "demo"
 func seed(ctx context.Context, log *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
 	key := fs.String("api-key", os.Getenv("ATENDE_DEMO_API_KEY"), "the demo account's API key (generated when empty)")
+	month := fs.Bool("demo-month", false, "also generate a month of traffic (about 400 conversations over the last 30 days) for the reports; refused when done already")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -65,6 +67,19 @@ func seed(ctx context.Context, log *slog.Logger, args []string) error {
 	}
 	if err := seedDemoAttendant(ctx, app, acct.ID); err != nil {
 		return err
+	}
+	if *month {
+		res, err := demomonth.Generate(ctx, demomonth.Deps{Pool: app.Pool, Memory: app.Memory, Channels: app.Channels}, acct.ID,
+			demomonth.Options{Seed: 14})
+		switch {
+		case errors.Is(err, demomonth.ErrAlreadySeeded):
+			fmt.Println("demo month: already seeded in this account; nothing generated")
+		case err != nil:
+			return fmt.Errorf("seed the demo month: %w", err)
+		default:
+			fmt.Printf("demo month: %d customers, %d conversations, %d handoffs (%d past their SLA), %d CSAT answers; see /inbox/relatorios\n",
+				res.Contacts, res.Conversations, res.Handoffs, res.Breaches, res.CSATAnswers)
+		}
 	}
 	fmt.Printf("demo account: %s (%s)\ndemo api key: %s\ndemo contact: %s\ndemo webchat: %s\ndemo inbox login: empresa %s, %s / %s\n",
 		acct.Name, acct.ID, *key, contact, webchat.ID, DemoAccountSlug, DemoAttendantEmail, DemoAttendantPassword)
