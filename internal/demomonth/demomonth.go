@@ -9,9 +9,9 @@
 // and SetTx, and a handoff.Service whose clock is set to each moment
 // (Open, CheckSLA, HumanReplied, Resolve, RequestCSATTx, RecordCSAT). The
 // handoff service gets a job inserter that drops jobs: no SLA timer or
-// delivery is scheduled for the past. Two things those stores stamp with
-// the database's now() are moved to the simulated time afterwards with one
-// UPDATE each: a resolved conversation's resolved_at, and nothing else.
+// delivery is scheduled for the past. The one thing those stores stamp with
+// the database's now() — a resolved conversation's resolved_at — is moved
+// to the simulated time afterwards with one UPDATE.
 // Messages carry no channel instance, so nothing is ever sent.
 //
 // The same seed and end give the same month. Running it twice is refused:
