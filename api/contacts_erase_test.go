@@ -258,9 +258,11 @@ func TestEraseContactLeavesNothingOfThePerson(t *testing.T) {
 		t.Errorf("rows still hold the person's data: %v", found)
 	}
 	// Nor names them, but the contact.erased delivery (River's jobs carry
-	// bare ids of what they were about, and find nothing).
+	// bare ids of what they were about, and find nothing) and the audit
+	// trail, which must show who edited, merged and erased whom: by opaque
+	// id, with no field value or text (the marker check above holds for it).
 	for _, id := range ids {
-		found := s.rowsMentioning(t, id.String(), "river_job", "webhook_deliveries")
+		found := s.rowsMentioning(t, id.String(), "river_job", "webhook_deliveries", "audit_log")
 		if len(found) > 0 {
 			t.Errorf("rows still name %s: %v", id, found)
 		}
