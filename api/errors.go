@@ -9,6 +9,7 @@ import (
 
 	"github.com/atende/atende/accounts"
 	"github.com/atende/atende/agents"
+	"github.com/atende/atende/audit"
 	"github.com/atende/atende/channels"
 	"github.com/atende/atende/conversations"
 	"github.com/atende/atende/handoff"
@@ -58,7 +59,7 @@ func fail(c *gin.Context, err error) {
 	case errors.Is(err, handoff.ErrNotFound), errors.Is(err, webhooks.ErrNotFound), errors.Is(err, conversations.ErrNotFound),
 		errors.Is(err, channels.ErrNotFound):
 		abortWith(c, http.StatusNotFound, "not_found", err.Error())
-	case errors.Is(err, handoff.ErrInvalid), errors.Is(err, webhooks.ErrInvalid):
+	case errors.Is(err, handoff.ErrInvalid), errors.Is(err, webhooks.ErrInvalid), errors.Is(err, audit.ErrBadFilter):
 		abortWith(c, http.StatusUnprocessableEntity, "invalid", err.Error())
 	case errors.Is(err, handoff.ErrForbidden):
 		abortWith(c, http.StatusForbidden, "forbidden", err.Error())
