@@ -102,6 +102,9 @@ func editableFields(c memory.Contact) []fieldRow {
 		if x, ok := m[k]; ok {
 			v = fmt.Sprint(x)
 		}
+		if v == "" {
+			v = knownElsewhere(c, k) // the card says "Bia": so does the field
+		}
 		out = append(out, fieldRow{Key: k, Label: fieldLabel(k), Value: v})
 	}
 	return out
@@ -121,4 +124,24 @@ func sectorLabel(name string) string {
 		return "sem setor"
 	}
 	return name
+}
+
+// knownElsewhere is what the contact already shows for a field left empty:
+// the name the channel gave, the phone or e-mail it is known by.
+func knownElsewhere(c memory.Contact, field string) string {
+	switch field {
+	case memory.FieldName:
+		return c.DisplayName
+	case memory.FieldPhone, memory.FieldEmail:
+		kind := memory.KindPhone
+		if field == memory.FieldEmail {
+			kind = memory.KindEmail
+		}
+		for _, id := range c.Identities {
+			if id.Kind == kind {
+				return id.Value
+			}
+		}
+	}
+	return ""
 }

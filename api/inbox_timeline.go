@@ -15,12 +15,19 @@ type timelineRow struct {
 	// Files are the message's media as the card shows them: thumbnail,
 	// player (with the transcript), named link.
 	Files []mediaView
+	// Shown is the event in the team's words (see shown); Quiet lines are
+	// the ones a person skims (routing decisions, field edits).
+	Shown string
+	Quiet bool
+	// Delivery is an outbound message's latest delivery status ("entregue").
+	Delivery string
 }
 
 // timelineRows folds each reaction, edit and deletion into the message it
 // is about, as the customer's app shows it: "👍" under the message, its new
-// text, "apagada". An annotation whose message is not in the page stays a
-// line of its own.
+// text, "apagada", and each delivery status into its message ("entregue").
+// An annotation or status whose message is not in the page stays a line of
+// its own.
 func timelineRows(events []memory.Event, files map[int64][]mediaView) []timelineRow {
 	rows := make([]timelineRow, 0, len(events))
 	at := map[int64]int{}
@@ -39,8 +46,20 @@ func timelineRows(events []memory.Event, files map[int64][]mediaView) []timeline
 				}
 			}
 		}
+		if e.Kind == memory.EventStatus {
+			var p struct {
+				Message int64 `json:"message_event_id"`
+			}
+			if json.Unmarshal(e.Payload, &p) == nil {
+				if i, ok := at[p.Message]; ok {
+					rows[i].Delivery, _ = shown(e) // the latest status of the message, on its own line
+					continue
+				}
+			}
+		}
 		at[e.ID] = len(rows)
-		rows = append(rows, timelineRow{Event: e, Files: files[e.ID]})
+		text, quiet := shown(e)
+		rows = append(rows, timelineRow{Event: e, Files: files[e.ID], Shown: text, Quiet: quiet})
 	}
 	return rows
 }

@@ -24,10 +24,13 @@
   function refresh() {
     fetch(location.href, { credentials: 'same-origin', headers: { 'Accept': 'text/html' } }).then(function (r) { return r.text(); }).then(function (html) {
       var doc = new DOMParser().parseFromString(html, 'text/html');
+      var list = document.querySelector('#timeline .events');
+      var atEnd = !list || list.scrollHeight - list.scrollTop - list.clientHeight < 40; // reading older messages: stay there
       document.querySelectorAll('[data-live]').forEach(function (el) {
         var fresh = doc.getElementById(el.id);
         if (fresh) el.innerHTML = fresh.innerHTML;
       });
+      if (atEnd) latest();
       tick();
     });
   }
@@ -128,8 +131,15 @@
       if (pending.length && !window.confirm('Falta preencher ' + pending.join(', ') + ' na resposta. Enviar assim mesmo?')) e.preventDefault();
     });
   }
+  // The card's history opens at its latest message (a search result's
+  // moment, named in the address, opens there instead).
+  function latest() {
+    var list = document.querySelector('#timeline .events');
+    if (!list || /^#ev-/.test(location.hash)) return;
+    list.scrollTop = list.scrollHeight;
+  }
   document.addEventListener('DOMContentLoaded', function () {
-    tick(); setInterval(tick, 1000); warn(); canned();
+    tick(); setInterval(tick, 1000); warn(); canned(); latest();
     var sel = document.getElementById('reply-channel');
     if (sel) sel.addEventListener('change', warn);
     var url = document.body.getAttribute('data-live-url');
