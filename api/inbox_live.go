@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,40 +20,40 @@ const liveWindow = 2 * time.Hour
 
 // liveRow is one conversation the bot is handling, as the supervisor sees it.
 type liveRow struct {
-	ID          uuid.UUID
-	ContactName string
-	Channel     string
-	Sector      string
-	LastText    string
-	LastByBot   bool
+	ID          uuid.UUID `json:"conversation_id"`
+	ContactID   uuid.UUID `json:"contact_id"`
+	ContactName string    `json:"contact_name,omitempty"`
+	Channel     string    `json:"channel,omitempty"`
+	Sector      string    `json:"sector,omitempty"`
+	LastText    string    `json:"last_message,omitempty"`
+	LastByBot   bool      `json:"last_by_bot"`
 	// Confidence is the last routing decision's, 0–100 (-1: none yet).
-	Confidence int
-	Since      time.Duration
-	Idle       time.Duration
+	Confidence    int           `json:"confidence"`
+	StartedAt     time.Time     `json:"started_at"`
+	LastMessageAt time.Time     `json:"last_message_at"`
+	Since         time.Duration `json:"-"`
+	Idle          time.Duration `json:"-"`
 }
 
-// inboxLive is "o bot, ao vivo": the conversations the bot holds right now,
-// with what was last said and how sure the bot was, and a button to take
-// one over before the customer has to ask.
-func (h *handlers) inboxLive(c *gin.Context) {
-	sess := session(c)
-	ctx := c.Request.Context()
-	list, err := h.d.Conversations.Live(ctx, sess.AccountID, liveWindow, 100)
+// liveRows are the conversations the bot holds now, with what was last said
+// and how sure the bot was.
+func (h *handlers) liveRows(ctx context.Context, account uuid.UUID) ([]liveRow, error) {
+	list, err := h.d.Conversations.Live(ctx, account, liveWindow, 100)
 	if err != nil {
-		fail(c, err)
-		return
+		return nil, err
 	}
 	now := h.d.Now()
 	rows := make([]liveRow, 0, len(list))
 	for _, l := range list {
-		row := liveRow{ID: l.ID, Channel: l.LastChannel, Sector: l.Sector, Confidence: -1, Since: now.Sub(l.StartedAt), Idle: now.Sub(l.LastMessageAt)}
-		if contact, err := h.d.Memory.Contact(ctx, sess.AccountID, l.ContactID); err == nil {
+		row := liveRow{ID: l.ID, ContactID: l.ContactID, Channel: l.LastChannel, Sector: l.Sector, Confidence: -1,
+			StartedAt: l.StartedAt, LastMessageAt: l.LastMessageAt, Since: now.Sub(l.StartedAt), Idle: now.Sub(l.LastMessageAt)}
+		if contact, err := h.d.Memory.Contact(ctx, account, l.ContactID); err == nil {
 			row.ContactName = contact.DisplayName
 		}
-		if msgs, err := h.d.Memory.ConversationMessages(ctx, sess.AccountID, l.ID, 1); err == nil && len(msgs) == 1 {
+		if msgs, err := h.d.Memory.ConversationMessages(ctx, account, l.ID, 1); err == nil && len(msgs) == 1 {
 			row.LastText, row.LastByBot = clipRunes(msgs[0].Text, 140), msgs[0].Direction == "out"
 		}
-		if d, ok, err := h.d.Memory.LastDecision(ctx, sess.AccountID, l.ID); err == nil && ok {
+		if d, ok, err := h.d.Memory.LastDecision(ctx, account, l.ID); err == nil && ok {
 			var p struct {
 				Confidence float64 `json:"confidence"`
 				Sector     string  `json:"sector"`
@@ -66,7 +67,31 @@ func (h *handlers) inboxLive(c *gin.Context) {
 		}
 		rows = append(rows, row)
 	}
+	return rows, nil
+}
+
+// inboxLive is "o bot, ao vivo": the conversations the bot holds right now,
+// with a button to take one over before the customer has to ask.
+func (h *handlers) inboxLive(c *gin.Context) {
+	sess := session(c)
+	rows, err := h.liveRows(c.Request.Context(), sess.AccountID)
+	if err != nil {
+		fail(c, err)
+		return
+	}
 	h.render(c, http.StatusOK, "live.html", gin.H{"S": sess, "Rows": rows, "Window": liveWindow})
+}
+
+// liveConversations is GET /api/v1/conversations/live: the same list for a
+// supervisor's dashboard or an automation (take over with POST
+// /api/v1/conversations/{id}/takeover).
+func (h *handlers) liveConversations(c *gin.Context) {
+	rows, err := h.liveRows(c.Request.Context(), accountID(c))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"conversations": rows, "window_seconds": int(liveWindow.Seconds())})
 }
 
 // inboxTakeOver is the live view's button: a card owned by the supervisor

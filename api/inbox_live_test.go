@@ -47,6 +47,22 @@ func TestTheBotLiveAndTakeOver(t *testing.T) {
 		From: channels.Sender{Name: "Outro Cliente", Identities: []memory.Identity{{Kind: memory.KindTelegram, Value: "77"}}}}}}); err != nil {
 		t.Fatal(err)
 	}
+	var live struct {
+		Conversations []struct {
+			ContactName string `json:"contact_name"`
+			Channel     string `json:"channel"`
+			LastMessage string `json:"last_message"`
+			Confidence  int    `json:"confidence"`
+		} `json:"conversations"`
+	}
+	if code := s.call(t, s.keyA, "GET", "/api/v1/conversations/live", nil, &live); code != 200 || len(live.Conversations) != 2 ||
+		live.Conversations[0].ContactName != "Carla Dias" || live.Conversations[1].LastMessage != "meu boleto venceu, consigo pagar amanhã?" ||
+		live.Conversations[0].Channel != "telegram" || live.Conversations[0].Confidence != -1 {
+		t.Fatalf("the live list through the API: %d %+v", code, live)
+	}
+	if code := s.call(t, s.keyB, "GET", "/api/v1/conversations/live", nil, &live); code != 200 || len(live.Conversations) != 1 || live.Conversations[0].ContactName != "Outro Cliente" {
+		t.Fatalf("another account's live list: %d %+v", code, live)
+	}
 	bctx := browser.New(t)
 	bctx, cancel := context.WithTimeout(bctx, 60*time.Second)
 	defer cancel()

@@ -203,6 +203,7 @@ func NewHandler(d Deps) *gin.Engine {
 	v1.POST("/prompts/:name/versions", small, h.createPromptVersion)
 	v1.POST("/prompts/:name/versions/:version/activate", h.activatePrompt)
 	v1.GET("/prompts/:name/diff", h.diffPrompts)
+	v1.GET("/conversations/live", h.liveConversations)
 	v1.GET("/conversations/:id", h.getConversation)
 	v1.POST("/conversations/:id/sector", small, h.reassignConversation)
 	v1.POST("/conversations/:id/takeover", small, h.takeOver)
