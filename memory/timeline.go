@@ -32,6 +32,9 @@ const (
 	// EventAnnotation is a reaction, edit or deletion of an earlier message:
 	// shown on that message, never a turn of its own.
 	EventAnnotation EventKind = "annotation"
+	// EventTag is a tag added to or removed from the contact or one of its
+	// conversations (the tags package writes it), saying who did it.
+	EventTag EventKind = "tag"
 )
 
 // Direction says whether an event came from the customer, went to them, or
@@ -125,7 +128,7 @@ func (e *Event) validate() error {
 		return fmt.Errorf("%w: %s", ErrInvalidEvent, fmt.Sprintf(format, args...))
 	}
 	switch e.Kind {
-	case EventMessage, EventNote, EventAction, EventHandoff, EventAssignment, EventFieldChange, EventCSAT, EventMerge, EventStatus, EventAnnotation:
+	case EventMessage, EventNote, EventAction, EventHandoff, EventAssignment, EventFieldChange, EventCSAT, EventMerge, EventStatus, EventAnnotation, EventTag:
 	default:
 		return bad("unknown kind %q", e.Kind)
 	}

@@ -36,10 +36,14 @@ const (
 	// ContactErased says a person was erased, with their ids only: the
 	// subscriber erases what it keeps about them too.
 	ContactErased = "contact.erased"
+	// TagAdded and TagRemoved say a tag was put on or taken off a contact
+	// or a conversation, and by whom.
+	TagAdded   = "tag.added"
+	TagRemoved = "tag.removed"
 )
 
 // Events lists every event, for validation and documentation.
-var Events = []string{MessageCreated, HandoffCreated, HandoffAssigned, HandoffResolved, SLABreached, ContactMerged, CSATReceived, ContactErased}
+var Events = []string{MessageCreated, HandoffCreated, HandoffAssigned, HandoffResolved, SLABreached, ContactMerged, CSATReceived, ContactErased, TagAdded, TagRemoved}
 
 // Errors callers branch on.
 var (
