@@ -23,6 +23,7 @@ import (
 	"github.com/atende/atende/internal/database"
 	"github.com/atende/atende/internal/notify"
 	"github.com/atende/atende/memory"
+	"github.com/atende/atende/tags"
 	"github.com/atende/atende/webhooks"
 )
 
@@ -288,7 +289,10 @@ type Filter struct {
 	Team      string
 	OwnerID   *uuid.UUID
 	ContactID *uuid.UUID
-	Limit     int
+	// Tag keeps the cards whose contact or conversation carries the tag
+	// (any casing: "VIP" is vip).
+	Tag   string
+	Limit int
 }
 
 // List returns handoffs sorted by SLA due time (the queue order).
@@ -306,7 +310,8 @@ func (s *Service) List(ctx context.Context, accountID uuid.UUID, f Filter) ([]Ha
 	rows, err := s.pool.Query(ctx, `SELECT `+handoffColumns+handoffFrom+`
 		WHERE h.account_id = $1 AND h.status = ANY ($2) AND ($3 = '' OR h.sector = $3) AND ($4 = '' OR h.team = $4)
 		AND ($5::uuid IS NULL OR h.owner_id = $5) AND ($6::uuid IS NULL OR h.contact_id = $6)
-		ORDER BY h.sla_due, h.created_at LIMIT $7`, accountID, statuses, f.Sector, f.Team, f.OwnerID, f.ContactID, f.Limit)
+		AND ($8::text IS NULL OR `+tags.MatchSQL("h.account_id", "h.contact_id", "h.conversation_id", "$8")+`)
+		ORDER BY h.sla_due, h.created_at LIMIT $7`, accountID, statuses, f.Sector, f.Team, f.OwnerID, f.ContactID, f.Limit, tagKey(f.Tag))
 	if err != nil {
 		return nil, fmt.Errorf("list handoffs: %w", err)
 	}
@@ -320,6 +325,16 @@ func (s *Service) List(ctx context.Context, accountID uuid.UUID, f Filter) ([]Ha
 		out = append(out, h)
 	}
 	return out, rows.Err()
+}
+
+// tagKey is the filter's tag key, nil for no filter ("" for a tag that
+// cannot exist, which matches nothing).
+func tagKey(tag string) *string {
+	if strings.TrimSpace(tag) == "" {
+		return nil
+	}
+	key := tags.Key(tag)
+	return &key
 }
 
 // change runs an update of one handoff in a transaction, after locking it;
