@@ -12,6 +12,7 @@ import (
 	"github.com/atende/atende/internal/database"
 	"github.com/atende/atende/memory"
 	"github.com/atende/atende/prompts"
+	"github.com/atende/atende/tags"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -211,6 +212,31 @@ func (o *Orchestrator) tools(ctx context.Context, in turnInput, sec Sector, sect
 				}
 				return "a equipe foi avisada", nil
 			}},
+	}
+	if o.tags != nil {
+		all = append(all, llm.Tool{Name: ToolTagContact, Description: "Marca o cliente com uma tag curta para a equipe filtrar (ex.: vip, reclamação, revenda); até 40 caracteres.",
+			Parameters: objectSchema("tag"),
+			Run: func(ctx context.Context, args map[string]any) (string, error) {
+				name, _, err := tags.Normalize(str(args, "tag"))
+				if err != nil {
+					return "", err
+				}
+				if dryRun {
+					return "tag " + name + " (replay: nada foi gravado)", nil
+				}
+				var ch tags.Change
+				err = database.InTx(ctx, o.pool, func(tx pgx.Tx) error {
+					ch, err = o.tags.AddTx(ctx, tx, accountID, tags.Contact(contactID), name, tags.AI)
+					return err
+				})
+				if err != nil {
+					return "", err
+				}
+				if !ch.Changed {
+					return "o cliente já tinha a tag " + ch.Tag.Name, nil
+				}
+				return "tag " + ch.Tag.Name + " adicionada", nil
+			}})
 	}
 	for _, tool := range all {
 		if sec.Allows(tool.Name) {

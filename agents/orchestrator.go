@@ -24,6 +24,7 @@ import (
 	"github.com/atende/atende/knowledge"
 	"github.com/atende/atende/memory"
 	"github.com/atende/atende/prompts"
+	"github.com/atende/atende/tags"
 	"github.com/atende/atende/webhooks"
 )
 
@@ -49,6 +50,7 @@ type Orchestrator struct {
 	viewer        *memory.Viewer // what the LLM engine reads of the contact
 	http          *http.Client   // calls the business file's HTTP tools
 	handoffs      Handoffs       // nil: handoffs are only recorded on the timeline
+	tags          *tags.Store    // nil: no tag_contact tool
 	events        channels.EventSink
 	metrics       *Metrics
 	log           *slog.Logger
@@ -85,9 +87,11 @@ type Deps struct {
 	// tenant's, so calls are dialed under it (zero: public addresses only).
 	Outbound outbound.Policy
 	Handoffs Handoffs
-	Events   channels.EventSink // contact.merged when a revealed identifier merges contacts
-	Metrics  *Metrics
-	Log      *slog.Logger
+	// Tags lets the LLM tag the contact (tag_contact); nil: the tool is not offered.
+	Tags    *tags.Store
+	Events  channels.EventSink // contact.merged when a revealed identifier merges contacts
+	Metrics *Metrics
+	Log     *slog.Logger
 	// Businesses names the company in offline replies (nil: "nossa empresa").
 	Businesses Businesses
 	// Transcripts, when a transcription provider is configured, makes a
@@ -131,7 +135,7 @@ func NewOrchestrator(d Deps) (*Orchestrator, error) {
 	}
 	d.TranscriptWait = min(d.TranscriptWait, maxTranscriptWait)
 	return &Orchestrator{transcripts: d.Transcripts, listener: d.Listener, transcriptWait: d.TranscriptWait, wakes: d.Wakes, lease: d.TurnLease, knowledge: d.Knowledge, pool: d.Pool, conversations: conversations.NewStore(d.Pool), memory: d.Memory, channels: d.Channels, outbox: d.Outbox, sectors: d.Sectors, routers: d.Routers,
-		prompts: d.Prompts, llm: d.LLM, viewer: d.Viewer, http: d.Outbound.Client(30 * time.Second), handoffs: d.Handoffs, events: d.Events, metrics: d.Metrics, log: d.Log, businesses: d.Businesses, now: time.Now}, nil
+		prompts: d.Prompts, llm: d.LLM, viewer: d.Viewer, http: d.Outbound.Client(30 * time.Second), handoffs: d.Handoffs, tags: d.Tags, events: d.Events, metrics: d.Metrics, log: d.Log, businesses: d.Businesses, now: time.Now}, nil
 }
 
 // turnInput is what a turn decides on.

@@ -81,9 +81,12 @@ const (
 	ToolSearchKnowledge = "search_knowledge"
 	ToolTransfer        = "transfer_to_sector"
 	ToolHandoff         = "handoff_to_human"
+	// ToolTagContact puts a tag on the contact ("vip", "reclamação"),
+	// recorded as the AI's; offered when the orchestrator has the tags.
+	ToolTagContact = "tag_contact"
 )
 
-var builtinTools = []string{ToolUpdateFields, ToolSearchHistory, ToolSearchKnowledge, ToolTransfer, ToolHandoff}
+var builtinTools = []string{ToolUpdateFields, ToolSearchHistory, ToolSearchKnowledge, ToolTransfer, ToolHandoff, ToolTagContact}
 
 // DefaultSectors are an account's sectors when its business file defines none.
 func DefaultSectors() []Sector {
