@@ -134,7 +134,7 @@ func (s *Store) SetTx(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, subj 
 		}
 	}
 	if len(want) > MaxPerSubject {
-		return SetResult{}, fmt.Errorf("%w: at most %d tags on one %s", ErrInvalid, MaxPerSubject, subj.noun())
+		return SetResult{}, fmt.Errorf("%d tags: %w", len(want), ErrTooMany)
 	}
 	owner, err := s.resolve(ctx, tx, accountID, subj, true)
 	if err != nil {
@@ -334,7 +334,7 @@ func (s *Store) add(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, subj Su
 		return Change{}, fmt.Errorf("count tags of %s %s: %w", subj.noun(), subj.ID, err)
 	}
 	if n > MaxPerSubject {
-		return Change{}, fmt.Errorf("%w: at most %d tags on one %s", ErrInvalid, MaxPerSubject, subj.noun())
+		return Change{}, fmt.Errorf("%s %s: %w", subj.noun(), subj.ID, ErrTooMany)
 	}
 	if err := s.record(ctx, tx, accountID, subj, o, t, true, by); err != nil {
 		return Change{}, err

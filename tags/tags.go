@@ -34,6 +34,9 @@ const MaxPerSubject = 50
 // too long, control characters, a slash) or one too many on a subject.
 var ErrInvalid = errors.New("invalid tag")
 
+// ErrTooMany is the ErrInvalid of a subject that has MaxPerSubject tags already.
+var ErrTooMany = fmt.Errorf("%w: at most %d tags on one contact or conversation", ErrInvalid, MaxPerSubject)
+
 // Normalize returns a tag's display form (trimmed, NFC, inner spaces
 // collapsed to one) and its key (the display form lower-cased: "VIP" and
 // "vip" are one tag), or why it is not a tag.
