@@ -18,6 +18,7 @@ import (
 	"github.com/atende/atende/media"
 	"github.com/atende/atende/memory"
 	"github.com/atende/atende/prompts"
+	"github.com/atende/atende/tags"
 	"github.com/atende/atende/webhooks"
 )
 
@@ -50,7 +51,8 @@ func fail(c *gin.Context, err error) {
 		abortWith(c, http.StatusNotFound, "not_found", "not found")
 	case errors.Is(err, memory.ErrConflict):
 		abortWith(c, http.StatusConflict, "conflict", err.Error())
-	case errors.Is(err, memory.ErrInvalidEvent), errors.Is(err, knowledge.ErrInvalid), errors.Is(err, memory.ErrBadCursor), errors.Is(err, memory.ErrBudgetTooSmall):
+	case errors.Is(err, memory.ErrInvalidEvent), errors.Is(err, knowledge.ErrInvalid), errors.Is(err, memory.ErrBadCursor), errors.Is(err, memory.ErrBudgetTooSmall),
+		errors.Is(err, tags.ErrInvalid):
 		abortWith(c, http.StatusBadRequest, "bad_request", err.Error())
 	case errors.Is(err, prompts.ErrNotFound):
 		abortWith(c, http.StatusNotFound, "not_found", err.Error())

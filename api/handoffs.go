@@ -11,10 +11,10 @@ import (
 
 // listHandoffs answers the queue: open handoffs by SLA due time, filtered
 // by status (open, queued, assigned, resolved, returned, all), sector,
-// team, owner (an attendant's e-mail or id) and contact.
+// team, owner (an attendant's e-mail or id), contact and tag.
 func (h *handlers) listHandoffs(c *gin.Context) {
 	ctx, acct := c.Request.Context(), accountID(c)
-	f := handoff.Filter{Status: c.Query("status"), Sector: c.Query("sector"), Team: c.Query("team")}
+	f := handoff.Filter{Status: c.Query("status"), Sector: c.Query("sector"), Team: c.Query("team"), Tag: c.Query("tag")}
 	if owner := c.Query("owner"); owner != "" {
 		a, ok := h.attendantRef(c, owner)
 		if !ok {

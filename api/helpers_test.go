@@ -38,6 +38,7 @@ import (
 	"github.com/atende/atende/memory"
 	"github.com/atende/atende/migrations"
 	"github.com/atende/atende/prompts"
+	"github.com/atende/atende/tags"
 	"github.com/atende/atende/webhooks"
 )
 
@@ -122,8 +123,9 @@ func newTestServerSetup(t *testing.T, policy outbound.Policy, limits RateLimits)
 	}
 	hooks := webhooks.NewStore(pool, box, insertOnly(t, pool))
 	handoffs := handoff.NewService(pool, store, channelStore, outbox, insertOnly(t, pool), hooks, log)
+	tagStore := tags.NewStore(pool, store, hooks)
 	orch, err := agents.NewOrchestrator(agents.Deps{Pool: pool, Wakes: hub, Knowledge: know, Memory: store, Channels: channelStore, Outbox: outbox, Sectors: agents.NewSectorStore(pool, box),
-		Routers: routers, Prompts: library, Handoffs: handoffs, Outbound: policy, Log: log})
+		Routers: routers, Prompts: library, Handoffs: handoffs, Tags: tagStore, Outbound: policy, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +144,7 @@ func newTestServerSetup(t *testing.T, policy outbound.Policy, limits RateLimits)
 		Now:        func() time.Time { return *clock.Load() },
 		Auth:       accts, Memory: store, Viewer: memory.NewViewer(store, know, tokens, nil), Knowledge: know,
 		Channels: channelStore, Ingestor: ingestor, Outbox: outbox,
-		Webchat: channels.NewWebchat(pool, store, ingestor), Hub: hub, Prompts: library, Agents: orch, Handoffs: handoffs, Webhooks: hooks, Accounts: accts, Outbound: policy, RateLimits: limits,
+		Webchat: channels.NewWebchat(pool, store, ingestor), Hub: hub, Prompts: library, Agents: orch, Handoffs: handoffs, Webhooks: hooks, Tags: tagStore, Accounts: accts, Outbound: policy, RateLimits: limits,
 		Ready:    func(ctx context.Context) error { return migrations.Check(ctx, pool) },
 		Log:      log,
 		Registry: prometheus.NewRegistry(),

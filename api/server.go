@@ -31,6 +31,7 @@ import (
 	"github.com/atende/atende/memory"
 	"github.com/atende/atende/prompts"
 	"github.com/atende/atende/reports"
+	"github.com/atende/atende/tags"
 	"github.com/atende/atende/webhooks"
 )
 
@@ -61,6 +62,8 @@ type Deps struct {
 	Agents        *agents.Orchestrator
 	Handoffs      *handoff.Service
 	Webhooks      *webhooks.Store
+	// Tags serves the tags of contacts and conversations.
+	Tags *tags.Store
 	// MediaFiles and Blobs serve /api/v1/media (nil: the route answers 404).
 	MediaFiles *media.Files
 	Blobs      media.Blobs
@@ -185,6 +188,16 @@ func NewHandler(d Deps) *gin.Engine {
 	v1.POST("/contacts/:id/messages", small, h.sendMessage)
 	v1.GET("/contacts/:id/memory", h.memoryView)
 	v1.GET("/search", h.search)
+	for _, t := range []struct {
+		path string
+		of   func(uuid.UUID) tags.Subject
+	}{{"/contacts/:id/tags", tags.Contact}, {"/conversations/:id/tags", tags.Conversation}} {
+		v1.GET(t.path, h.listTagsOf(t.of))
+		v1.PUT(t.path, small, h.setTagsOf(t.of))
+		v1.POST(t.path, small, h.addTagTo(t.of))
+		v1.DELETE(t.path+"/:tag", h.removeTagFrom(t.of))
+	}
+	v1.GET("/tags", h.listTags)
 	v1.POST("/channels", small, h.createChannel)
 	v1.GET("/media/:id", h.getMedia)
 	v1.GET("/channels", h.listChannels)

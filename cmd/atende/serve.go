@@ -35,6 +35,7 @@ import (
 	"github.com/atende/atende/memory"
 	"github.com/atende/atende/migrations"
 	"github.com/atende/atende/prompts"
+	"github.com/atende/atende/tags"
 	"github.com/atende/atende/webhooks"
 )
 
@@ -106,6 +107,7 @@ func newApp(ctx context.Context, log *slog.Logger, s Settings) (*App, error) {
 	outbox := channels.NewOutbox(pool, store, channelStore, channels.NewPlatforms(policy, channels.NewSMTPMailer(policy), hub), inserter, log, nil)
 	hooks := webhooks.NewStore(pool, box, inserter)
 	handoffs := handoff.NewService(pool, store, channelStore, outbox, inserter, hooks, log)
+	tagStore := tags.NewStore(pool, store, hooks)
 	blobs, err := s.blobStore(ctx)
 	if err != nil {
 		pool.Close()
@@ -143,7 +145,7 @@ func newApp(ctx context.Context, log *slog.Logger, s Settings) (*App, error) {
 		transcripts = mediaFiles // a turn waits for its voice notes' and images' words
 	}
 	orchestrator, err := agents.NewOrchestrator(agents.Deps{Pool: pool, Wakes: hub, Knowledge: knowledgeStore, Memory: store, Channels: channelStore, Outbox: outbox,
-		Sectors: sectors, Routers: routers, Prompts: library, LLM: engine, Viewer: viewer, Handoffs: handoffs, Events: hooks, Metrics: agents.NewMetrics(registry), Outbound: policy, Businesses: accts, Log: log,
+		Sectors: sectors, Routers: routers, Prompts: library, LLM: engine, Viewer: viewer, Handoffs: handoffs, Tags: tagStore, Events: hooks, Metrics: agents.NewMetrics(registry), Outbound: policy, Businesses: accts, Log: log,
 		Transcripts: transcripts, Listener: hub, TranscriptWait: s.Media.TranscriptWait})
 	if err != nil {
 		pool.Close()
@@ -215,6 +217,7 @@ func newApp(ctx context.Context, log *slog.Logger, s Settings) (*App, error) {
 		Agents:        orchestrator,
 		Handoffs:      handoffs,
 		Webhooks:      hooks,
+		Tags:          tagStore,
 		Accounts:      accts,
 		Outbound:      policy,
 		PublicURL:     s.PublicURL,
