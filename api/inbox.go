@@ -139,7 +139,7 @@ func (h *handlers) inboxLogout(c *gin.Context) {
 // inboxQueue is the queue: open cards by SLA due time, filtered by sector and owner.
 func (h *handlers) inboxQueue(c *gin.Context) {
 	sess := session(c)
-	f := handoff.Filter{Status: c.DefaultQuery("status", "open"), Sector: c.Query("setor"), Limit: 200}
+	f := handoff.Filter{Status: c.DefaultQuery("status", "open"), Sector: c.Query("setor"), Tag: c.Query("tag"), Limit: 200}
 	owner := c.DefaultQuery("dono", "todos")
 	if owner == "eu" {
 		f.OwnerID = &sess.Attendant.ID
@@ -169,8 +169,13 @@ func (h *handlers) inboxQueue(c *gin.Context) {
 		names = append(names, s)
 	}
 	sort.Strings(names)
+	tagView, err := h.queueTags(c.Request.Context(), sess.AccountID, list, f.Tag)
+	if err != nil {
+		fail(c, err)
+		return
+	}
 	h.render(c, http.StatusOK, "queue.html", gin.H{"S": sess, "Handoffs": list, "Sector": f.Sector, "Owner": owner, "Status": f.Status,
-		"Sectors": names, "Now": time.Now()})
+		"Sectors": names, "Now": time.Now(), "Tags": tagView})
 }
 
 // channelChoice is a channel the reply may leave through.
@@ -214,6 +219,11 @@ func (h *handlers) inboxCard(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	tagView, err := h.cardTags(ctx, sess.AccountID, card.ContactID)
+	if err != nil {
+		fail(c, err)
+		return
+	}
 	choices := h.channelChoices(ctx, sess.AccountID, events)
 	attendants, err := h.d.Handoffs.Attendants(ctx, sess.AccountID)
 	if err != nil {
@@ -221,7 +231,7 @@ func (h *handlers) inboxCard(c *gin.Context) {
 		return
 	}
 	h.render(c, http.StatusOK, "card.html", gin.H{"S": sess, "H": card, "Contact": contact, "Events": timelineRows(events, files), "Channels": choices,
-		"Attendants": attendants, "Fields": editableFields(contact), "Claims": h.claimsOf(ctx, sess.AccountID, contact), "Open": card.Status == handoff.StatusQueued || card.Status == handoff.StatusAssigned,
+		"Attendants": attendants, "Fields": editableFields(contact), "Claims": h.claimsOf(ctx, sess.AccountID, contact), "Tags": tagView, "Open": card.Status == handoff.StatusQueued || card.Status == handoff.StatusAssigned,
 		"Mine": card.OwnerID != nil && *card.OwnerID == sess.Attendant.ID, "Flash": c.Query("ok"), "Error": c.Query("erro")})
 }
 

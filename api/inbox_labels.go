@@ -44,7 +44,8 @@ func authorLabel(a memory.Author) string {
 func kindLabel(k memory.EventKind) string {
 	return map[memory.EventKind]string{memory.EventMessage: "mensagem", memory.EventNote: "nota interna", memory.EventAction: "ação",
 		memory.EventHandoff: "transferência", memory.EventAssignment: "atribuição", memory.EventFieldChange: "dado alterado",
-		memory.EventCSAT: "avaliação", memory.EventMerge: "contatos unidos", memory.EventStatus: "status", memory.EventAnnotation: "reação ou edição"}[k]
+		memory.EventCSAT: "avaliação", memory.EventMerge: "contatos unidos", memory.EventStatus: "status", memory.EventAnnotation: "reação ou edição",
+		memory.EventTag: "tag"}[k]
 }
 
 func channelLabel(kind string) string {

@@ -62,7 +62,7 @@ type Deps struct {
 	Agents        *agents.Orchestrator
 	Handoffs      *handoff.Service
 	Webhooks      *webhooks.Store
-	// Tags serves the tags of contacts and conversations.
+	// Tags serves the tags of contacts and conversations and the inbox's chips.
 	Tags *tags.Store
 	// MediaFiles and Blobs serve /api/v1/media (nil: the route answers 404).
 	MediaFiles *media.Files
@@ -170,6 +170,8 @@ func NewHandler(d Deps) *gin.Engine {
 	inbox.POST("/contacts/:id/fields", limitBody(16<<10), h.inboxFields)
 	inbox.POST("/contacts/:id/claims/merge", limitBody(4<<10), h.inboxMergeClaim)
 	inbox.GET("/contacts/:id/canned", h.inboxCanned)
+	inbox.POST("/contacts/:id/tags", limitBody(4<<10), h.inboxTag(true))
+	inbox.POST("/contacts/:id/tags/remove", limitBody(4<<10), h.inboxTag(false))
 	inbox.POST("/logout", limitBody(4<<10), h.inboxLogout)
 
 	v1 := r.Group("/api/v1", h.authenticate, h.audited)
