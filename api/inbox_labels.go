@@ -27,6 +27,8 @@ var reasonLabels = map[string]string{
 	"failed_answers":      "Pergunta sem resposta",
 	"sector_policy":       "Política do setor",
 	"human_takeover":      "Assumido por pessoa",
+	"payment_proof":       "Comprovante para conferir",
+	"engine_failed":       "Falha do assistente",
 }
 
 func reasonLabel(r string) string {

@@ -20,7 +20,7 @@ const defaultReportDays = 30
 // Without to the range ends tonight at midnight (today included); without
 // from it starts 30 days before to.
 func reportQuery(get func(string) string, now time.Time) (reports.Query, error) {
-	q := reports.Query{By: get("by"), Now: now}
+	q := reports.Query{By: get("by"), Tag: get("tag"), Now: now}
 	if q.By == "" {
 		q.By = reports.ByNone
 	}

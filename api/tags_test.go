@@ -196,14 +196,14 @@ func TestTagsThroughTheAPI(t *testing.T) {
 
 	// One event per change, by the API, on the contact's timeline.
 	want := []string{
-		"system: tag adicionada: VIP (pela API)",
-		"system: tag adicionada: Reclamação (pela API)",
-		"system: tag removida: Reclamação (pela API)",
-		"system: tag adicionada: pós-venda (pela API)",
-		"system: tag removida: VIP (pela API)",
-		"system: tag removida: pós-venda (pela API)",
-		"system: tag adicionada à conversa: urgente (pela API)",
-		"system: tag adicionada: VIP (pela API)",
+		"api: tag adicionada: VIP (pela API)",
+		"api: tag adicionada: Reclamação (pela API)",
+		"api: tag removida: Reclamação (pela API)",
+		"api: tag adicionada: pós-venda (pela API)",
+		"api: tag removida: VIP (pela API)",
+		"api: tag removida: pós-venda (pela API)",
+		"api: tag adicionada à conversa: urgente (pela API)",
+		"api: tag adicionada: VIP (pela API)",
 	}
 	if got := tagTexts(s.timeline(t, contact.ID)); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("tag events:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

@@ -89,6 +89,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/atende/atende/handoff"
+	"github.com/atende/atende/tags"
 )
 
 // Groupings.
@@ -110,6 +111,9 @@ const MaxRange = 366 * 24 * time.Hour
 type Query struct {
 	From, To time.Time // [From, To)
 	By       string
+	// Tag keeps the conversations whose contact or conversation carries it
+	// (any casing; "" is every conversation).
+	Tag string
 	// Now is the moment "still open" and "ended" are judged at (default time.Now).
 	Now time.Time
 }
@@ -280,8 +284,12 @@ func groupKey(c *conv, by string) (string, string) {
 	return "all", "all"
 }
 
-// cohortCTE is the conversations started in the range.
-const cohortCTE = `WITH cohort AS (SELECT id FROM conversations WHERE account_id = $1 AND started_at >= $2 AND started_at < $3) `
+// tagged is the cohort's tag condition on conversation c ($4: a tag key, or
+// "" for every conversation); the tags package owns that SQL.
+var tagged = `($4 = '' OR ` + tags.MatchSQL("c.account_id", "c.contact_id", "c.id", "$4") + `)`
+
+// cohortCTE is the conversations started in the range (and tagged so).
+var cohortCTE = `WITH cohort AS (SELECT c.id FROM conversations c WHERE c.account_id = $1 AND c.started_at >= $2 AND c.started_at < $3 AND ` + tagged + `) `
 
 func (s *Store) cohort(ctx context.Context, accountID uuid.UUID, q Query) ([]*conv, error) {
 	rows, err := s.pool.Query(ctx, `SELECT c.id, c.contact_id, c.status, c.sector, c.started_at,
@@ -301,8 +309,8 @@ func (s *Store) cohort(ctx context.Context, accountID uuid.UUID, q Query) ([]*co
 		LEFT JOIN LATERAL (SELECT min(e.occurred_at) AS at FROM events e WHERE e.account_id = c.account_id AND e.conversation_id = c.id
 			AND e.kind = 'message' AND e.direction = 'out' AND e.author IN ('ai', 'human') AND e.occurred_at >= fi.at) fr ON true
 		LEFT JOIN csat_requests r ON r.account_id = c.account_id AND r.conversation_id = c.id
-		WHERE c.account_id = $1 AND c.started_at >= $2 AND c.started_at < $3
-		ORDER BY c.started_at, c.id`, accountID, q.From, q.To)
+		WHERE c.account_id = $1 AND c.started_at >= $2 AND c.started_at < $3 AND `+tagged+`
+		ORDER BY c.started_at, c.id`, accountID, q.From, q.To, tags.Key(q.Tag))
 	if err != nil {
 		return nil, fmt.Errorf("read the report's conversations: %w", err)
 	}
@@ -326,7 +334,7 @@ func (s *Store) cohort(ctx context.Context, accountID uuid.UUID, q Query) ([]*co
 			h.created_at, h.sla_due, h.first_response_at
 		FROM handoffs h JOIN cohort ON cohort.id = h.conversation_id
 		LEFT JOIN attendants a ON a.account_id = h.account_id AND a.id = h.owner_id
-		WHERE h.account_id = $1 ORDER BY h.created_at, h.id`, accountID, q.From, q.To)
+		WHERE h.account_id = $1 ORDER BY h.created_at, h.id`, accountID, q.From, q.To, tags.Key(q.Tag))
 	if err != nil {
 		return nil, fmt.Errorf("read the report's handoffs: %w", err)
 	}
@@ -351,7 +359,7 @@ func (s *Store) cohort(ctx context.Context, accountID uuid.UUID, q Query) ([]*co
 		WHERE e.account_id = $1 AND e.kind IN ('action', 'handoff')
 		AND ((e.author = 'ai' AND coalesce(e.payload->>'transfer_from', '') <> '')
 			OR (e.author = 'system' AND e.payload->>'clock' = 'next_response'))
-		ORDER BY e.occurred_at, e.id`, accountID, q.From, q.To)
+		ORDER BY e.occurred_at, e.id`, accountID, q.From, q.To, tags.Key(q.Tag))
 	if err != nil {
 		return nil, fmt.Errorf("read the report's transfers: %w", err)
 	}

@@ -137,7 +137,7 @@ func Attendant(name string) Actor {
 
 // API is whoever holds an API key (an integration, a script): no person is
 // known, so none is named.
-var API = Actor{Author: memory.AuthorSystem, Name: "api"}
+var API = Actor{Author: memory.AuthorAPI, Name: "api"}
 
 // AI is the agents' tag_contact tool.
 var AI = Actor{Author: memory.AuthorAI, Name: "ai"}
