@@ -30,7 +30,10 @@ type AccountFinder interface {
 	BySlug(ctx context.Context, slug string) (accounts.Account, error)
 }
 
-var inboxPages = template.Must(template.New("inbox").Funcs(template.FuncMap{
+// inboxPageSet is the inbox's templates as parsed, never executed: html/template
+// clones only templates that have not run, and a page in another time zone
+// is a clone with its own clock (see render).
+var inboxPageSet = template.Must(template.New("inbox").Funcs(template.FuncMap{
 	"reason":     reasonLabel,
 	"author":     authorLabel,
 	"kindLabel":  kindLabel,
@@ -50,6 +53,9 @@ var inboxPages = template.Must(template.New("inbox").Funcs(template.FuncMap{
 	"outcome":    outcomeLabel,
 }).ParseFS(webFiles, "web/inbox/*.html"))
 
+// inboxPages is the set pages are rendered with in São Paulo's time.
+var inboxPages = template.Must(inboxPageSet.Clone())
+
 var saoPaulo = func() *time.Location {
 	if l, err := time.LoadLocation("America/Sao_Paulo"); err == nil {
 		return l
@@ -63,7 +69,17 @@ func (h *handlers) render(c *gin.Context, status int, page string, data gin.H) {
 	c.Header("X-Frame-Options", "DENY")
 	c.Header("Content-Security-Policy", "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:")
 	c.Status(status)
-	if err := inboxPages.ExecuteTemplate(c.Writer, page, data); err != nil {
+	pages := inboxPages
+	if sess, ok := data["S"].(handoff.Session); ok && sess.Attendant.ID != uuid.Nil && h.d.Handoffs != nil {
+		// every time on the page in the team's time zone
+		loc := h.d.Handoffs.TimeZoneOf(c.Request.Context(), sess.AccountID, sess.Attendant.ID)
+		if loc.String() != saoPaulo.String() {
+			if clone, err := inboxPageSet.Clone(); err == nil {
+				pages = clone.Funcs(template.FuncMap{"clock": func(t time.Time) string { return t.In(loc).Format("02/01 15:04") }})
+			}
+		}
+	}
+	if err := pages.ExecuteTemplate(c.Writer, page, data); err != nil {
 		requestLog(c).ErrorContext(c.Request.Context(), "render inbox page", "page", page, "error", err)
 	}
 }
