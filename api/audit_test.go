@@ -105,15 +105,7 @@ func TestTheAuditTrailInTheInbox(t *testing.T) {
 	bctx := browser.New(t)
 	bctx, cancel := context.WithTimeout(bctx, 60*time.Second)
 	defer cancel()
-	if err := chromedp.Do(bctx,
-		chromedp.Navigate(s.URL+"/inbox/auditoria"),
-		chromedp.WaitVisible(chromedp.CSS("form[action='/inbox/login'] input[name=email]")),
-		chromedp.SetValue(chromedp.CSS("input[name=empresa]"), "acme"),
-		chromedp.SendKeys(chromedp.CSS("input[name=email]"), "ana@acme.com"),
-		chromedp.SendKeys(chromedp.CSS("input[name=senha]"), "senha-da-ana-1"),
-		chromedp.Click(chromedp.CSS("button[type=submit]")),
-		chromedp.WaitVisible(chromedp.CSS("table.audit-list tbody tr")),
-	); err != nil {
+	if err := chromedp.Do(bctx, loginAt(s, "/inbox/auditoria", "ana@acme.com", "senha-da-ana-1", chromedp.WaitVisible(chromedp.CSS("table.audit-list tbody tr")))...); err != nil {
 		t.Fatalf("open the trail: %v", err)
 	}
 	text, _ := chromedp.Run(bctx, chromedp.Evaluate[string](`document.querySelector('table.audit-list').innerText`))

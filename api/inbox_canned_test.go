@@ -43,15 +43,7 @@ func TestInboxCannedResponsesInARealBrowser(t *testing.T) {
 	ctx := browser.New(t)
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	err := chromedp.Do(ctx,
-		chromedp.Navigate(s.URL+"/inbox/handoffs/"+card.ID.String()),
-		chromedp.WaitVisible(chromedp.CSS("form[action='/inbox/login'] input[name=email]")),
-		chromedp.SetValue(chromedp.CSS("input[name=empresa]"), "acme"),
-		chromedp.SendKeys(chromedp.CSS("input[name=email]"), "ana@acme.com"),
-		chromedp.SendKeys(chromedp.CSS("input[name=senha]"), "senha-da-ana-1"),
-		chromedp.Click(chromedp.CSS("button[type=submit]")),
-		chromedp.WaitVisible(chromedp.CSS("form.reply textarea")),
-	)
+	err := chromedp.Do(ctx, loginAt(s, "/inbox/handoffs/"+card.ID.String(), "ana@acme.com", "senha-da-ana-1", chromedp.WaitVisible(chromedp.CSS("form.reply textarea")))...)
 	if err != nil {
 		t.Fatalf("log in and open the card: %v", err)
 	}

@@ -66,15 +66,7 @@ func TestTheBotLiveAndTakeOver(t *testing.T) {
 	bctx := browser.New(t)
 	bctx, cancel := context.WithTimeout(bctx, 60*time.Second)
 	defer cancel()
-	if err := chromedp.Do(bctx,
-		chromedp.Navigate(s.URL+"/inbox/bot"),
-		chromedp.WaitVisible(chromedp.CSS("form[action='/inbox/login'] input[name=email]")),
-		chromedp.SetValue(chromedp.CSS("input[name=empresa]"), "acme"),
-		chromedp.SendKeys(chromedp.CSS("input[name=email]"), "ana@acme.com"),
-		chromedp.SendKeys(chromedp.CSS("input[name=senha]"), "senha-da-ana-1"),
-		chromedp.Click(chromedp.CSS("button[type=submit]")),
-		chromedp.WaitVisible(chromedp.CSS("table.live-list tr.live-row")),
-	); err != nil {
+	if err := chromedp.Do(bctx, loginAt(s, "/inbox/bot", "ana@acme.com", "senha-da-ana-1", chromedp.WaitVisible(chromedp.CSS("table.live-list tr.live-row")))...); err != nil {
 		t.Fatalf("log in to the live page: %v", err)
 	}
 	text, _ := chromedp.Run(bctx, chromedp.Evaluate[string](`document.querySelector('#live').innerText`))

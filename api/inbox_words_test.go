@@ -65,15 +65,7 @@ func TestTheCardReadsInTheTeamsWords(t *testing.T) {
 	bctx := browser.New(t)
 	bctx, cancel := context.WithTimeout(bctx, 60*time.Second)
 	defer cancel()
-	if err := chromedp.Do(bctx,
-		chromedp.Navigate(s.URL+"/inbox/handoffs/"+card.ID.String()),
-		chromedp.WaitVisible(chromedp.CSS("form[action='/inbox/login'] input[name=email]")),
-		chromedp.SetValue(chromedp.CSS("input[name=empresa]"), "acme"),
-		chromedp.SendKeys(chromedp.CSS("input[name=email]"), "ana@acme.com"),
-		chromedp.SendKeys(chromedp.CSS("input[name=senha]"), "senha-da-ana-1"),
-		chromedp.Click(chromedp.CSS("button[type=submit]")),
-		chromedp.WaitVisible(chromedp.CSS("#timeline .events")),
-	); err != nil {
+	if err := chromedp.Do(bctx, loginAt(s, "/inbox/handoffs/"+card.ID.String(), "ana@acme.com", "senha-da-ana-1", chromedp.WaitVisible(chromedp.CSS("#timeline .events")))...); err != nil {
 		t.Fatalf("open the card: %v", err)
 	}
 	timeline, _ := chromedp.Run(bctx, chromedp.Evaluate[string](`document.querySelector('#timeline').innerText`))

@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -47,7 +46,14 @@ func (h *handlers) serveMedia(c *gin.Context, account uuid.UUID) {
 		abortWith(c, http.StatusGone, "media_failed", "the file could not be fetched: "+f.Error)
 		return
 	}
-	r, err := h.d.Blobs.Open(c.Request.Context(), f.SHA256)
+	h.sendBlob(c, f.SHA256, f.MIME, f.FileName, "private, max-age=86400", f.UpdatedAt)
+}
+
+// sendBlob streams a stored file with the headers that keep it from acting
+// on our origin (fileHeaders); ranges, so a player seeks without
+// downloading it all. A blob gone from the store is 410.
+func (h *handlers) sendBlob(c *gin.Context, sha, mime, name, cache string, modified time.Time) {
+	r, err := h.d.Blobs.Open(c.Request.Context(), sha)
 	if errors.Is(err, os.ErrNotExist) {
 		abortWith(c, http.StatusGone, "media_gone", "the file is no longer kept")
 		return
@@ -57,14 +63,12 @@ func (h *handlers) serveMedia(c *gin.Context, account uuid.UUID) {
 		return
 	}
 	defer func() { _ = r.Close() }()
-	fileHeaders(c, f.MIME, f.FileName)
-	c.Header("Cache-Control", "private, max-age=86400")
+	fileHeaders(c, mime, name)
+	c.Header("Cache-Control", cache)
 	if rs, ok := r.(io.ReadSeeker); ok {
-		// ranges: an audio or video player seeks without downloading it all
-		http.ServeContent(c.Writer, c.Request, "", f.UpdatedAt, rs)
+		http.ServeContent(c.Writer, c.Request, "", modified, rs)
 		return
 	}
-	c.Header("Content-Length", strconv.FormatInt(f.Size, 10))
 	c.Status(http.StatusOK)
 	_, _ = io.Copy(c.Writer, r)
 }
@@ -98,24 +102,7 @@ func (h *handlers) publicMedia(c *gin.Context) {
 		abortWith(c, http.StatusForbidden, "bad_link", "this file link is not valid")
 		return
 	}
-	r, err := h.d.Blobs.Open(c.Request.Context(), sha)
-	if errors.Is(err, os.ErrNotExist) {
-		abortWith(c, http.StatusGone, "media_gone", "the file is no longer kept")
-		return
-	}
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	defer func() { _ = r.Close() }()
-	fileHeaders(c, c.Query("type"), c.Query("name"))
-	c.Header("Cache-Control", "public, max-age=3600")
-	if rs, ok := r.(io.ReadSeeker); ok {
-		http.ServeContent(c.Writer, c.Request, "", time.Time{}, rs)
-		return
-	}
-	c.Status(http.StatusOK)
-	_, _ = io.Copy(c.Writer, r)
+	h.sendBlob(c, sha, c.Query("type"), c.Query("name"), "public, max-age=3600", time.Time{})
 }
 
 // fileHeaders serve a file someone else made (a customer's, an attendant's

@@ -170,17 +170,7 @@ func TestInboxSearchInARealBrowser(t *testing.T) {
 	ctx := browser.New(t)
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	err := chromedp.Do(ctx,
-		chromedp.Navigate(s.URL+"/inbox"),
-		chromedp.WaitVisible(chromedp.CSS("form[action='/inbox/login'] input[name=email]")),
-		chromedp.SetValue(chromedp.CSS("input[name=empresa]"), "acme"),
-		chromedp.SendKeys(chromedp.CSS("input[name=email]"), "ana@acme.com"),
-		chromedp.SendKeys(chromedp.CSS("input[name=senha]"), "senha-da-ana-1"),
-		chromedp.Click(chromedp.CSS("button[type=submit]")),
-		chromedp.WaitVisible(chromedp.CSS("ol.cards li.card")),
-		chromedp.SendKeys(chromedp.CSS("header.top form.search-box input[name=q]"), "Carregar PEDIDO"+kb.Enter),
-		chromedp.WaitVisible(chromedp.CSS("ol.results li.result")),
-	)
+	err := chromedp.Do(ctx, loginAt(s, "/inbox", "ana@acme.com", "senha-da-ana-1", chromedp.WaitVisible(chromedp.CSS("ol.cards li.card")), chromedp.SendKeys(chromedp.CSS("header.top form.search-box input[name=q]"), "Carregar PEDIDO"+kb.Enter), chromedp.WaitVisible(chromedp.CSS("ol.results li.result")))...)
 	if err != nil {
 		t.Fatalf("log in and search: %v", err)
 	}
