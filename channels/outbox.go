@@ -29,8 +29,9 @@ const SendQueue = "outbound"
 type SendArgs struct {
 	AccountID uuid.UUID `json:"account_id"`
 	EventID   int64     `json:"event_id"`
-	// ReleasedBy is the customer's message that reopened the window of a
-	// held message: a new delivery of it, not a duplicate of the first job.
+	// ReleasedBy is the "held" status a customer's message released: a new
+	// delivery of the held message, not a duplicate of the first job, and
+	// one per hold however many messages released it.
 	ReleasedBy int64 `json:"released_by,omitempty"`
 }
 
@@ -38,8 +39,16 @@ type SendArgs struct {
 func (SendArgs) Kind() string { return "channel_send" }
 
 // InsertOpts: retried up to 8 times, one job per message event.
-func (SendArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: SendQueue, MaxAttempts: 8, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+// A release (ReleasedBy) is unique while it waits or runs, not once done:
+// a hold that delivery found again (the window still closed) may be
+// released by the customer's next message.
+func (a SendArgs) InsertOpts() river.InsertOpts {
+	opts := river.InsertOpts{Queue: SendQueue, MaxAttempts: 8, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	if a.ReleasedBy != 0 {
+		opts.UniqueOpts.ByState = []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending,
+			rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled}
+	}
+	return opts
 }
 
 // JobInserter enqueues jobs in the caller's transaction.

@@ -487,3 +487,41 @@ func TestAUsernameCustomerIsAnsweredByTheirBSUID(t *testing.T) {
 		t.Fatalf("body: %+v", body)
 	}
 }
+
+// Two customer messages in one delivery (or two deliveries before the
+// released reply went out) release the held reply once: two delivery jobs
+// of the same message run side by side and both send it (issue 14 review).
+func TestAHeldReplyIsReleasedOnceByTwoCustomerMessages(t *testing.T) {
+	e := newOutboxEnv(t)
+	srv := newPlatformServer(t, graphOK)
+	ch := e.whatsapp(t, srv.URL)
+	contact := e.contactWhoWrote(t, memory.KindWhatsApp, "5511987654321", KindWhatsApp, 30*time.Hour)
+	held := e.queue(t, Outgoing{ContactID: contact, ChannelID: ch.ID, Author: memory.AuthorHuman, Text: "Seu pedido chegou!"})
+	e.waitStatus(t, held, heldText, 1)
+	e.waitJobsDone(t)
+	from := Sender{Identities: []memory.Identity{{Kind: memory.KindWhatsApp, Value: "5511987654321"}}}
+	ing := NewIngestor(e.pool, e.mem, nil).WithHeldReleases(e.outbox)
+	if _, err := ing.Ingest(context.Background(), ch, Batch{Messages: []Inbound{
+		{ExternalID: "wamid.a", Type: "text", Text: "oi", At: time.Now(), From: from},
+		{ExternalID: "wamid.b", Type: "text", Text: "pode falar", At: time.Now(), From: from},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ing.Ingest(context.Background(), ch, Batch{Messages: []Inbound{
+		{ExternalID: "wamid.c", Type: "text", Text: "alô?", At: time.Now(), From: from},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	var jobs int
+	if err := e.pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = 'channel_send'
+		AND (args->>'event_id')::bigint = $1 AND args ? 'released_by'`, held.ID).Scan(&jobs); err != nil {
+		t.Fatal(err)
+	}
+	e.waitJobsDone(t)
+	if jobs != 1 {
+		t.Fatalf("the held reply has %d release deliveries, want 1", jobs)
+	}
+	if n := len(srv.all()); n != 2 {
+		t.Fatalf("template and reply are 2 requests, got %d", n)
+	}
+}

@@ -56,15 +56,19 @@ func (o *Outbox) hold(ctx context.Context, accountID uuid.UUID, ev memory.Event,
 
 // ReleaseHeldTx enqueues the delivery of the contact's held messages on the
 // channel, in the transaction that stored the customer's message (eventID)
-// that reopened its window.
+// that reopened its window. The job is keyed by the hold, not by the
+// customer's message: two messages in one delivery, or a second one before
+// the released reply went out, release it once (River skips the duplicate
+// while the first delivery waits or runs), never as two deliveries that
+// would send it twice side by side.
 func (o *Outbox) ReleaseHeldTx(ctx context.Context, tx pgx.Tx, accountID, contactID uuid.UUID, channel Kind, eventID int64) error {
-	ids, err := o.memory.HeldMessagesTx(ctx, tx, accountID, contactID, string(channel))
+	held, err := o.memory.HeldMessagesTx(ctx, tx, accountID, contactID, string(channel))
 	if err != nil {
 		return err
 	}
-	for _, id := range ids {
-		if _, err := o.jobs.InsertTx(ctx, tx, SendArgs{AccountID: accountID, EventID: id, ReleasedBy: eventID}, nil); err != nil {
-			return fmt.Errorf("release held message %d: %w", id, err)
+	for _, h := range held {
+		if _, err := o.jobs.InsertTx(ctx, tx, SendArgs{AccountID: accountID, EventID: h.Message, ReleasedBy: h.Hold}, nil); err != nil {
+			return fmt.Errorf("release held message %d (by %d): %w", h.Message, eventID, err)
 		}
 	}
 	return nil

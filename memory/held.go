@@ -13,20 +13,29 @@ import (
 // are held until the customer answers (their last status is "held": the
 // messaging window was closed and a re-engagement template went instead),
 // oldest first. The customer's message that reopens the window releases them.
-func (s *Store) HeldMessagesTx(ctx context.Context, tx pgx.Tx, accountID, contactID uuid.UUID, channel string) ([]int64, error) {
-	rows, err := tx.Query(ctx, `SELECT DISTINCT (h.payload->>'message_event_id')::bigint AS id FROM events h
+// Each is keyed by the "held" status that holds it (HeldMessage.Hold), so
+// that releases of the same hold are one delivery.
+func (s *Store) HeldMessagesTx(ctx context.Context, tx pgx.Tx, accountID, contactID uuid.UUID, channel string) ([]HeldMessage, error) {
+	rows, err := tx.Query(ctx, `SELECT DISTINCT ON (id) (h.payload->>'message_event_id')::bigint AS id, h.id AS hold FROM events h
 		WHERE h.account_id = $1 AND h.contact_id = $2 AND h.channel = $3 AND h.kind = 'status' AND h.payload->>'status' = 'held'
 		AND NOT EXISTS (SELECT 1 FROM events l WHERE l.account_id = $1 AND l.contact_id = $2 AND l.kind = 'status'
 			AND l.payload->>'message_event_id' = h.payload->>'message_event_id' AND l.id > h.id)
-		ORDER BY id`, accountID, contactID, channel)
+		ORDER BY id, hold DESC`, accountID, contactID, channel)
 	if err != nil {
 		return nil, fmt.Errorf("read held messages of %s: %w", contactID, err)
 	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	ids, err := pgx.CollectRows(rows, pgx.RowToStructByPos[HeldMessage])
 	if err != nil {
 		return nil, fmt.Errorf("read held messages of %s: %w", contactID, err)
 	}
 	return ids, nil
+}
+
+// HeldMessage is a held outbound message (Message) and the "held" status
+// event that holds it (Hold).
+type HeldMessage struct {
+	Message int64
+	Hold    int64
 }
 
 // TemplateSinceTx says whether a template message went to the contact on
