@@ -525,3 +525,27 @@ func TestAHeldReplyIsReleasedOnceByTwoCustomerMessages(t *testing.T) {
 		t.Fatalf("template and reply are 2 requests, got %d", n)
 	}
 }
+
+// The re-engagement template refused by the platform (not approved, paused)
+// reached nobody: the next reply held tries it again rather than waiting
+// for an answer to a template the customer never got (issue 14 review).
+func TestAFailedReengagementTemplateIsTriedAgain(t *testing.T) {
+	e := newOutboxEnv(t)
+	srv := newPlatformServer(t, graphOK, scripted{status: 400,
+		body: `{"error":{"message":"(#132001) Template name does not exist in the translation","code":132001}}`})
+	ch := e.whatsapp(t, srv.URL)
+	contact := e.contactWhoWrote(t, memory.KindWhatsApp, "5511987654321", KindWhatsApp, 30*time.Hour)
+	first := e.queue(t, Outgoing{ContactID: contact, ChannelID: ch.ID, Author: memory.AuthorHuman, Text: "Seu pedido chegou!"})
+	e.waitStatus(t, first, heldText, 1)
+	e.waitJobsDone(t)
+	if n := len(srv.all()); n != 1 {
+		t.Fatalf("the template: %d requests", n)
+	}
+	second := e.queue(t, Outgoing{ContactID: contact, ChannelID: ch.ID, Author: memory.AuthorHuman, Text: "Pode retirar na loja."})
+	e.waitStatus(t, second, heldText, 1)
+	e.waitJobsDone(t)
+	bodies := srv.all()
+	if len(bodies) != 2 || bodies[1].Body["type"] != "template" || !bodies[1].Success {
+		t.Fatalf("after a refused template, the next held reply sends it again: %+v", bodies)
+	}
+}

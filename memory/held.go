@@ -41,10 +41,14 @@ type HeldMessage struct {
 // TemplateSinceTx says whether a template message went to the contact on
 // the channel after the event after (its last inbound message): one
 // re-engagement template is enough while the customer has not answered.
+// A template the platform refused (a failed status) reached nobody and
+// does not count: the next held message tries again.
 func (s *Store) TemplateSinceTx(ctx context.Context, tx pgx.Tx, accountID, contactID uuid.UUID, channel string, after int64) (bool, error) {
 	var yes bool
-	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM events WHERE account_id = $1 AND contact_id = $2 AND channel = $3
-		AND kind = 'message' AND direction = 'out' AND payload ? 'template' AND payload->'template' <> 'null'::jsonb AND id > $4)`,
+	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM events t WHERE t.account_id = $1 AND t.contact_id = $2 AND t.channel = $3
+		AND t.kind = 'message' AND t.direction = 'out' AND t.payload ? 'template' AND t.payload->'template' <> 'null'::jsonb AND t.id > $4
+		AND NOT EXISTS (SELECT 1 FROM events f WHERE f.account_id = $1 AND f.kind = 'status'
+			AND f.payload->>'message_event_id' = t.id::text AND f.payload->>'status' = 'failed'))`,
 		accountID, contactID, channel, after).Scan(&yes)
 	if err != nil {
 		return false, fmt.Errorf("read templates sent to %s since %s: %w", contactID, strconv.FormatInt(after, 10), err)
