@@ -40,4 +40,8 @@ func TestReportsFilterByTag(t *testing.T) {
 	if code := s.call(t, s.keyA, "GET", "/api/v1/reports/summary?tag=vip&from="+from+"&to="+to, nil, &rep); code != 200 || rep.Total.Conversations != 1 {
 		t.Fatalf("tagged vip: %d %+v", code, rep)
 	}
+	// a tag that cannot be a tag is a 400, not a report of every conversation
+	if code := s.call(t, s.keyA, "GET", "/api/v1/reports/summary?tag=a%2Fb&from="+from+"&to="+to, nil, &rep); code != 400 {
+		t.Fatalf("tag a/b: %d %+v", code, rep)
+	}
 }

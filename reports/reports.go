@@ -83,6 +83,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -183,6 +184,12 @@ func (q Query) Validate() error {
 	}
 	if q.To.Sub(q.From) > MaxRange {
 		return fmt.Errorf("%w: the range is longer than 366 days", ErrInvalid)
+	}
+	// tags.Key is "" for a tag that cannot be one, and "" here is every
+	// conversation: such a filter is refused, never widened to all.
+	if strings.TrimSpace(q.Tag) != "" && tags.Key(q.Tag) == "" {
+		_, _, err := tags.Normalize(q.Tag)
+		return fmt.Errorf("%w: tag: %v", ErrInvalid, err)
 	}
 	return nil
 }
