@@ -58,7 +58,7 @@ type Filter struct {
 	From, To time.Time
 	Actor    string
 	Action   string
-	Before   int64 // an entry id: the page after it, newest first
+	Before   int64 // an entry id: the page after it, newest first (by at, then id)
 	Limit    int
 }
 
@@ -121,7 +121,7 @@ func (s *Store) List(ctx context.Context, accountID uuid.UUID, f Filter) ([]Entr
 		AND ($2::timestamptz IS NULL OR at >= $2) AND ($3::timestamptz IS NULL OR at < $3)
 		AND ($4 = '' OR actor_id = $4 OR actor_name ILIKE $4)
 		AND ($5 = '' OR action = $5 OR starts_with(action, $5))
-		AND ($6::bigint IS NULL OR id < $6)
+		AND ($6::bigint IS NULL OR (at, id) < (SELECT b.at, b.id FROM audit_log b WHERE b.account_id = $1 AND b.id = $6))
 		ORDER BY at DESC, id DESC LIMIT $7`, accountID, from, to, f.Actor, f.Action, before, f.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("read the audit trail: %w", err)

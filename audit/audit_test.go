@@ -78,3 +78,41 @@ func TestTheTrailIsFilteredAndPaged(t *testing.T) {
 		t.Fatalf("an empty range: %v", err)
 	}
 }
+
+// Two requests answered at once record in either order: an entry's time
+// may be older than the id of one recorded before it. Pages still neither
+// skip nor repeat an entry (issue 14 review).
+func TestPagesKeepEntriesRecordedOutOfOrder(t *testing.T) {
+	pool, _ := testdb.New(t)
+	ctx := context.Background()
+	a := testdb.NewAccount(t, pool, "a")
+	store := audit.NewStore(pool)
+	base := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	// "late" is recorded second but happened first
+	for _, e := range []audit.Entry{
+		{At: base.Add(2 * time.Second), Action: "b"},
+		{At: base.Add(time.Second), Action: "late"},
+		{At: base, Action: "a"},
+	} {
+		e.ActorKind, e.Outcome = audit.ActorSystem, audit.OutcomeOK
+		if err := store.Record(ctx, a, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var seen []string
+	var before int64
+	for range 5 {
+		page, err := store.List(ctx, a, audit.Filter{Limit: 1, Before: before})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		seen = append(seen, page[0].Action)
+		before = page[0].ID
+	}
+	if len(seen) != 3 || seen[0] != "b" || seen[1] != "late" || seen[2] != "a" {
+		t.Fatalf("paged: %v, want [b late a]", seen)
+	}
+}
