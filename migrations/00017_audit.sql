@@ -1,10 +1,11 @@
+-- +goose NO TRANSACTION
 -- +goose Up
 -- The audit trail (issue 14): who did what — an attendant or an API key —
 -- through the API and the inbox: admin actions, field edits, merges and
 -- unmerges, prompt activations, channel and secret changes, erasures, logins.
 -- It names people and records by id and holds no personal data (no field
 -- values, no message text), so an erasure leaves it as it is.
-CREATE TABLE audit_log (
+CREATE TABLE IF NOT EXISTS audit_log (
     id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     account_id  uuid NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
     at          timestamptz NOT NULL DEFAULT now(),
@@ -18,13 +19,19 @@ CREATE TABLE audit_log (
     request_id  text NOT NULL DEFAULT '',
     detail      jsonb NOT NULL DEFAULT '{}'
 );
-CREATE INDEX audit_log_account_at ON audit_log (account_id, at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS audit_log_account_at ON audit_log (account_id, at DESC, id DESC);
 
 -- An integration's edits are its own on the timeline, not "the team's".
+-- NOT VALID then VALIDATE, each on its own (no transaction around this
+-- file, so each statement is safe to run again): the rows are checked
+-- without blocking writes to the events table while a long history is read.
 ALTER TABLE events DROP CONSTRAINT IF EXISTS events_author_check;
-ALTER TABLE events ADD CONSTRAINT events_author_check CHECK (author IN ('contact', 'ai', 'human', 'system', 'api'));
+ALTER TABLE events ADD CONSTRAINT events_author_check CHECK (author IN ('contact', 'ai', 'human', 'system', 'api')) NOT VALID;
+ALTER TABLE events VALIDATE CONSTRAINT events_author_check;
 
 -- +goose Down
+-- An integration's edits go back to being "the team's" (the old rule has no "api").
 ALTER TABLE events DROP CONSTRAINT IF EXISTS events_author_check;
+UPDATE events SET author = 'human' WHERE author = 'api';
 ALTER TABLE events ADD CONSTRAINT events_author_check CHECK (author IN ('contact', 'ai', 'human', 'system'));
-DROP TABLE audit_log;
+DROP TABLE IF EXISTS audit_log;
