@@ -71,7 +71,8 @@ type KeptFile struct {
 
 // Keep stores the bytes that came inside the delivery (position by
 // position; nil where an item has none). A file the store refuses is
-// recorded as failed with why; the message is stored all the same.
+// recorded as failed with why; one it cannot take right now is downloaded
+// later when the platform has it; the message is stored all the same.
 func (q *MediaJobs) Keep(ctx context.Context, items []memory.Media) []*KeptFile {
 	var kept []*KeptFile
 	for i, m := range items {
@@ -85,6 +86,9 @@ func (q *MediaJobs) Keep(ctx context.Context, items []memory.Media) []*KeptFile 
 		switch {
 		case errors.Is(err, media.ErrTooLarge):
 			kept[i] = &KeptFile{Failed: err.Error()}
+		case err != nil && (m.PlatformID != "" || m.URL != ""):
+			// the store had a bad moment (S3 down): the platform still has
+			// the file, so the download job fetches it, with its retries
 		case err != nil:
 			kept[i] = &KeptFile{Failed: "não foi possível guardar o arquivo"}
 		default:

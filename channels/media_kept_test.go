@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -197,5 +198,43 @@ func TestFilesInsideTheDeliveryAreKeptAtIngest(t *testing.T) {
 	ev, err := e.mem.Event(context.Background(), e.acct, res.EventIDs[0])
 	if err != nil || len(ev.Media) != 2 || ev.Media[0].Data != nil {
 		t.Fatalf("the stored message: %+v %v", ev.Media, err)
+	}
+}
+
+// brokenBlobs is a store having a bad moment (S3 down).
+type brokenBlobs struct{ media.Blobs }
+
+func (brokenBlobs) Put(context.Context, io.Reader) (media.Blob, error) {
+	return media.Blob{}, errors.New("store media: connection refused")
+}
+
+// A store that cannot take a file right now loses nothing the platform
+// still has: Evolution's photo is downloaded later by the job; an e-mail
+// attachment, which only came in the post, says it could not be kept.
+func TestAStoreDownAtIngestFallsBackToTheDownload(t *testing.T) {
+	e := newOutboxEnv(t)
+	files := media.NewFiles(e.pool)
+	inserter, err := river.NewClient(riverpgxv5.New(e.pool), &river.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ing := NewIngestor(e.pool, e.mem, nil).WithMedia(NewMediaJobs(inserter, files, brokenBlobs{}, media.WordsFor{}))
+	wa := e.whatsapp(t, "http://127.0.0.1:1")
+	res, err := ing.Ingest(context.Background(), wa, Batch{Messages: []Inbound{{ExternalID: "3EB0DOWN", Type: "image", At: time.Now(),
+		From:  Sender{Identities: []memory.Identity{{Kind: memory.KindWhatsApp, Value: "5511987650404"}}},
+		Media: []memory.Media{{Type: "image", MIME: "image/png", PlatformID: "3EB0DOWN", Data: tinyPNG}, {Type: "document", FileName: "nota.pdf", Data: []byte("%PDF-1.4")}}}}})
+	if err != nil || res.Stored != 1 {
+		t.Fatalf("ingest: %+v %v", res, err)
+	}
+	got, err := files.OfEvent(context.Background(), e.acct, res.EventIDs[0])
+	if err != nil || len(got) != 2 {
+		t.Fatalf("files: %+v %v", got, err)
+	}
+	if got[0].Status != media.StatusPending || got[1].Status != media.StatusFailed || got[1].Error == "" {
+		t.Fatalf("the photo waits for its download, the attachment says why: %+v", got)
+	}
+	var jobs int
+	if err := e.pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = 'media_fetch'`).Scan(&jobs); err != nil || jobs != 1 {
+		t.Fatalf("download jobs: %d %v", jobs, err)
 	}
 }

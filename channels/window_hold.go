@@ -2,6 +2,7 @@ package channels
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -38,6 +39,16 @@ func (h heldForTemplate) Error() string {
 // timeline said "sent".
 func (o *Outbox) hold(ctx context.Context, accountID uuid.UUID, ev memory.Event, ch Channel, h heldForTemplate) error {
 	return database.InTx(ctx, o.pool, func(tx pgx.Tx) error {
+		if err := heldLockTx(ctx, tx, ev.ContactID, ch.Kind); err != nil {
+			return err
+		}
+		if last, ok, err := o.memory.LastInboundTx(ctx, tx, accountID, ev.ContactID, string(ch.Kind)); err != nil {
+			return err
+		} else if ok && last.ID != h.last.ID {
+			// the customer wrote while this was planned: the window may be
+			// open again, so plan it again rather than hold it for nothing
+			return errWindowMoved
+		}
 		asked, err := o.memory.TemplateSinceTx(ctx, tx, accountID, ev.ContactID, string(ch.Kind), h.last.ID)
 		if err != nil {
 			return err
@@ -62,6 +73,9 @@ func (o *Outbox) hold(ctx context.Context, accountID uuid.UUID, ev memory.Event,
 // while the first delivery waits or runs), never as two deliveries that
 // would send it twice side by side.
 func (o *Outbox) ReleaseHeldTx(ctx context.Context, tx pgx.Tx, accountID, contactID uuid.UUID, channel Kind, eventID int64) error {
+	if err := heldLockTx(ctx, tx, contactID, channel); err != nil {
+		return err
+	}
 	held, err := o.memory.HeldMessagesTx(ctx, tx, accountID, contactID, string(channel))
 	if err != nil {
 		return err
@@ -70,6 +84,22 @@ func (o *Outbox) ReleaseHeldTx(ctx context.Context, tx pgx.Tx, accountID, contac
 		if _, err := o.jobs.InsertTx(ctx, tx, SendArgs{AccountID: accountID, EventID: h.Message, ReleasedBy: h.Hold}, nil); err != nil {
 			return fmt.Errorf("release held message %d (by %d): %w", h.Message, eventID, err)
 		}
+	}
+	return nil
+}
+
+// errWindowMoved is a hold abandoned because the customer wrote meanwhile:
+// the delivery is tried again (River's retry) and finds the window open.
+var errWindowMoved = errors.New("the customer wrote while the reply was planned; planning it again")
+
+// heldLockTx serialises holding a contact's reply on a channel and releasing
+// it, so a customer's message stored in the instant a reply is being held
+// either sees the hold (and releases it) or is seen by it (and the reply is
+// planned again) — never neither, which left the reply waiting for the
+// customer's next message.
+func heldLockTx(ctx context.Context, tx pgx.Tx, contactID uuid.UUID, channel Kind) error {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 11))`, contactID.String()+"/"+string(channel)); err != nil {
+		return fmt.Errorf("lock the held replies of %s: %w", contactID, err)
 	}
 	return nil
 }
