@@ -321,6 +321,11 @@ func (s *Store) add(ctx context.Context, tx pgx.Tx, accountID uuid.UUID, subj Su
 		return Change{}, fmt.Errorf("create tag %q: %w", name, err)
 	}
 	table, column := subj.table()
+	// one writer of a subject's tags at a time, so two adds of different
+	// tags at once cannot both pass the limit
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 12))`, subj.noun()+"/"+subj.ID.String()); err != nil {
+		return Change{}, fmt.Errorf("lock the tags of %s %s: %w", subj.noun(), subj.ID, err)
+	}
 	err := tx.QueryRow(ctx, `INSERT INTO `+table+` (account_id, `+column+`, tag_id, added_by) VALUES ($1, $2, $3, $4)
 		ON CONFLICT DO NOTHING RETURNING created_at`, accountID, subj.ID, tagID, by.Name).Scan(&t.AddedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
