@@ -1,12 +1,16 @@
 package api
 
 import (
+	"bytes"
+	"encoding/base64"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
 	"github.com/atende/atende/handoff"
+	"github.com/atende/atende/media"
+	"github.com/atende/atende/memory"
 )
 
 // listHandoffs answers the queue: open handoffs by SLA due time, filtered
@@ -76,8 +80,14 @@ func (h *handlers) attendantRef(c *gin.Context, ref string) (handoff.Attendant, 
 }
 
 type handoffAction struct {
-	Attendant string  `json:"attendant" binding:"required"` // e-mail or id of who acts
-	Text      string  `json:"text"`
+	Attendant string `json:"attendant" binding:"required"` // e-mail or id of who acts
+	Text      string `json:"text"`
+	// File is a reply's attachment (a boleto's PDF from an n8n flow): its
+	// bytes in base64 and its name; kept and sent by a signed link.
+	File *struct {
+		Name string `json:"name"`
+		Data string `json:"data"`
+	} `json:"file"`
 	Note      string  `json:"note"`
 	ChannelID *string `json:"channel_id"`
 	To        *string `json:"to"` // reassign: an attendant, or null for the team queue
@@ -111,7 +121,26 @@ func (h *handlers) handoffAct(c *gin.Context) {
 			}
 			ch = &parsed
 		}
-		out, err = svc.Reply(ctx, acct, id, by, req.Text, ch)
+		var files []memory.Media
+		var kept *media.Blob
+		if req.File != nil {
+			raw, derr := base64.StdEncoding.DecodeString(req.File.Data)
+			if derr != nil || len(raw) == 0 {
+				badRequest(c, "file.data must be the file's bytes in base64")
+				return
+			}
+			m, b, kerr := h.keepReplyFile(ctx, bytes.NewReader(raw), req.File.Name, "")
+			if kerr != nil {
+				fail(c, kerr)
+				return
+			}
+			files, kept = append(files, *m), b
+		}
+		sent, rerr := svc.Reply(ctx, acct, id, by, req.Text, ch, files...)
+		if rerr == nil && kept != nil {
+			h.recordSent(c, acct, sent, files[0], *kept)
+		}
+		out, err = sent, rerr
 	case "notes":
 		out, err = svc.Note(ctx, acct, id, by, req.Text)
 	case "claim":

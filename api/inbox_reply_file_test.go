@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -86,5 +87,41 @@ func TestAnAttendantSendsAFile(t *testing.T) {
 	// the card shows the sent file as a named link with its size
 	if html := page(); !strings.Contains(html, "boleto-dezembro.pdf") || !strings.Contains(html, `class="doc" href="/inbox/media/`) {
 		t.Fatalf("the card does not show the sent file:\n%s", html[strings.Index(html, `id="timeline"`):])
+	}
+}
+
+// An integration sends a file with a reply through the API (a boleto's PDF
+// from an n8n flow): its bytes in base64, kept and sent by a signed link;
+// bytes that are not base64 are a 400 and nothing is sent.
+func TestAReplyThroughTheAPICarriesAFile(t *testing.T) {
+	s := newTestServer(t)
+	tg := newTelegramAPI(t)
+	card := inboxFixture(t, s, tg)
+	pdf := []byte("%PDF-1.4\n% boleto\n%%EOF\n")
+	path := "/api/v1/handoffs/" + card.ID.String() + "/reply"
+	if code := s.call(t, s.keyA, "POST", path, map[string]any{"attendant": "ana@acme.com", "text": "Segue o boleto.",
+		"file": map[string]string{"name": `C:\fakepath\boleto.pdf`, "data": "não é base64"}}, nil); code != http.StatusBadRequest {
+		t.Fatalf("a file that is not base64: %d", code)
+	}
+	var sent memory.Event
+	if code := s.call(t, s.keyA, "POST", path, map[string]any{"attendant": "ana@acme.com", "text": "Segue o boleto.",
+		"file": map[string]string{"name": `C:\fakepath\boleto.pdf`, "data": base64.StdEncoding.EncodeToString(pdf)}}, &sent); code != http.StatusOK {
+		t.Fatalf("a reply with a file: %d", code)
+	}
+	if len(sent.Media) != 1 || sent.Media[0].FileName != "boleto.pdf" || sent.Media[0].MIME != "application/pdf" || sent.Text != "Segue o boleto." {
+		t.Fatalf("the reply: %+v", sent)
+	}
+	resp, err := http.Get(s.URL + strings.TrimPrefix(sent.Media[0].URL, testPublicURL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !bytes.Equal(got, pdf) {
+		t.Fatalf("the link: %d %q", resp.StatusCode, got)
+	}
+	files, err := s.mediaFiles.OfEvent(context.Background(), s.acctA, sent.ID)
+	if err != nil || len(files) != 1 || files[0].Status != "stored" {
+		t.Fatalf("the sent file on the card: %+v %v", files, err)
 	}
 }

@@ -2,8 +2,10 @@ package api
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -22,8 +24,12 @@ const replyMaxBytes = 26 << 20
 
 // limitInboxAct bounds an inbox action's body: small, except a reply, which
 // may carry a file.
-func limitInboxAct(small int64) gin.HandlerFunc {
-	smallLimit, replyLimit := limitBody(small), limitBody(replyMaxBytes)
+func limitInboxAct(small int64) gin.HandlerFunc { return limitReply(small, replyMaxBytes) }
+
+// limitReply bounds an action's body: small, except a reply (reply), which
+// may carry a file.
+func limitReply(small, reply int64) gin.HandlerFunc {
+	smallLimit, replyLimit := limitBody(small), limitBody(reply)
 	return func(c *gin.Context) {
 		if c.Param("action") == "reply" {
 			replyLimit(c)
@@ -45,17 +51,25 @@ func (h *handlers) replyFile(c *gin.Context) (*memory.Media, *media.Blob, error)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: the file could not be read: %v", handoff.ErrInvalid, err)
 	}
-	if !h.d.MediaLinks.Enabled() || h.d.Blobs == nil {
-		return nil, nil, fmt.Errorf("%w: para enviar arquivos, o servidor precisa de ATENDE_PUBLIC_URL (o endereço de onde os canais buscam o arquivo)", handoff.ErrInvalid)
-	}
 	f, err := fh.Open()
 	if err != nil {
 		return nil, nil, fmt.Errorf("open the attached file: %w", err)
 	}
 	defer func() { _ = f.Close() }()
-	body := bufio.NewReaderSize(f, 512)
+	return h.keepReplyFile(c.Request.Context(), f, fh.Filename, fh.Header.Get("Content-Type"))
+}
+
+// keepReplyFile stores a file a person sends and returns it as the media
+// item the channel sends by its signed link (the inbox's upload, the API's
+// base64). A file cannot be sent without a public URL for platforms to fetch
+// it from: that is a clear error, never a silent drop.
+func (h *handlers) keepReplyFile(ctx context.Context, r io.Reader, fileName, declared string) (*memory.Media, *media.Blob, error) {
+	if !h.d.MediaLinks.Enabled() || h.d.Blobs == nil {
+		return nil, nil, fmt.Errorf("%w: para enviar arquivos, o servidor precisa de ATENDE_PUBLIC_URL (o endereço de onde os canais buscam o arquivo)", handoff.ErrInvalid)
+	}
+	body := bufio.NewReaderSize(r, 512)
 	head, _ := body.Peek(512)
-	b, err := h.d.Blobs.Put(c.Request.Context(), body)
+	b, err := h.d.Blobs.Put(ctx, body)
 	if errors.Is(err, media.ErrTooLarge) {
 		return nil, nil, fmt.Errorf("%w: arquivo grande demais (%v)", handoff.ErrInvalid, err)
 	}
@@ -63,10 +77,13 @@ func (h *handlers) replyFile(c *gin.Context) (*memory.Media, *media.Blob, error)
 		return nil, nil, err
 	}
 	mime := http.DetectContentType(head)
-	if declared := fh.Header.Get("Content-Type"); (mime == "application/octet-stream" || strings.HasPrefix(mime, "text/plain")) && declared != "" {
+	if (mime == "application/octet-stream" || strings.HasPrefix(mime, "text/plain")) && declared != "" {
 		mime = declared // an audio codec the sniffer does not know
 	}
-	name := filepath.Base(fh.Filename)
+	name := filepath.Base(strings.ReplaceAll(fileName, "\\", "/"))
+	if name == "." || name == "/" {
+		name = ""
+	}
 	m := &memory.Media{Type: mediaKindOf(mime), MIME: mime, FileName: name,
 		URL: h.d.MediaLinks.URL(b.SHA256, mime, name, h.d.Now().Add(media.LinkLifetime))}
 	return m, &b, nil

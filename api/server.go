@@ -225,7 +225,7 @@ func NewHandler(d Deps) *gin.Engine {
 	v1.GET("/handoffs", h.listHandoffs)
 	v1.GET("/reports/summary", h.reportSummary)
 	v1.GET("/handoffs/:id", h.getHandoff)
-	v1.POST("/handoffs/:id/:action", small, h.handoffAct)
+	v1.POST("/handoffs/:id/:action", limitReply(d.MaxBodyBytes, replyMaxBytes*4/3+(64<<10)), h.handoffAct) // a reply may carry a file in base64
 	v1.GET("/attendants", h.listAttendants)
 	v1.PUT("/attendants", small, h.putAttendant)
 	v1.PUT("/teams", small, h.putTeams)
