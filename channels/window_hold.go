@@ -38,10 +38,7 @@ func (h heldForTemplate) Error() string {
 // Before, the message was replaced by the template, dropped, and the
 // timeline said "sent".
 func (o *Outbox) hold(ctx context.Context, accountID uuid.UUID, ev memory.Event, ch Channel, h heldForTemplate) error {
-	return database.InTx(ctx, o.pool, func(tx pgx.Tx) error {
-		if err := heldLockTx(ctx, tx, ev.ContactID, ch.Kind); err != nil {
-			return err
-		}
+	err := database.InTx(ctx, o.pool, func(tx pgx.Tx) error {
 		if last, ok, err := o.memory.LastInboundTx(ctx, tx, accountID, ev.ContactID, string(ch.Kind)); err != nil {
 			return err
 		} else if ok && last.ID != h.last.ID {
@@ -63,6 +60,19 @@ func (o *Outbox) hold(ctx context.Context, accountID uuid.UUID, ev memory.Event,
 		return o.recordStatusTx(ctx, tx, accountID, ev, ch, StatusHeld, ScopedID(ch.ID, "held:"+strconv.FormatInt(ev.ID, 10)+":"+strconv.FormatInt(h.last.ID, 10)),
 			heldText, nil)
 	})
+	if err != nil {
+		return err
+	}
+	// A customer's message stored while the hold was being written did not
+	// see it (neither saw the other's uncommitted rows): look once more, now
+	// that the hold is there for every message after this one to see.
+	last, ok, err := o.memory.LastInbound(ctx, accountID, ev.ContactID, string(ch.Kind))
+	if err != nil || !ok || last.ID == h.last.ID {
+		return err
+	}
+	return database.InTx(ctx, o.pool, func(tx pgx.Tx) error {
+		return o.ReleaseHeldTx(ctx, tx, accountID, ev.ContactID, ch.Kind, last.ID)
+	})
 }
 
 // ReleaseHeldTx enqueues the delivery of the contact's held messages on the
@@ -73,9 +83,6 @@ func (o *Outbox) hold(ctx context.Context, accountID uuid.UUID, ev memory.Event,
 // while the first delivery waits or runs), never as two deliveries that
 // would send it twice side by side.
 func (o *Outbox) ReleaseHeldTx(ctx context.Context, tx pgx.Tx, accountID, contactID uuid.UUID, channel Kind, eventID int64) error {
-	if err := heldLockTx(ctx, tx, contactID, channel); err != nil {
-		return err
-	}
 	held, err := o.memory.HeldMessagesTx(ctx, tx, accountID, contactID, string(channel))
 	if err != nil {
 		return err
@@ -91,15 +98,3 @@ func (o *Outbox) ReleaseHeldTx(ctx context.Context, tx pgx.Tx, accountID, contac
 // errWindowMoved is a hold abandoned because the customer wrote meanwhile:
 // the delivery is tried again (River's retry) and finds the window open.
 var errWindowMoved = errors.New("the customer wrote while the reply was planned; planning it again")
-
-// heldLockTx serialises holding a contact's reply on a channel and releasing
-// it, so a customer's message stored in the instant a reply is being held
-// either sees the hold (and releases it) or is seen by it (and the reply is
-// planned again) — never neither, which left the reply waiting for the
-// customer's next message.
-func heldLockTx(ctx context.Context, tx pgx.Tx, contactID uuid.UUID, channel Kind) error {
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 11))`, contactID.String()+"/"+string(channel)); err != nil {
-		return fmt.Errorf("lock the held replies of %s: %w", contactID, err)
-	}
-	return nil
-}
