@@ -71,6 +71,11 @@ func startServerWith(t *testing.T, key string, seeds int, env map[string]string)
 func serveOn(t *testing.T, url, key string) (s *runningServer, stop func()) {
 	t.Helper()
 	t.Setenv("DATABASE_URL", url)
+	if os.Getenv("ATENDE_MEDIA_DIR") == "" {
+		// the files customers send in a test stay in the test (replicas of
+		// one test share them), never in the source tree
+		t.Setenv("ATENDE_MEDIA_DIR", t.TempDir())
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
