@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -34,21 +33,6 @@ func (r cannedRequest) input() canned.Input {
 		by = "api"
 	}
 	return canned.Input{Shortcut: r.Shortcut, Title: r.Title, Text: r.Text, Channel: channels.Kind(r.Channel), By: by}
-}
-
-// failCanned answers the canned package's errors (400 invalid, 409 taken
-// shortcut, 404 not the account's), anything else as fail does.
-func failCanned(c *gin.Context, err error) {
-	switch {
-	case errors.Is(err, canned.ErrInvalid):
-		badRequest(c, err.Error())
-	case errors.Is(err, canned.ErrDuplicate):
-		abortWith(c, http.StatusConflict, "conflict", err.Error())
-	case errors.Is(err, canned.ErrNotFound):
-		abortWith(c, http.StatusNotFound, "not_found", "not found")
-	default:
-		fail(c, err)
-	}
 }
 
 // cannedID reads :id; a malformed id names no response, so it is a 404.
@@ -95,12 +79,12 @@ func (h *handlers) listCanned(c *gin.Context) {
 	ctx := c.Request.Context()
 	kind, _, err := h.cannedChannel(ctx, accountID(c), c.Query("channel"))
 	if err != nil {
-		failCanned(c, err)
+		fail(c, err)
 		return
 	}
 	list, err := h.canned.List(ctx, accountID(c), kind)
 	if err != nil {
-		failCanned(c, err)
+		fail(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"canned_responses": list, "variables": canned.Variables()})
@@ -113,7 +97,7 @@ func (h *handlers) createCanned(c *gin.Context) {
 	}
 	r, err := h.canned.Create(c.Request.Context(), accountID(c), req.input())
 	if err != nil {
-		failCanned(c, err)
+		fail(c, err)
 		return
 	}
 	c.JSON(http.StatusCreated, r)
@@ -126,7 +110,7 @@ func (h *handlers) getCanned(c *gin.Context) {
 	}
 	r, err := h.canned.Get(c.Request.Context(), accountID(c), id)
 	if err != nil {
-		failCanned(c, err)
+		fail(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, r)
@@ -144,7 +128,7 @@ func (h *handlers) putCanned(c *gin.Context) {
 	}
 	r, err := h.canned.Update(c.Request.Context(), accountID(c), id, req.input())
 	if err != nil {
-		failCanned(c, err)
+		fail(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, r)
@@ -156,7 +140,7 @@ func (h *handlers) deleteCanned(c *gin.Context) {
 		return
 	}
 	if err := h.canned.Delete(c.Request.Context(), accountID(c), id); err != nil {
-		failCanned(c, err)
+		fail(c, err)
 		return
 	}
 	c.Status(http.StatusNoContent)
@@ -196,7 +180,7 @@ func (h *handlers) renderCanned(c *gin.Context) {
 	ctx, acct := c.Request.Context(), accountID(c)
 	r, err := h.canned.Get(ctx, acct, id)
 	if err != nil {
-		failCanned(c, err)
+		fail(c, err)
 		return
 	}
 	asked := req.Channel
@@ -205,7 +189,7 @@ func (h *handlers) renderCanned(c *gin.Context) {
 	}
 	kind, rules, err := h.cannedChannel(ctx, acct, asked)
 	if err != nil {
-		failCanned(c, err)
+		fail(c, err)
 		return
 	}
 	if !r.OfferedOn(kind) {
@@ -246,7 +230,7 @@ func (h *handlers) inboxCanned(c *gin.Context) {
 	}
 	kind, _, err := h.cannedChannel(ctx, sess.AccountID, c.Query("channel"))
 	if err != nil {
-		failCanned(c, err)
+		fail(c, err)
 		return
 	}
 	contact, err := h.cannedContact(ctx, sess.AccountID, contactID)

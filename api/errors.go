@@ -10,6 +10,7 @@ import (
 	"github.com/atende/atende/accounts"
 	"github.com/atende/atende/agents"
 	"github.com/atende/atende/audit"
+	"github.com/atende/atende/canned"
 	"github.com/atende/atende/channels"
 	"github.com/atende/atende/conversations"
 	"github.com/atende/atende/handoff"
@@ -52,8 +53,10 @@ func fail(c *gin.Context, err error) {
 	case errors.Is(err, memory.ErrConflict):
 		abortWith(c, http.StatusConflict, "conflict", err.Error())
 	case errors.Is(err, memory.ErrInvalidEvent), errors.Is(err, knowledge.ErrInvalid), errors.Is(err, memory.ErrBadCursor), errors.Is(err, memory.ErrBudgetTooSmall),
-		errors.Is(err, tags.ErrInvalid):
+		errors.Is(err, tags.ErrInvalid), errors.Is(err, canned.ErrInvalid), errors.Is(err, audit.ErrBadFilter):
 		abortWith(c, http.StatusBadRequest, "bad_request", err.Error())
+	case errors.Is(err, canned.ErrDuplicate):
+		abortWith(c, http.StatusConflict, "conflict", err.Error())
 	case errors.Is(err, prompts.ErrNotFound):
 		abortWith(c, http.StatusNotFound, "not_found", err.Error())
 	case errors.Is(err, prompts.ErrInvalid), errors.Is(err, agents.ErrUnknownSector), errors.Is(err, agents.ErrInvalidSector):
@@ -61,7 +64,7 @@ func fail(c *gin.Context, err error) {
 	case errors.Is(err, handoff.ErrNotFound), errors.Is(err, webhooks.ErrNotFound), errors.Is(err, conversations.ErrNotFound),
 		errors.Is(err, channels.ErrNotFound):
 		abortWith(c, http.StatusNotFound, "not_found", err.Error())
-	case errors.Is(err, handoff.ErrInvalid), errors.Is(err, webhooks.ErrInvalid), errors.Is(err, audit.ErrBadFilter):
+	case errors.Is(err, handoff.ErrInvalid), errors.Is(err, webhooks.ErrInvalid):
 		abortWith(c, http.StatusUnprocessableEntity, "invalid", err.Error())
 	case errors.Is(err, handoff.ErrForbidden):
 		abortWith(c, http.StatusForbidden, "forbidden", err.Error())
@@ -69,7 +72,7 @@ func fail(c *gin.Context, err error) {
 		abortWith(c, http.StatusConflict, "closed", err.Error())
 	case errors.Is(err, outbound.ErrBlocked), errors.Is(err, outbound.ErrBadURL):
 		abortWith(c, http.StatusUnprocessableEntity, "outbound_refused", err.Error())
-	case errors.Is(err, media.ErrNotFound):
+	case errors.Is(err, media.ErrNotFound), errors.Is(err, canned.ErrNotFound):
 		abortWith(c, http.StatusNotFound, "not_found", "not found")
 	case errors.Is(err, accounts.ErrKeyNotFound), errors.Is(err, accounts.ErrNotFound):
 		abortWith(c, http.StatusNotFound, "not_found", "not found")

@@ -113,20 +113,8 @@ func whatsappChannel(t *testing.T, srv *runningServer, graph *graphServer) (func
 		"secrets":  map[string]string{"app_secret": "app-secret", "verify_token": "v", "access_token": "EAAG"}}, &ch); code != 201 {
 		t.Fatalf("create channel: %d", code)
 	}
-	send := func(id, text string) {
-		t.Helper()
-		body := fmt.Appendf(nil, `{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"551140028922","phone_number_id":"110220330440550"},"contacts":[{"profile":{"name":"Joana Prado"},"wa_id":"5521987650000"}],"messages":[{"from":"5521987650000","id":"%s","timestamp":"%d","type":"text","text":{"body":%q}}]}}]}]}`,
-			id, time.Now().Unix(), text)
-		mac := hmac.New(sha256.New, []byte("app-secret"))
-		mac.Write(body)
-		req, _ := http.NewRequest("POST", base+"/webhooks/whatsapp/"+ch.ID, bytes.NewReader(body))
-		req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil || resp.StatusCode != 200 {
-			t.Fatalf("webhook: %v %v", resp, err)
-		}
-		resp.Body.Close()
-	}
+	post := whatsappPoster(t, base, ch.ID, "110220330440550", "5521987650000", "Joana Prado")
+	send := func(id, text string) { t.Helper(); post(id, text, time.Now()) }
 	deadline := time.Now().Add(30 * time.Second)
 	waitSent := func(n int) []string {
 		t.Helper()
@@ -141,6 +129,25 @@ func whatsappChannel(t *testing.T, srv *runningServer, graph *graphServer) (func
 		}
 	}
 	return send, waitSent
+}
+
+// whatsappPoster returns how to post a signed WhatsApp Cloud webhook with
+// one text message from waID (named name) to the channel, stamped at.
+func whatsappPoster(t *testing.T, base, channelID, phoneNumberID, waID, name string) func(id, text string, at time.Time) {
+	return func(id, text string, at time.Time) {
+		t.Helper()
+		body := fmt.Appendf(nil, `{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"551140028922","phone_number_id":%q},"contacts":[{"profile":{"name":%q},"wa_id":%q}],"messages":[{"from":%q,"id":"%s","timestamp":"%d","type":"text","text":{"body":%q}}]}}]}]}`,
+			phoneNumberID, name, waID, waID, id, at.Unix(), text)
+		mac := hmac.New(sha256.New, []byte("app-secret"))
+		mac.Write(body)
+		req, _ := http.NewRequest("POST", base+"/webhooks/whatsapp/"+channelID, bytes.NewReader(body))
+		req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("webhook: %v %v", resp, err)
+		}
+		resp.Body.Close()
+	}
 }
 
 // A greeting names the business the account is (the seeded demo is "Loja

@@ -1,10 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -64,20 +60,7 @@ func TestAReplyAfterTheWindowWaitsForTheCustomer(t *testing.T) {
 		"secrets":  map[string]string{"app_secret": "app-secret", "verify_token": "v", "access_token": "EAAG"}}, &ch); code != 201 {
 		t.Fatalf("create channel: %d", code)
 	}
-	send := func(id, text string, at time.Time) {
-		t.Helper()
-		body := fmt.Appendf(nil, `{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"551140028922","phone_number_id":"110220330440551"},"contacts":[{"profile":{"name":"Joana Prado"},"wa_id":"5521987650001"}],"messages":[{"from":"5521987650001","id":"%s","timestamp":"%d","type":"text","text":{"body":%q}}]}}]}]}`,
-			id, at.Unix(), text)
-		mac := hmac.New(sha256.New, []byte("app-secret"))
-		mac.Write(body)
-		req, _ := http.NewRequest("POST", srv.base+"/webhooks/whatsapp/"+ch.ID, bytes.NewReader(body))
-		req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil || resp.StatusCode != 200 {
-			t.Fatalf("webhook: %v %v", resp, err)
-		}
-		resp.Body.Close()
-	}
+	send := whatsappPoster(t, srv.base, ch.ID, "110220330440551", "5521987650001", "Joana Prado")
 	wait := func(what string, ok func([]string) bool) []string {
 		t.Helper()
 		deadline := time.Now().Add(30 * time.Second)
