@@ -76,10 +76,7 @@ func (h *handlers) keepReplyFile(ctx context.Context, r io.Reader, fileName, dec
 	if err != nil {
 		return nil, nil, err
 	}
-	mime := http.DetectContentType(head)
-	if (mime == "application/octet-stream" || strings.HasPrefix(mime, "text/plain")) && declared != "" {
-		mime = declared // an audio codec the sniffer does not know
-	}
+	mime := media.SniffMIME(head, declared, "") // as a customer's file is typed: an Ogg voice note is audio/ogg
 	name := filepath.Base(strings.ReplaceAll(fileName, "\\", "/"))
 	if name == "." || name == "/" {
 		name = ""

@@ -92,7 +92,7 @@ func (q *MediaJobs) Keep(ctx context.Context, items []memory.Media) []*KeptFile 
 		case err != nil:
 			kept[i] = &KeptFile{Failed: "não foi possível guardar o arquivo"}
 		default:
-			kept[i] = &KeptFile{Blob: b, MIME: sniffedMIME(m.Data[:min(512, len(m.Data))], m.MIME, "")}
+			kept[i] = &KeptFile{Blob: b, MIME: media.SniffMIME(m.Data[:min(512, len(m.Data))], m.MIME, "")}
 		}
 	}
 	return kept
@@ -242,7 +242,7 @@ func (w *MediaWorker) fetch(ctx context.Context, a MediaArgs) error {
 	defer func() { _ = resp.Body.Close() }()
 	body := bufio.NewReaderSize(resp.Body, 512)
 	head, _ := body.Peek(512)
-	mime := sniffedMIME(head, m.MIME, resp.Header.Get("Content-Type"))
+	mime := media.SniffMIME(head, m.MIME, resp.Header.Get("Content-Type"))
 	b, err := w.blobs.Put(ctx, body)
 	if errors.Is(err, media.ErrTooLarge) {
 		return &finalMediaError{err.Error()}
@@ -285,33 +285,6 @@ func (w *MediaWorker) drop(ctx context.Context, b media.Blob, why error) error {
 		}
 	}
 	return &finalMediaError{why.Error()}
-}
-
-// sniffedMIME is the file's type from its first bytes, the declared type
-// only when sniffing says no more than "some bytes" (an audio codec the
-// sniffer does not know) or names only the container: every voice note is
-// an Ogg file, which the sniffer calls application/ogg, a type neither the
-// transcription providers (they go by the name's extension, given from the
-// type) nor every player take as audio; it is the audio/ogg it was declared.
-func sniffedMIME(head []byte, declared, header string) string {
-	sniffed := http.DetectContentType(head)
-	if sniffed == "application/ogg" {
-		for _, d := range []string{declared, header} {
-			if mt, _, _ := strings.Cut(strings.ToLower(d), ";"); strings.HasPrefix(strings.TrimSpace(mt), "audio/") || strings.HasPrefix(strings.TrimSpace(mt), "video/") {
-				return strings.TrimSpace(mt)
-			}
-		}
-		return "audio/ogg" // an Ogg declared as nothing better is speech, as customers send it
-	}
-	if sniffed != "application/octet-stream" && !strings.HasPrefix(sniffed, "text/plain") {
-		return sniffed
-	}
-	for _, d := range []string{declared, header} {
-		if mt, _, _ := strings.Cut(d, ";"); strings.TrimSpace(mt) != "" {
-			return strings.TrimSpace(mt)
-		}
-	}
-	return sniffed
 }
 
 // get fetches url under the outbound policy; anything but 2xx is an error
